@@ -1,0 +1,29 @@
+// The populus subcommands. Each registers its options on the application and
+// returns the function that runs it; the function returns the exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace populus::cli {
+
+using Runner = std::function<int()>;
+
+struct Command {
+  CLI::App* app;
+  Runner run;
+};
+
+Command AddIngestCommand(CLI::App& app);
+Command AddInfoCommand(CLI::App& app);
+
+}  // namespace populus::cli
+
+namespace populus {
+class Status;
+namespace cli {
+// Prints an error for a failed status on stderr and returns its exit code.
+int Fail(const Status& status);
+}  // namespace cli
+
+}  // namespace populus

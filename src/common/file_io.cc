@@ -1,0 +1,171 @@
+#include "common/file_io.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+namespace populus {
+namespace {
+constexpr size_t kWriteBuffer = 1 << 20;
+
+Status WriteAll(int fd, const char* data, size_t size, const std::string& path) {
+  while (size > 0) {
+    const ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno("write", path, errno);
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+}  // namespace
+
+FileWriter::~FileWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status FileWriter::Open(const std::string& path, int mode) {
+  path_ = path;
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd_ < 0) return Status::FromErrno("create", path, errno);
+  buffer_.reserve(kWriteBuffer);
+  return Status::Ok();
+}
+
+Status FileWriter::Append(const void* data, size_t size) {
+  const char* bytes = static_cast<const char*>(data);
+  bytes_written_ += size;
+  if (buffer_.size() + size > kWriteBuffer) {
+    POPULUS_RETURN_IF_ERROR(FlushBuffer());
+    if (size >= kWriteBuffer) return WriteAll(fd_, bytes, size, path_);
+  }
+  buffer_.insert(buffer_.end(), bytes, bytes + size);
+  return Status::Ok();
+}
+
+Status FileWriter::FlushBuffer() {
+  if (buffer_.empty()) return Status::Ok();
+  Status st = WriteAll(fd_, buffer_.data(), buffer_.size(), path_);
+  buffer_.clear();
+  return st;
+}
+
+Status FileWriter::Sync() {
+  POPULUS_RETURN_IF_ERROR(FlushBuffer());
+  if (::fsync(fd_) != 0) return Status::FromErrno("fsync", path_, errno);
+  return Status::Ok();
+}
+
+Status FileWriter::Close() {
+  if (fd_ < 0) return Status::Ok();
+  Status st = FlushBuffer();
+  if (::close(fd_) != 0 && st.ok()) st = Status::FromErrno("close", path_, errno);
+  fd_ = -1;
+  return st;
+}
+
+Status SyncDirectory(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno("open directory", path, errno);
+  Status st;
+  if (::fsync(fd) != 0) st = Status::FromErrno("fsync directory", path, errno);
+  ::close(fd);
+  return st;
+}
+
+Status WriteFileAtomically(const std::string& path, std::string_view contents, int mode) {
+  const std::string tmp = path + ".tmp";
+  FileWriter writer;
+  POPULUS_RETURN_IF_ERROR(writer.Open(tmp, mode));
+  POPULUS_RETURN_IF_ERROR(writer.Append(contents));
+  POPULUS_RETURN_IF_ERROR(writer.Sync());
+  POPULUS_RETURN_IF_ERROR(writer.Close());
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return Status::FromErrno("rename", tmp, errno);
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  return SyncDirectory(dir.empty() ? "." : dir);
+}
+
+Status ReadSmallFile(const std::string& path, std::string* out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno("open", path, errno);
+  out->clear();
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      return Status::FromErrno("read", path, err);
+    }
+    if (n == 0) break;
+    out->append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return Status::Ok();
+}
+
+MappedFile::~MappedFile() { Reset(); }
+
+MappedFile::MappedFile(MappedFile&& other) noexcept : data_(other.data_), size_(other.size_) {
+  other.data_ = nullptr;
+  other.size_ = 0;
+}
+
+MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    data_ = other.data_;
+    size_ = other.size_;
+    other.data_ = nullptr;
+    other.size_ = 0;
+  }
+  return *this;
+}
+
+void MappedFile::Reset() {
+  if (data_ != nullptr && size_ > 0) ::munmap(const_cast<uint8_t*>(data_), size_);
+  data_ = nullptr;
+  size_ = 0;
+}
+
+Status MappedFile::Open(const std::string& path) {
+  Reset();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno("open", path, errno);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Status::FromErrno("stat", path, err);
+  }
+  size_ = static_cast<size_t>(st.st_size);
+  if (size_ > 0) {
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      const int err = errno;
+      ::close(fd);
+      size_ = 0;
+      return Status::FromErrno("map", path, err);
+    }
+    data_ = static_cast<const uint8_t*>(p);
+  }
+  ::close(fd);
+  return Status::Ok();
+}
+
+void CrashPoint(const char* name) {
+  static const char* target = std::getenv("POPULUS_CRASH_AT");
+  if (target != nullptr && std::strcmp(target, name) == 0) ::raise(SIGKILL);
+}
+
+}  // namespace populus

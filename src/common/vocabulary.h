@@ -1,0 +1,60 @@
+// The controlled vocabularies of the extract format and the snapshot.
+//
+// Each enumeration is stored in the snapshot as its one-byte value; Name()
+// gives the extract-format spelling and Parse() accepts it (case-insensitive,
+// with the listed alternatives). The lists are the format's contract:
+// docs/extract-format.md documents them and must change with them.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace populus {
+
+// Organisation types, in order from the smallest unit to the largest; a parent
+// must be of a larger type than its child.
+enum class OrgType : uint8_t { kSite = 0, kPractice = 1, kPcn = 2, kLocality = 3, kIcs = 4 };
+// Sex as recorded: unknown, male (M), female (F), indeterminate (I).
+enum class Sex : uint8_t { kUnknown = 0, kMale = 1, kFemale = 2, kIndeterminate = 9 };
+enum class AppointmentMode : uint8_t {
+  kFaceToFace = 1,
+  kTelephone = 2,
+  kVideo = 3,
+  kOnline = 4,
+  kHomeVisit = 5
+};
+enum class AppointmentStatus : uint8_t { kAttended = 1, kDidNotAttend = 2, kCancelled = 3 };
+enum class HospitalSetting : uint8_t {
+  kAe = 1,
+  kEmergencyAdmission = 2,
+  kElectiveAdmission = 3,
+  kOutpatient = 4
+};
+
+std::string_view Name(OrgType v);
+std::string_view Name(Sex v);
+std::string_view Name(AppointmentMode v);
+std::string_view Name(AppointmentStatus v);
+std::string_view Name(HospitalSetting v);
+
+bool Parse(std::string_view text, OrgType* out);
+bool Parse(std::string_view text, Sex* out);  // M, F, I, U or male, female, indeterminate, unknown
+bool Parse(std::string_view text, AppointmentMode* out);
+bool Parse(std::string_view text, AppointmentStatus* out);
+bool Parse(std::string_view text, HospitalSetting* out);
+
+// Staff roles of the general practice workforce, as appointments record them;
+// stored as the index into this list.
+std::span<const std::string_view> StaffRoles();
+bool ParseStaffRole(std::string_view text, uint8_t* index);
+
+// The spellings accepted for an enumeration, comma-separated, for error messages.
+std::string_view AcceptedOrgTypes();
+std::string_view AcceptedSexes();
+std::string_view AcceptedModes();
+std::string_view AcceptedStatuses();
+std::string_view AcceptedSettings();
+std::string_view AcceptedStaffRoles();
+
+}  // namespace populus

@@ -1,0 +1,1317 @@
+#include "ingest/ingest.h"
+
+#include <fast_float/fast_float.h>
+#include <fmt/format.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <unordered_map>
+
+#include "common/file_io.h"
+#include "common/vocabulary.h"
+#include "extract/csv_reader.h"
+#include "extract/extract_schema.h"
+#include "ingest/nhs_number.h"
+#include "ingest/pseudonymiser.h"
+#include "ingest/quarantine.h"
+#include "ingest/snomed_id.h"
+#include "store/snapshot.h"
+#include "store/snapshot_writer.h"
+
+namespace populus {
+namespace fs = std::filesystem;
+
+nlohmann::json IngestResult::ToJson() const {
+  nlohmann::json j;
+  j["published"] = published;
+  if (published) {
+    j["version"] = version;
+    j["snapshot"] = snapshot_dir;
+  } else {
+    j["rejected"] = rejected_dir;
+  }
+  j["quarantine"] = quarantine_file;
+  j["bytes_read"] = bytes_read;
+  j["seconds"] = seconds;
+  j["warnings"] = warnings;
+  j["examples"] = examples;
+  for (const auto& f : files) {
+    nlohmann::json fj;
+    fj["present"] = f.present;
+    fj["bytes"] = f.bytes;
+    fj["rows_read"] = f.rows_read;
+    fj["rows_loaded"] = f.rows_loaded;
+    fj["rows_quarantined"] = f.rows_quarantined;
+    fj["quarantined_by_rule"] = f.quarantined_by_rule;
+    j["files"][f.file] = fj;
+  }
+  return j;
+}
+
+namespace {
+
+// An open-addressing map from NHS numbers to patient rows, held in memory only
+// while a load links its rows; it is never written anywhere.
+class NhsNumberIndex {
+ public:
+  void Reserve(size_t n) {
+    size_t cap = 16;
+    while (cap < n * 2) cap <<= 1;
+    keys_.assign(cap, 0);
+    values_.assign(cap, 0);
+    mask_ = cap - 1;
+  }
+  // Returns false if the key was already present (and sets *existing).
+  bool Insert(uint64_t key, uint32_t value, uint32_t* existing) {
+    if ((size_ + 1) * 2 > keys_.size()) Grow();
+    size_t i = Slot(key);
+    while (keys_[i] != 0) {
+      if (keys_[i] == key) {
+        *existing = values_[i];
+        return false;
+      }
+      i = (i + 1) & mask_;
+    }
+    keys_[i] = key;
+    values_[i] = value;
+    ++size_;
+    return true;
+  }
+  bool Find(uint64_t key, uint32_t* value) const {
+    if (keys_.empty()) return false;
+    size_t i = Slot(key);
+    while (keys_[i] != 0) {
+      if (keys_[i] == key) {
+        *value = values_[i];
+        return true;
+      }
+      i = (i + 1) & mask_;
+    }
+    return false;
+  }
+  void Remap(const std::vector<uint32_t>& new_index) {
+    for (size_t i = 0; i < keys_.size(); ++i) {
+      if (keys_[i] != 0) values_[i] = new_index[values_[i]];
+    }
+  }
+
+ private:
+  size_t Slot(uint64_t key) const { return (key * 0x9E3779B97F4A7C15ULL >> 20) & mask_; }
+  void Grow() {
+    std::vector<uint64_t> old_keys = std::move(keys_);
+    std::vector<uint32_t> old_values = std::move(values_);
+    Reserve(std::max<size_t>(16, old_keys.size()));
+    size_ = 0;
+    uint32_t ignored;
+    for (size_t i = 0; i < old_keys.size(); ++i) {
+      if (old_keys[i] != 0) Insert(old_keys[i], old_values[i], &ignored);
+    }
+  }
+  std::vector<uint64_t> keys_;  // 0 = empty (0000000000 fails the check digit rule)
+  std::vector<uint32_t> values_;
+  size_t mask_ = 0;
+  size_t size_ = 0;
+};
+
+// Assigns dense ids to distinct strings; Finish() sorts the dictionary so a
+// snapshot does not depend on the order of rows in the extract.
+class StringInterner {
+ public:
+  uint32_t Intern(std::string_view s) {
+    if ((strings_.size() + 1) * 2 > slots_.size()) Grow();
+    const uint64_t h = XXH3_64bits(s.data(), s.size());
+    size_t i = h & mask_;
+    while (slots_[i] != kEmpty) {
+      const uint32_t id = slots_[i];
+      if (hashes_[id] == h && strings_[id] == s) return id;
+      i = (i + 1) & mask_;
+    }
+    const auto id = static_cast<uint32_t>(strings_.size());
+    strings_.emplace_back(s);
+    hashes_.push_back(h);
+    slots_[i] = id;
+    return id;
+  }
+  // Sorted dictionary and, per old id, its new id.
+  void Finish(std::vector<std::string>* dictionary, std::vector<uint32_t>* remap) const {
+    std::vector<uint32_t> order(strings_.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](uint32_t a, uint32_t b) { return strings_[a] < strings_[b]; });
+    dictionary->clear();
+    remap->assign(strings_.size(), 0);
+    for (uint32_t rank = 0; rank < order.size(); ++rank) {
+      dictionary->push_back(strings_[order[rank]]);
+      (*remap)[order[rank]] = rank;
+    }
+  }
+
+ private:
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+  void Grow() {
+    const size_t cap = std::max<size_t>(64, slots_.size() * 2);
+    slots_.assign(cap, kEmpty);
+    mask_ = cap - 1;
+    for (uint32_t id = 0; id < strings_.size(); ++id) {
+      size_t i = hashes_[id] & mask_;
+      while (slots_[i] != kEmpty) i = (i + 1) & mask_;
+      slots_[i] = id;
+    }
+  }
+  std::vector<std::string> strings_;
+  std::vector<uint64_t> hashes_;
+  std::vector<uint32_t> slots_;
+  size_t mask_ = 0;
+};
+
+// Values are kept as float32 (about seven significant digits, ample for
+// clinical measurements); a number beyond float range is not a valid value.
+bool ParseNumber(std::string_view text, float* out) {
+  if (text.empty()) return false;
+  const char* first = text.data();
+  const char* last = first + text.size();
+  if (*first == '+') ++first;
+  double value;
+  auto [ptr, ec] = fast_float::from_chars(first, last, value);
+  if (ec != std::errc() || ptr != last || !std::isfinite(value) ||
+      std::fabs(value) > std::numeric_limits<float>::max()) {
+    return false;
+  }
+  *out = static_cast<float>(value);
+  return true;
+}
+
+bool ParseWhole(std::string_view text, int64_t min, int64_t max, int64_t* out) {
+  if (text.empty() || text.size() > 12) return false;
+  int64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  if (v < min || v > max) return false;
+  *out = v;
+  return true;
+}
+
+bool IsOrganisationCode(std::string_view s) {
+  if (s.empty() || s.size() > 32) return false;
+  for (char c : s) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool IsPatientId(std::string_view s) {
+  if (s.empty() || s.size() > 128) return false;
+  for (char c : s) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// UK postcode shape: outward code (A9, A99, AA9, AA99, A9A, AA9A), a space, inward code (9AA).
+bool IsPostcode(std::string_view s) {
+  const size_t space = s.find(' ');
+  if (space == std::string_view::npos || space < 2 || space > 4 || s.size() != space + 4) {
+    return false;
+  }
+  auto alpha = [](char c) { return c >= 'A' && c <= 'Z'; };
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (!alpha(s[0])) return false;
+  for (size_t i = 1; i < space; ++i) {
+    if (!alpha(s[i]) && !digit(s[i])) return false;
+  }
+  bool has_digit = false;
+  for (size_t i = 1; i < space; ++i) has_digit = has_digit || digit(s[i]);
+  return has_digit && digit(s[space + 1]) && alpha(s[space + 2]) && alpha(s[space + 3]);
+}
+
+// English or Welsh LSOA code: E01 or W01 and six digits.
+bool IsLsoa(std::string_view s) {
+  if (s.size() != 9 || (s[0] != 'E' && s[0] != 'W') || s[1] != '0' || s[2] != '1') return false;
+  for (size_t i = 3; i < 9; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  return true;
+}
+
+std::string_view Field(const CsvRecord& rec, int index) {
+  return index >= 0 ? rec.fields[static_cast<size_t>(index)] : std::string_view();
+}
+
+constexpr uint16_t kNoSmall = UINT16_MAX;
+
+struct OrganisationRow {
+  std::string code, name, parent_code, postcode;
+  OrgType type;
+  uint64_t line;
+};
+
+struct PatientRows {
+  std::vector<std::string> key;
+  std::vector<Date> birth, registered_from, registered_to, death;
+  std::vector<uint8_t> sex, imd_decile, care_home;
+  std::vector<uint32_t> practice, lsoa, ethnicity;
+  StringInterner lsoa_dict, ethnicity_dict;
+};
+
+struct EventRows {
+  std::vector<uint32_t> patient, code, unit;
+  std::vector<Date> date;
+  std::vector<float> value;  // NaN when absent
+  StringInterner codes, units;
+};
+
+struct MedicationRows {
+  std::vector<uint32_t> patient, code;
+  std::vector<Date> date;
+  std::vector<float> quantity;  // NaN when absent
+  StringInterner codes;
+};
+
+struct ActivityRows {
+  std::vector<uint32_t> patient, provider;
+  std::vector<Date> date;
+  std::vector<uint8_t> setting;
+  std::vector<uint16_t> length_of_stay;
+  StringInterner providers;
+};
+
+struct AppointmentRows {
+  std::vector<uint32_t> practice, patient;
+  std::vector<Date> date, booked;
+  std::vector<uint8_t> role, mode, status;
+  std::vector<uint16_t> duration;
+};
+
+struct DateRange {
+  Date min = INT32_MAX;
+  Date max = INT32_MIN;
+  void Add(Date d) {
+    min = std::min(min, d);
+    max = std::max(max, d);
+  }
+  nlohmann::json ToJson() const {
+    if (min > max) return nullptr;
+    return {{"min", FormatIsoDate(min)}, {"max", FormatIsoDate(max)}};
+  }
+};
+
+class Loader {
+ public:
+  Loader(const IngestOptions& options, IngestResult* result) : options_(options), result_(result) {}
+
+  Status Run();
+
+ private:
+  // Reads one table's file, handling everything common to all tables: the
+  // header, CSV-level problems, the column count and progress. `row` validates
+  // and stores one record, quarantining it itself when bad.
+  template <typename RowFn>
+  Status ReadTable(const ExtractTableSpec& spec, IngestFileSummary* summary, RowFn row);
+  Status CheckExtractDirectory();
+  Status LoadOrganisations();
+  Status ChoosePatientIdentifier();
+  Status LoadPatients();
+  Status LoadEvents();
+  Status LoadMedications();
+  Status LoadAppointments();
+  Status LoadHospitalActivity();
+  Status WriteSnapshot();
+  void SortPatients();
+
+  // Quarantines the current record with the reason; returns false for use as
+  // a row function's result.
+  bool Reject(std::string_view column, Rule rule, std::string reason);
+  // The identifier as it may appear in a report: pseudonym or masked.
+  std::string SafeIdentifier(std::string_view text) const;
+  // Resolves an event-like row's patient field to a patient row.
+  bool ResolvePatient(std::string_view column, std::string_view text, uint32_t* patient);
+  // Validates a required event date against the patient's life and the
+  // extract date (plus `future_days` of allowance).
+  bool EventDate(std::string_view column, std::string_view text, uint32_t patient, int future_days,
+                 Date* out);
+  bool OptionalDate(std::string_view column, std::string_view text, Date* out);
+  bool RequiredDate(std::string_view column, std::string_view text, Date* out);
+  bool Code(std::string_view column, std::string_view text);
+
+  const IngestOptions& options_;
+  IngestResult* result_;
+  Date extract_date_ = kNoDate;
+  SnapshotWriter writer_;
+  Quarantine quarantine_;
+  Pseudonymiser pseudonymiser_;
+  bool nhs_mode_ = false;
+
+  // The record being validated, for Reject().
+  const CsvRecord* current_ = nullptr;
+  std::string_view current_file_;
+  int current_identifier_ = -1;
+
+  std::vector<OrganisationRow> organisations_;  // sorted by code
+  std::unordered_map<std::string, uint32_t> organisation_index_;
+  PatientRows patients_;
+  NhsNumberIndex nhs_index_;
+  std::unordered_map<std::string, uint32_t> id_index_;
+  EventRows events_;
+  MedicationRows medications_;
+  AppointmentRows appointments_;
+  ActivityRows activity_;
+  std::map<std::string, DateRange> date_ranges_;
+  uint64_t org_rejects_ = 0, patient_rejects_ = 0, event_like_rejects_ = 0;
+};
+
+bool Loader::Reject(std::string_view column, Rule rule, std::string reason) {
+  std::string record;
+  if (current_->problem != CsvProblem::kNone) {
+    record = SanitisedRawRecord(current_->raw);
+  } else if (current_identifier_ >= 0 &&
+             static_cast<size_t>(current_identifier_) < current_->fields.size()) {
+    record =
+        MaskedRecord(current_->fields, current_identifier_,
+                     SafeIdentifier(current_->fields[static_cast<size_t>(current_identifier_)]));
+  } else if (current_identifier_ >= 0) {
+    record = SanitisedRawRecord(current_->raw);
+  } else {
+    record = MaskedRecord(current_->fields, -1, "");
+  }
+  Status st = quarantine_.Add(current_file_, current_->line, column, rule, reason, record);
+  if (!st.ok()) result_->warnings.push_back("could not write to the quarantine: " + st.message());
+  return false;
+}
+
+std::string Loader::SafeIdentifier(std::string_view text) const {
+  if (!nhs_mode_) return std::string(text);
+  uint64_t number;
+  if (ParseNhsNumber(text, &number) == NhsNumberCheck::kValid) {
+    return "pseudonym:" + pseudonymiser_.Pseudonym(number);
+  }
+  return text.empty() ? std::string() : MaskIdentifier(text);
+}
+
+template <typename RowFn>
+Status Loader::ReadTable(const ExtractTableSpec& spec, IngestFileSummary* summary, RowFn row) {
+  const std::string path = (fs::path(options_.extract_dir) / spec.file).string();
+  summary->file = std::string(spec.file);
+  if (!fs::exists(path)) return Status::Ok();
+  summary->present = true;
+  CsvReader reader;
+  POPULUS_RETURN_IF_ERROR(reader.Open(path));
+  summary->bytes = reader.file_size();
+  CsvRecord record;
+  if (!reader.Next(&record)) {
+    POPULUS_RETURN_IF_ERROR(reader.status());
+    return Status::Data(fmt::format("{}: the file is empty; it needs at least a header row", path));
+  }
+  HeaderBinding binding;
+  POPULUS_RETURN_IF_ERROR(binding.Bind(spec, record, path));
+  current_file_ = spec.file;
+  const char* identifier_column =
+      spec.table == ExtractTable::kPatients ? (nhs_mode_ ? "nhs_number" : "patient_id") : "patient";
+  current_identifier_ = binding.index(identifier_column);
+  ProgressBar progress(fmt::format("reading {}", spec.file), reader.file_size(), "B",
+                       options_.progress);
+  uint64_t read = 0, loaded = 0;
+  while (reader.Next(&record)) {
+    ++read;
+    current_ = &record;
+    bool ok;
+    if (record.problem == CsvProblem::kInvalidUtf8) {
+      ok = Reject("", Rule::kInvalidUtf8, CsvProblemText(record.problem));
+    } else if (record.problem != CsvProblem::kNone) {
+      ok = Reject("", Rule::kCsvQuoting, CsvProblemText(record.problem));
+    } else if (record.fields.size() != binding.width()) {
+      ok = Reject(
+          "", Rule::kColumnCount,
+          fmt::format("{} fields where the header has {}", record.fields.size(), binding.width()));
+    } else {
+      ok = row(record, binding);
+    }
+    if (ok) ++loaded;
+    progress.Update(reader.bytes_consumed());
+  }
+  POPULUS_RETURN_IF_ERROR(reader.status());
+  progress.Finish(reader.bytes_consumed());
+  summary->rows_read = read;
+  summary->rows_loaded = loaded;
+  summary->rows_quarantined = read - loaded;
+  summary->quarantined_by_rule = quarantine_.by_rule(spec.file);
+  result_->bytes_read += reader.bytes_consumed();
+  return Status::Ok();
+}
+
+bool Loader::RequiredDate(std::string_view column, std::string_view text, Date* out) {
+  if (text.empty()) return Reject(column, Rule::kMissingValue, fmt::format("{} is empty", column));
+  switch (ParseIsoDate(text, out)) {
+    case DateParse::kOk:
+      return true;
+    case DateParse::kMalformed:
+      return Reject(column, Rule::kInvalidDate,
+                    fmt::format("{} '{}' is not a date of the form YYYY-MM-DD", column, text));
+    case DateParse::kImpossible:
+      return Reject(column, Rule::kInvalidDate,
+                    fmt::format("{} '{}' is not a valid date", column, text));
+  }
+  return false;
+}
+
+bool Loader::OptionalDate(std::string_view column, std::string_view text, Date* out) {
+  if (text.empty()) {
+    *out = kNoDate;
+    return true;
+  }
+  return RequiredDate(column, text, out);
+}
+
+bool Loader::Code(std::string_view column, std::string_view text) {
+  if (text.empty()) return Reject(column, Rule::kMissingValue, fmt::format("{} is empty", column));
+  if (!IsSnomedConceptId(text)) {
+    return Reject(column, Rule::kInvalidCode,
+                  fmt::format("{} '{}' is not a SNOMED CT concept identifier", column, text));
+  }
+  return true;
+}
+
+bool Loader::ResolvePatient(std::string_view column, std::string_view text, uint32_t* patient) {
+  if (text.empty()) return Reject(column, Rule::kMissingValue, fmt::format("{} is empty", column));
+  if (nhs_mode_) {
+    uint64_t number;
+    const NhsNumberCheck check = ParseNhsNumber(text, &number);
+    if (check == NhsNumberCheck::kMalformed) {
+      return Reject(column, Rule::kNhsNumber, "the NHS number is not ten digits");
+    }
+    if (check == NhsNumberCheck::kBadCheckDigit) {
+      return Reject(column, Rule::kNhsNumber, "the NHS number fails its modulus 11 check digit");
+    }
+    if (!nhs_index_.Find(number, patient)) {
+      return Reject(column, Rule::kUnknownPatient, "the patient is not in patients.csv");
+    }
+    return true;
+  }
+  auto it = id_index_.find(std::string(text));
+  if (it == id_index_.end()) {
+    return Reject(column, Rule::kUnknownPatient,
+                  fmt::format("patient '{}' is not in patients.csv", text));
+  }
+  *patient = it->second;
+  return true;
+}
+
+bool Loader::EventDate(std::string_view column, std::string_view text, uint32_t patient,
+                       int future_days, Date* out) {
+  if (!RequiredDate(column, text, out)) return false;
+  if (*out > extract_date_ + future_days) {
+    return Reject(column, Rule::kFutureDate,
+                  fmt::format("{} {} is after the extract date {}", column, text,
+                              FormatIsoDate(extract_date_ + future_days)));
+  }
+  if (*out < patients_.birth[patient]) {
+    return Reject(column, Rule::kBeforeBirth,
+                  fmt::format("{} {} is before the patient's date of birth {}", column, text,
+                              FormatIsoDate(patients_.birth[patient])));
+  }
+  if (patients_.death[patient] != kNoDate && *out > patients_.death[patient]) {
+    return Reject(column, Rule::kAfterDeath,
+                  fmt::format("{} {} is after the patient's date of death {}", column, text,
+                              FormatIsoDate(patients_.death[patient])));
+  }
+  return true;
+}
+
+Status Loader::CheckExtractDirectory() {
+  if (!fs::is_directory(options_.extract_dir)) {
+    return Status::Usage(fmt::format("'{}' is not a directory", options_.extract_dir));
+  }
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(options_.extract_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.path().extension() != ".csv") continue;
+    bool known = false;
+    for (const auto& spec : ExtractTables()) known = known || spec.file == name;
+    if (!known) {
+      std::string expected;
+      for (const auto& spec : ExtractTables()) {
+        expected += (expected.empty() ? "" : ", ") + std::string(spec.file);
+      }
+      return Status::Data(fmt::format(
+          "{}: populus does not know this file, so its rows would be lost (the extract format "
+          "has: {})",
+          entry.path().string(), expected));
+    }
+  }
+  for (const auto& spec : ExtractTables()) {
+    if (spec.required_file && !fs::exists(fs::path(options_.extract_dir) / spec.file)) {
+      return Status::Data(fmt::format("{}: the extract has no {}, which every extract needs",
+                                      options_.extract_dir, spec.file));
+    }
+  }
+  return Status::Ok();
+}
+
+Status Loader::LoadOrganisations() {
+  IngestFileSummary summary;
+  std::unordered_map<std::string, uint64_t> first_line;
+  // Parents may come after their children, so rows are checked in two passes:
+  // each row alone while reading, then the hierarchy.
+  struct Pending {
+    OrganisationRow row;
+    std::string record;
+  };
+  std::vector<Pending> rows;
+  POPULUS_RETURN_IF_ERROR(ReadTable(
+      SpecFor(ExtractTable::kOrganisations), &summary,
+      [&](const CsvRecord& rec, const HeaderBinding& b) {
+        OrganisationRow row;
+        row.line = rec.line;
+        row.code = Field(rec, b.index("code"));
+        row.name = Field(rec, b.index("name"));
+        row.parent_code = Field(rec, b.index("parent_code"));
+        row.postcode = Field(rec, b.index("postcode"));
+        if (!IsOrganisationCode(row.code)) {
+          return Reject(
+              "code", row.code.empty() ? Rule::kMissingValue : Rule::kInvalidValue,
+              fmt::format("organisation code '{}' must be 1-32 letters, digits, - or _", row.code));
+        }
+        if (row.name.empty()) return Reject("name", Rule::kMissingValue, "name is empty");
+        if (!Parse(Field(rec, b.index("type")), &row.type)) {
+          return Reject("type", Rule::kInvalidOrganisationType,
+                        fmt::format("type '{}' is not one of {}", Field(rec, b.index("type")),
+                                    AcceptedOrgTypes()));
+        }
+        if (!row.postcode.empty() && !IsPostcode(row.postcode)) {
+          return Reject(
+              "postcode", Rule::kInvalidValue,
+              fmt::format("postcode '{}' is not a UK postcode such as 'BH1 1AA'", row.postcode));
+        }
+        auto [it, inserted] = first_line.emplace(row.code, rec.line);
+        if (!inserted) {
+          return Reject("code", Rule::kDuplicateOrganisation,
+                        fmt::format("organisation {} is already on line {}", row.code, it->second));
+        }
+        rows.push_back({std::move(row), MaskedRecord(rec.fields, -1, "")});
+        return true;
+      }));
+  // The hierarchy.
+  std::unordered_map<std::string, OrgType> types;
+  for (const auto& p : rows) types[p.row.code] = p.row.type;
+  for (auto& p : rows) {
+    const OrganisationRow& row = p.row;
+    std::string problem;
+    Rule rule = Rule::kInvalidHierarchy;
+    if (row.type == OrgType::kIcs) {
+      if (!row.parent_code.empty()) problem = "an ics has no parent";
+    } else if (row.parent_code.empty()) {
+      rule = Rule::kMissingValue;
+      problem = fmt::format("a {} needs a parent_code", Name(row.type));
+    } else if (auto it = types.find(row.parent_code); it == types.end()) {
+      rule = Rule::kUnknownParent;
+      problem = fmt::format("parent {} is not a valid organisation in organisations.csv",
+                            row.parent_code);
+    } else if (static_cast<int>(it->second) <= static_cast<int>(row.type)) {
+      problem = fmt::format("a {} cannot belong to a {} ({})", Name(row.type), Name(it->second),
+                            row.parent_code);
+    }
+    if (!problem.empty()) {
+      Status st =
+          quarantine_.Add("organisations.csv", row.line, "parent_code", rule, problem, p.record);
+      if (!st.ok()) return st;
+      ++summary.rows_quarantined;
+      --summary.rows_loaded;
+      continue;
+    }
+    organisations_.push_back(row);
+  }
+  summary.quarantined_by_rule = quarantine_.by_rule("organisations.csv");
+  org_rejects_ = summary.rows_quarantined;
+  std::sort(organisations_.begin(), organisations_.end(),
+            [](const OrganisationRow& a, const OrganisationRow& b) { return a.code < b.code; });
+  for (uint32_t i = 0; i < organisations_.size(); ++i) {
+    organisation_index_[organisations_[i].code] = i;
+  }
+  result_->files.push_back(summary);
+  return Status::Ok();
+}
+
+Status Loader::ChoosePatientIdentifier() {
+  const std::string path = (fs::path(options_.extract_dir) / "patients.csv").string();
+  CsvReader reader;
+  POPULUS_RETURN_IF_ERROR(reader.Open(path));
+  CsvRecord header;
+  if (!reader.Next(&header)) {
+    POPULUS_RETURN_IF_ERROR(reader.status());
+    return Status::Data(path + ": the file is empty; it needs at least a header row");
+  }
+  HeaderBinding binding;
+  POPULUS_RETURN_IF_ERROR(binding.Bind(SpecFor(ExtractTable::kPatients), header, path));
+  const bool has_nhs = binding.index("nhs_number") >= 0;
+  const bool has_id = binding.index("patient_id") >= 0;
+  if (has_nhs == has_id) {
+    return Status::Data(fmt::format(
+        "{} line 1: the file needs exactly one of the columns nhs_number and patient_id", path));
+  }
+  nhs_mode_ = has_nhs;
+  if (!nhs_mode_) return Status::Ok();
+  if (!options_.key_file.empty())
+    return Pseudonymiser::FromKeyFile(options_.key_file, &pseudonymiser_);
+  if (std::getenv(Pseudonymiser::kEnvVar) != nullptr) {
+    return Pseudonymiser::FromEnvironment(&pseudonymiser_);
+  }
+  if (options_.demo) return Pseudonymiser::ForDemo(options_.data_dir, &pseudonymiser_);
+  return Status::Usage(fmt::format(
+      "{} holds NHS numbers, and populus will not store them: give a pseudonymisation key with "
+      "--key-file FILE or the {} environment variable (or use --demo for a throwaway key)",
+      path, Pseudonymiser::kEnvVar));
+}
+
+Status Loader::LoadPatients() {
+  IngestFileSummary summary;
+  PatientRows& p = patients_;
+  POPULUS_RETURN_IF_ERROR(ReadTable(
+      SpecFor(ExtractTable::kPatients), &summary,
+      [&](const CsvRecord& rec, const HeaderBinding& b) {
+        std::string key;
+        uint64_t nhs_number = 0;
+        if (nhs_mode_) {
+          const std::string_view text = Field(rec, b.index("nhs_number"));
+          if (text.empty()) return Reject("nhs_number", Rule::kMissingValue, "nhs_number is empty");
+          switch (ParseNhsNumber(text, &nhs_number)) {
+            case NhsNumberCheck::kMalformed:
+              return Reject("nhs_number", Rule::kNhsNumber, "the NHS number is not ten digits");
+            case NhsNumberCheck::kBadCheckDigit:
+              return Reject("nhs_number", Rule::kNhsNumber,
+                            "the NHS number fails its modulus 11 check digit");
+            case NhsNumberCheck::kValid:
+              break;
+          }
+        } else {
+          const std::string_view text = Field(rec, b.index("patient_id"));
+          if (!IsPatientId(text)) {
+            return Reject("patient_id",
+                          text.empty() ? Rule::kMissingValue : Rule::kInvalidIdentifier,
+                          "patient_id must be 1-128 letters, digits or -_.:");
+          }
+          if (LooksLikeNhsNumber(text)) {
+            uint64_t ignored;
+            if (ParseNhsNumber(text, &ignored) == NhsNumberCheck::kValid) {
+              return Reject("patient_id", Rule::kIdentifierIsNhsNumber,
+                            "patient_id is a valid NHS number; supply it as nhs_number so it is "
+                            "pseudonymised");
+            }
+          }
+          key = text;
+        }
+        Date birth, from, to, death;
+        if (!RequiredDate("date_of_birth", Field(rec, b.index("date_of_birth")), &birth) ||
+            !RequiredDate("registered_from", Field(rec, b.index("registered_from")), &from) ||
+            !OptionalDate("registered_to", Field(rec, b.index("registered_to")), &to) ||
+            !OptionalDate("date_of_death", Field(rec, b.index("date_of_death")), &death)) {
+          return false;
+        }
+        if (birth > extract_date_) {
+          return Reject("date_of_birth", Rule::kFutureDate,
+                        fmt::format("date_of_birth {} is after the extract date {}",
+                                    FormatIsoDate(birth), FormatIsoDate(extract_date_)));
+        }
+        if (death != kNoDate && death < birth) {
+          return Reject("date_of_death", Rule::kBeforeBirth,
+                        "date_of_death is before date_of_birth");
+        }
+        if (death != kNoDate && death > extract_date_) {
+          return Reject("date_of_death", Rule::kFutureDate,
+                        fmt::format("date_of_death {} is after the extract date {}",
+                                    FormatIsoDate(death), FormatIsoDate(extract_date_)));
+        }
+        if (from < birth) {
+          return Reject("registered_from", Rule::kBeforeBirth,
+                        "registered_from is before date_of_birth");
+        }
+        if (to != kNoDate && to < from) {
+          return Reject("registered_to", Rule::kRegistrationDates,
+                        "registered_to is before registered_from");
+        }
+        if (to != kNoDate && death != kNoDate && to > death) {
+          return Reject("registered_to", Rule::kRegistrationDates,
+                        "registered_to is after date_of_death");
+        }
+        Sex sex;
+        const std::string_view sex_text = Field(rec, b.index("sex"));
+        if (!Parse(sex_text, &sex)) {
+          return Reject("sex", Rule::kUnknownSex,
+                        fmt::format("sex '{}' is not one of {}", sex_text, AcceptedSexes()));
+        }
+        const std::string practice_code(Field(rec, b.index("practice_code")));
+        auto org = organisation_index_.find(practice_code);
+        if (org == organisation_index_.end() ||
+            organisations_[org->second].type != OrgType::kPractice) {
+          return Reject("practice_code", Rule::kUnknownPractice,
+                        fmt::format("practice_code '{}' is not a practice in organisations.csv",
+                                    practice_code));
+        }
+        const std::string_view lsoa = Field(rec, b.index("lsoa"));
+        if (!lsoa.empty() && !IsLsoa(lsoa)) {
+          return Reject("lsoa", Rule::kInvalidValue,
+                        fmt::format("lsoa '{}' is not an LSOA code such as E01015432", lsoa));
+        }
+        int64_t imd = 0;
+        const std::string_view imd_text = Field(rec, b.index("imd_decile"));
+        if (!imd_text.empty() && !ParseWhole(imd_text, 1, 10, &imd)) {
+          return Reject(
+              "imd_decile", Rule::kOutOfRange,
+              fmt::format("imd_decile '{}' is not a whole number from 1 to 10", imd_text));
+        }
+        const std::string_view ethnicity = Field(rec, b.index("ethnicity"));
+        if (!ethnicity.empty() && !IsSnomedConceptId(ethnicity)) {
+          return Reject(
+              "ethnicity", Rule::kInvalidCode,
+              fmt::format("ethnicity '{}' is not a SNOMED CT concept identifier", ethnicity));
+        }
+        int64_t care_home = 0;
+        const std::string_view care_text = Field(rec, b.index("care_home"));
+        if (!care_text.empty() && !ParseWhole(care_text, 0, 1, &care_home)) {
+          return Reject("care_home", Rule::kInvalidValue,
+                        fmt::format("care_home '{}' is not 0 or 1", care_text));
+        }
+        const auto index = static_cast<uint32_t>(p.birth.size());
+        uint32_t existing = 0;
+        if (nhs_mode_) {
+          if (!nhs_index_.Insert(nhs_number, index, &existing)) {
+            return Reject("nhs_number", Rule::kDuplicatePatient,
+                          "this NHS number is already in patients.csv");
+          }
+          key = pseudonymiser_.Pseudonym(nhs_number);
+        } else {
+          auto [it, inserted] = id_index_.emplace(key, index);
+          if (!inserted) {
+            return Reject("patient_id", Rule::kDuplicatePatient,
+                          fmt::format("patient_id '{}' is already in patients.csv", key));
+          }
+        }
+        p.key.push_back(std::move(key));
+        p.birth.push_back(birth);
+        p.registered_from.push_back(from);
+        p.registered_to.push_back(to);
+        p.death.push_back(death);
+        p.sex.push_back(static_cast<uint8_t>(sex));
+        p.practice.push_back(org->second);
+        p.lsoa.push_back(p.lsoa_dict.Intern(lsoa));
+        p.imd_decile.push_back(static_cast<uint8_t>(imd));
+        p.ethnicity.push_back(p.ethnicity_dict.Intern(ethnicity));
+        p.care_home.push_back(static_cast<uint8_t>(care_home));
+        date_ranges_["patients.date_of_birth"].Add(birth);
+        return true;
+      }));
+  patient_rejects_ = summary.rows_quarantined;
+  result_->files.push_back(summary);
+  return Status::Ok();
+}
+
+Status Loader::LoadEvents() {
+  IngestFileSummary summary;
+  EventRows& e = events_;
+  DateRange& range = date_ranges_["events"];
+  POPULUS_RETURN_IF_ERROR(ReadTable(
+      SpecFor(ExtractTable::kEvents), &summary, [&](const CsvRecord& rec, const HeaderBinding& b) {
+        uint32_t patient;
+        Date date;
+        if (!ResolvePatient("patient", Field(rec, b.index("patient")), &patient) ||
+            !EventDate("date", Field(rec, b.index("date")), patient, 0, &date)) {
+          return false;
+        }
+        const std::string_view code = Field(rec, b.index("snomed_code"));
+        if (!Code("snomed_code", code)) return false;
+        float value = std::nanf("");
+        const std::string_view value_text = Field(rec, b.index("numeric_value"));
+        if (!value_text.empty() && !ParseNumber(value_text, &value)) {
+          return Reject("numeric_value", Rule::kInvalidNumber,
+                        fmt::format("numeric_value '{}' is not a number", value_text));
+        }
+        const std::string_view unit = Field(rec, b.index("unit"));
+        if (unit.size() > 64) {
+          return Reject("unit", Rule::kOutOfRange, "unit is longer than 64 characters");
+        }
+        e.patient.push_back(patient);
+        e.date.push_back(date);
+        e.code.push_back(e.codes.Intern(code));
+        e.value.push_back(value);
+        e.unit.push_back(e.units.Intern(unit));
+        range.Add(date);
+        return true;
+      }));
+  event_like_rejects_ += summary.rows_quarantined;
+  result_->files.push_back(summary);
+  return Status::Ok();
+}
+
+Status Loader::LoadMedications() {
+  IngestFileSummary summary;
+  MedicationRows& m = medications_;
+  DateRange& range = date_ranges_["medications"];
+  POPULUS_RETURN_IF_ERROR(
+      ReadTable(SpecFor(ExtractTable::kMedications), &summary,
+                [&](const CsvRecord& rec, const HeaderBinding& b) {
+                  uint32_t patient;
+                  Date date;
+                  if (!ResolvePatient("patient", Field(rec, b.index("patient")), &patient) ||
+                      !EventDate("date", Field(rec, b.index("date")), patient, 0, &date)) {
+                    return false;
+                  }
+                  const std::string_view code = Field(rec, b.index("dmd_code"));
+                  if (!Code("dmd_code", code)) return false;
+                  float quantity = std::nanf("");
+                  const std::string_view q = Field(rec, b.index("quantity"));
+                  if (!q.empty() && !ParseNumber(q, &quantity)) {
+                    return Reject("quantity", Rule::kInvalidNumber,
+                                  fmt::format("quantity '{}' is not a number", q));
+                  }
+                  if (!q.empty() && quantity < 0) {
+                    return Reject("quantity", Rule::kOutOfRange, "quantity is negative");
+                  }
+                  m.patient.push_back(patient);
+                  m.date.push_back(date);
+                  m.code.push_back(m.codes.Intern(code));
+                  m.quantity.push_back(quantity);
+                  range.Add(date);
+                  return true;
+                }));
+  event_like_rejects_ += summary.rows_quarantined;
+  result_->files.push_back(summary);
+  return Status::Ok();
+}
+
+Status Loader::LoadAppointments() {
+  IngestFileSummary summary;
+  AppointmentRows& a = appointments_;
+  DateRange& range = date_ranges_["appointments"];
+  POPULUS_RETURN_IF_ERROR(ReadTable(
+      SpecFor(ExtractTable::kAppointments), &summary,
+      [&](const CsvRecord& rec, const HeaderBinding& b) {
+        const std::string practice_code(Field(rec, b.index("practice_code")));
+        auto org = organisation_index_.find(practice_code);
+        if (org == organisation_index_.end() ||
+            organisations_[org->second].type != OrgType::kPractice) {
+          return Reject("practice_code", Rule::kUnknownPractice,
+                        fmt::format("practice_code '{}' is not a practice in organisations.csv",
+                                    practice_code));
+        }
+        uint32_t patient = kNoRow;
+        Date date, booked;
+        const std::string_view patient_text = Field(rec, b.index("patient"));
+        // Booked appointments may lie up to a year after the extract date.
+        if (!patient_text.empty()) {
+          if (!ResolvePatient("patient", patient_text, &patient) ||
+              !EventDate("date", Field(rec, b.index("date")), patient, 366, &date)) {
+            return false;
+          }
+        } else {
+          if (!RequiredDate("date", Field(rec, b.index("date")), &date)) return false;
+          if (date > extract_date_ + 366) {
+            return Reject("date", Rule::kFutureDate,
+                          "date is more than a year after the extract date");
+          }
+        }
+        if (!OptionalDate("booked_date", Field(rec, b.index("booked_date")), &booked)) return false;
+        if (booked != kNoDate && booked > date) {
+          return Reject("booked_date", Rule::kInvalidDate,
+                        "booked_date is after the appointment date");
+        }
+        uint8_t role;
+        AppointmentMode mode;
+        AppointmentStatus status;
+        const std::string_view role_text = Field(rec, b.index("staff_role"));
+        if (!ParseStaffRole(role_text, &role)) {
+          return Reject(
+              "staff_role", Rule::kInvalidValue,
+              fmt::format("staff_role '{}' is not one of {}", role_text, AcceptedStaffRoles()));
+        }
+        const std::string_view mode_text = Field(rec, b.index("mode"));
+        if (!Parse(mode_text, &mode)) {
+          return Reject("mode", Rule::kInvalidValue,
+                        fmt::format("mode '{}' is not one of {}", mode_text, AcceptedModes()));
+        }
+        const std::string_view status_text = Field(rec, b.index("status"));
+        if (!Parse(status_text, &status)) {
+          return Reject(
+              "status", Rule::kInvalidValue,
+              fmt::format("status '{}' is not one of {}", status_text, AcceptedStatuses()));
+        }
+        int64_t duration = kNoSmall;
+        const std::string_view duration_text = Field(rec, b.index("duration_minutes"));
+        if (!duration_text.empty() && !ParseWhole(duration_text, 0, 600, &duration)) {
+          return Reject("duration_minutes", Rule::kOutOfRange,
+                        fmt::format("duration_minutes '{}' is not a whole number from 0 to 600",
+                                    duration_text));
+        }
+        a.practice.push_back(org->second);
+        a.patient.push_back(patient);
+        a.date.push_back(date);
+        a.booked.push_back(booked);
+        a.role.push_back(role);
+        a.mode.push_back(static_cast<uint8_t>(mode));
+        a.status.push_back(static_cast<uint8_t>(status));
+        a.duration.push_back(static_cast<uint16_t>(duration));
+        range.Add(date);
+        return true;
+      }));
+  event_like_rejects_ += summary.rows_quarantined;
+  result_->files.push_back(summary);
+  return Status::Ok();
+}
+
+Status Loader::LoadHospitalActivity() {
+  IngestFileSummary summary;
+  ActivityRows& h = activity_;
+  DateRange& range = date_ranges_["hospital_activity"];
+  POPULUS_RETURN_IF_ERROR(ReadTable(
+      SpecFor(ExtractTable::kHospitalActivity), &summary,
+      [&](const CsvRecord& rec, const HeaderBinding& b) {
+        uint32_t patient;
+        Date date;
+        if (!ResolvePatient("patient", Field(rec, b.index("patient")), &patient) ||
+            !EventDate("date", Field(rec, b.index("date")), patient, 0, &date)) {
+          return false;
+        }
+        HospitalSetting setting;
+        const std::string_view setting_text = Field(rec, b.index("setting"));
+        if (!Parse(setting_text, &setting)) {
+          return Reject(
+              "setting", Rule::kInvalidValue,
+              fmt::format("setting '{}' is not one of {}", setting_text, AcceptedSettings()));
+        }
+        const std::string_view provider = Field(rec, b.index("provider"));
+        if (!provider.empty() && !IsOrganisationCode(provider)) {
+          return Reject("provider", Rule::kInvalidValue,
+                        fmt::format("provider '{}' is not an organisation code", provider));
+        }
+        int64_t stay = kNoSmall;
+        const std::string_view stay_text = Field(rec, b.index("length_of_stay_days"));
+        if (!stay_text.empty() && !ParseWhole(stay_text, 0, 3650, &stay)) {
+          return Reject("length_of_stay_days", Rule::kOutOfRange,
+                        fmt::format("length_of_stay_days '{}' is not a whole number from 0 to 3650",
+                                    stay_text));
+        }
+        h.patient.push_back(patient);
+        h.date.push_back(date);
+        h.setting.push_back(static_cast<uint8_t>(setting));
+        h.provider.push_back(h.providers.Intern(provider));
+        h.length_of_stay.push_back(static_cast<uint16_t>(stay));
+        range.Add(date);
+        return true;
+      }));
+  event_like_rejects_ += summary.rows_quarantined;
+  result_->files.push_back(summary);
+  return Status::Ok();
+}
+
+// The row order that sorts a patient-keyed table by (patient, date), keeping
+// the extract's order between rows of the same patient and date; and the
+// per-patient offsets.
+void PatientDateOrder(const std::vector<uint32_t>& patient, const std::vector<Date>& date,
+                      size_t patients, std::vector<uint32_t>* order,
+                      std::vector<uint64_t>* offsets) {
+  offsets->assign(patients + 1, 0);
+  for (uint32_t p : patient) ++(*offsets)[p + 1];
+  for (size_t i = 1; i <= patients; ++i) (*offsets)[i] += (*offsets)[i - 1];
+  std::vector<uint64_t> next(offsets->begin(), offsets->end() - 1);
+  order->assign(patient.size(), 0);
+  for (uint32_t row = 0; row < patient.size(); ++row) (*order)[next[patient[row]]++] = row;
+  for (size_t p = 0; p < patients; ++p) {
+    auto first = order->begin() + static_cast<std::ptrdiff_t>((*offsets)[p]);
+    auto last = order->begin() + static_cast<std::ptrdiff_t>((*offsets)[p + 1]);
+    std::stable_sort(first, last, [&](uint32_t a, uint32_t b) { return date[a] < date[b]; });
+  }
+}
+
+template <typename T>
+std::vector<T> Gather(const std::vector<T>& values, const std::vector<uint32_t>& order) {
+  std::vector<T> out(order.size());
+  for (size_t i = 0; i < order.size(); ++i) out[i] = values[order[i]];
+  return out;
+}
+
+std::vector<uint32_t> GatherRemapped(const std::vector<uint32_t>& ids,
+                                     const std::vector<uint32_t>& order,
+                                     const std::vector<uint32_t>& remap) {
+  std::vector<uint32_t> out(order.size());
+  for (size_t i = 0; i < order.size(); ++i) out[i] = remap[ids[order[i]]];
+  return out;
+}
+
+void Loader::SortPatients() {
+  // Patients are stored in pseudonym order so a snapshot does not depend on
+  // the order of the extract's rows.
+  PatientRows& p = patients_;
+  const size_t n = p.key.size();
+  std::vector<uint32_t> order(n);
+  for (uint32_t i = 0; i < n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return p.key[a] < p.key[b]; });
+  std::vector<uint32_t> new_index(n);
+  for (uint32_t i = 0; i < n; ++i) new_index[order[i]] = i;
+  p.key = Gather(p.key, order);
+  p.birth = Gather(p.birth, order);
+  p.registered_from = Gather(p.registered_from, order);
+  p.registered_to = Gather(p.registered_to, order);
+  p.death = Gather(p.death, order);
+  p.sex = Gather(p.sex, order);
+  p.imd_decile = Gather(p.imd_decile, order);
+  p.care_home = Gather(p.care_home, order);
+  p.practice = Gather(p.practice, order);
+  p.lsoa = Gather(p.lsoa, order);
+  p.ethnicity = Gather(p.ethnicity, order);
+  for (auto* column : {&events_.patient, &medications_.patient, &activity_.patient}) {
+    for (uint32_t& x : *column) x = new_index[x];
+  }
+  for (uint32_t& x : appointments_.patient) {
+    if (x != kNoRow) x = new_index[x];
+  }
+}
+
+Status Loader::WriteSnapshot() {
+  SnapshotWriter& w = writer_;
+  const size_t patients = patients_.key.size();
+  std::vector<std::string> dict;
+  std::vector<uint32_t> remap, order, identity;
+  std::vector<uint64_t> offsets;
+
+  {  // organisations
+    std::vector<std::string> code, name, postcode;
+    std::vector<uint8_t> type;
+    std::vector<uint32_t> parent;
+    for (const auto& o : organisations_) {
+      code.push_back(o.code);
+      name.push_back(o.name);
+      postcode.push_back(o.postcode);
+      type.push_back(static_cast<uint8_t>(o.type));
+      auto it = organisation_index_.find(o.parent_code);
+      parent.push_back(it == organisation_index_.end() ? kNoRow : it->second);
+    }
+    POPULUS_RETURN_IF_ERROR(w.Strings("organisations", "code", code));
+    POPULUS_RETURN_IF_ERROR(w.Strings("organisations", "name", name));
+    POPULUS_RETURN_IF_ERROR(w.Column("organisations", "type", type));
+    POPULUS_RETURN_IF_ERROR(w.Column("organisations", "parent", parent));
+    POPULUS_RETURN_IF_ERROR(w.Strings("organisations", "postcode", postcode));
+    w.SetTableRows("organisations", organisations_.size());
+  }
+  CrashPoint("write-organisations");
+  {  // patients
+    PatientRows& p = patients_;
+    POPULUS_RETURN_IF_ERROR(w.Strings("patients", "pseudonym", p.key));
+    POPULUS_RETURN_IF_ERROR(w.Column("patients", "date_of_birth", p.birth));
+    POPULUS_RETURN_IF_ERROR(w.Column("patients", "sex", p.sex));
+    POPULUS_RETURN_IF_ERROR(w.Column("patients", "practice", p.practice));
+    POPULUS_RETURN_IF_ERROR(w.Column("patients", "registered_from", p.registered_from));
+    POPULUS_RETURN_IF_ERROR(w.Column("patients", "registered_to", p.registered_to));
+    POPULUS_RETURN_IF_ERROR(w.Column("patients", "date_of_death", p.death));
+    p.lsoa_dict.Finish(&dict, &remap);
+    for (uint32_t& x : p.lsoa) x = remap[x];
+    POPULUS_RETURN_IF_ERROR(w.Codes("patients", "lsoa", p.lsoa, dict));
+    POPULUS_RETURN_IF_ERROR(w.Column("patients", "imd_decile", p.imd_decile));
+    p.ethnicity_dict.Finish(&dict, &remap);
+    for (uint32_t& x : p.ethnicity) x = remap[x];
+    POPULUS_RETURN_IF_ERROR(w.Codes("patients", "ethnicity", p.ethnicity, dict));
+    POPULUS_RETURN_IF_ERROR(w.Column("patients", "care_home", p.care_home));
+    w.SetTableRows("patients", patients);
+  }
+  CrashPoint("write-patients");
+  {  // events: values stored only where present, found through a bitmap and its rank
+    EventRows& e = events_;
+    PatientDateOrder(e.patient, e.date, patients, &order, &offsets);
+    POPULUS_RETURN_IF_ERROR(w.Column("events", "patient_offsets", offsets));
+    POPULUS_RETURN_IF_ERROR(w.Column("events", "date", Gather(e.date, order)));
+    e.codes.Finish(&dict, &remap);
+    POPULUS_RETURN_IF_ERROR(w.Codes("events", "code", GatherRemapped(e.code, order, remap), dict));
+    const size_t n = order.size();
+    std::vector<uint64_t> present((n + 63) / 64, 0);
+    std::vector<uint32_t> rank(present.size(), 0);
+    std::vector<float> values;
+    std::vector<uint32_t> units;
+    e.units.Finish(&dict, &remap);
+    for (size_t i = 0; i < n; ++i) {
+      if ((i & 63) == 0) rank[i >> 6] = static_cast<uint32_t>(values.size());
+      const float v = e.value[order[i]];
+      if (!std::isnan(v)) {
+        present[i >> 6] |= uint64_t{1} << (i & 63);
+        values.push_back(v);
+        units.push_back(remap[e.unit[order[i]]]);
+      }
+    }
+    POPULUS_RETURN_IF_ERROR(w.Bitmap("events", "value_present", present, n));
+    POPULUS_RETURN_IF_ERROR(w.Column("events", "value_rank", rank));
+    POPULUS_RETURN_IF_ERROR(w.Column("events", "value", values));
+    POPULUS_RETURN_IF_ERROR(w.Codes("events", "unit", units, dict));
+    w.SetTableRows("events", n);
+  }
+  CrashPoint("write-events");
+  {  // medications
+    MedicationRows& m = medications_;
+    PatientDateOrder(m.patient, m.date, patients, &order, &offsets);
+    POPULUS_RETURN_IF_ERROR(w.Column("medications", "patient_offsets", offsets));
+    POPULUS_RETURN_IF_ERROR(w.Column("medications", "date", Gather(m.date, order)));
+    m.codes.Finish(&dict, &remap);
+    POPULUS_RETURN_IF_ERROR(
+        w.Codes("medications", "dmd_code", GatherRemapped(m.code, order, remap), dict));
+    POPULUS_RETURN_IF_ERROR(w.Column("medications", "quantity", Gather(m.quantity, order)));
+    w.SetTableRows("medications", order.size());
+  }
+  {  // hospital activity
+    ActivityRows& h = activity_;
+    PatientDateOrder(h.patient, h.date, patients, &order, &offsets);
+    POPULUS_RETURN_IF_ERROR(w.Column("hospital_activity", "patient_offsets", offsets));
+    POPULUS_RETURN_IF_ERROR(w.Column("hospital_activity", "date", Gather(h.date, order)));
+    POPULUS_RETURN_IF_ERROR(w.Column("hospital_activity", "setting", Gather(h.setting, order)));
+    h.providers.Finish(&dict, &remap);
+    POPULUS_RETURN_IF_ERROR(
+        w.Codes("hospital_activity", "provider", GatherRemapped(h.provider, order, remap), dict));
+    POPULUS_RETURN_IF_ERROR(
+        w.Column("hospital_activity", "length_of_stay_days", Gather(h.length_of_stay, order)));
+    w.SetTableRows("hospital_activity", order.size());
+  }
+  {  // appointments: by (practice, date), keeping the extract's order within a day
+    AppointmentRows& a = appointments_;
+    order.resize(a.date.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
+      if (a.practice[x] != a.practice[y]) return a.practice[x] < a.practice[y];
+      return a.date[x] < a.date[y];
+    });
+    POPULUS_RETURN_IF_ERROR(w.Column("appointments", "practice", Gather(a.practice, order)));
+    POPULUS_RETURN_IF_ERROR(w.Column("appointments", "patient", Gather(a.patient, order)));
+    POPULUS_RETURN_IF_ERROR(w.Column("appointments", "date", Gather(a.date, order)));
+    POPULUS_RETURN_IF_ERROR(w.Column("appointments", "booked_date", Gather(a.booked, order)));
+    POPULUS_RETURN_IF_ERROR(w.Column("appointments", "staff_role", Gather(a.role, order)));
+    POPULUS_RETURN_IF_ERROR(w.Column("appointments", "mode", Gather(a.mode, order)));
+    POPULUS_RETURN_IF_ERROR(w.Column("appointments", "status", Gather(a.status, order)));
+    POPULUS_RETURN_IF_ERROR(
+        w.Column("appointments", "duration_minutes", Gather(a.duration, order)));
+    w.SetTableRows("appointments", order.size());
+  }
+  CrashPoint("write-all-tables");
+  return Status::Ok();
+}
+
+Status Loader::Run() {
+  const auto start = std::chrono::steady_clock::now();
+  extract_date_ = options_.extract_date != kNoDate ? options_.extract_date : TodayUtc();
+  POPULUS_RETURN_IF_ERROR(CheckExtractDirectory());
+  POPULUS_RETURN_IF_ERROR(ChoosePatientIdentifier());
+  POPULUS_RETURN_IF_ERROR(writer_.Begin(options_.data_dir));
+  const std::string quarantine_path = writer_.staging_dir() + "/quarantine.csv";
+  POPULUS_RETURN_IF_ERROR(quarantine_.Open(quarantine_path));
+
+  // Organisations and patients must be sound before anything links to them.
+  std::string rejection;
+  POPULUS_RETURN_IF_ERROR(LoadOrganisations());
+  if (org_rejects_ > 0 && !options_.lenient) {
+    rejection = fmt::format(
+        "{} organisation row(s) failed validation; the load is rejected (use --lenient to "
+        "quarantine them and load the rest)",
+        org_rejects_);
+  }
+  if (rejection.empty()) {
+    POPULUS_RETURN_IF_ERROR(LoadPatients());
+    if (patient_rejects_ > 0 && !options_.lenient) {
+      rejection = fmt::format(
+          "{} patient row(s) failed validation; the load is rejected (use --lenient to "
+          "quarantine them and load the rest)",
+          patient_rejects_);
+    }
+  }
+  if (rejection.empty()) {
+    POPULUS_RETURN_IF_ERROR(LoadEvents());
+    CrashPoint("after-events");
+    POPULUS_RETURN_IF_ERROR(LoadMedications());
+    POPULUS_RETURN_IF_ERROR(LoadAppointments());
+    POPULUS_RETURN_IF_ERROR(LoadHospitalActivity());
+    if (options_.max_errors >= 0 &&
+        event_like_rejects_ > static_cast<uint64_t>(options_.max_errors)) {
+      rejection = fmt::format(
+          "{} event, medication, appointment or hospital rows were quarantined, more than "
+          "--max-errors {}; the load is rejected",
+          event_like_rejects_, options_.max_errors);
+    }
+  }
+  POPULUS_RETURN_IF_ERROR(quarantine_.Close());
+  result_->examples = quarantine_.examples();
+  result_->seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  if (!rejection.empty()) {
+    POPULUS_RETURN_IF_ERROR(WriteFileAtomically(writer_.staging_dir() + "/load-report.json",
+                                                result_->ToJson().dump(2) + "\n"));
+    POPULUS_RETURN_IF_ERROR(writer_.Reject(&result_->rejected_dir));
+    result_->quarantine_file = result_->rejected_dir + "/quarantine.csv";
+    return Status::Data(rejection);
+  }
+
+  SortPatients();
+  POPULUS_RETURN_IF_ERROR(WriteSnapshot());
+
+  // Does this load link with the snapshot it replaces?
+  std::string key_fingerprint = nhs_mode_ ? pseudonymiser_.Fingerprint() : "";
+  std::string previous_version, previous_checksum, previous_text;
+  if (ReadCurrentPointer(writer_.layout(), &previous_version, &previous_checksum).ok() &&
+      ReadSmallFile(writer_.layout().version_dir(previous_version) + "/manifest.json",
+                    &previous_text)
+          .ok()) {
+    auto previous = nlohmann::json::parse(previous_text, nullptr, false);
+    if (!previous.is_discarded() && previous.contains("key_fingerprint") &&
+        previous["key_fingerprint"].get<std::string>() != key_fingerprint) {
+      result_->warnings.push_back(fmt::format(
+          "this load's pseudonymisation key differs from the one that made {}: pseudonyms "
+          "will not link between the two",
+          previous_version));
+    }
+  }
+
+  nlohmann::json& manifest = writer_.manifest();
+  manifest["created_utc"] = [] {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return std::string(buf);
+  }();
+  manifest["source"] = {{"path", fs::absolute(options_.extract_dir).lexically_normal().string()},
+                        {"format", "populus-csv-extract-v1"}};
+  manifest["extract_date"] = FormatIsoDate(extract_date_);
+  manifest["patient_identifier"] = nhs_mode_ ? "nhs-number-hmac-sha256" : "patient-id";
+  manifest["key_fingerprint"] = key_fingerprint;
+  nlohmann::json ranges = nlohmann::json::object();
+  for (const auto& [name, range] : date_ranges_) ranges[name] = range.ToJson();
+  manifest["date_ranges"] = ranges;
+  nlohmann::json by_type = nlohmann::json::object();
+  for (const auto& o : organisations_) {
+    by_type[std::string(Name(o.type))] = by_type.value(std::string(Name(o.type)), 0) + 1;
+  }
+  manifest["organisations_by_type"] = by_type;
+  manifest["load"] = result_->ToJson();
+  manifest["load"].erase("published");
+
+  POPULUS_RETURN_IF_ERROR(WriteFileAtomically(writer_.staging_dir() + "/load-report.json",
+                                              result_->ToJson().dump(2) + "\n"));
+  POPULUS_RETURN_IF_ERROR(writer_.Publish(options_.keep_versions, &result_->version));
+  result_->published = true;
+  result_->snapshot_dir = writer_.layout().version_dir(result_->version);
+  result_->quarantine_file = result_->snapshot_dir + "/quarantine.csv";
+  result_->seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Ingest(const IngestOptions& options, IngestResult* result) {
+  Loader loader(options, result);
+  return loader.Run();
+}
+
+}  // namespace populus

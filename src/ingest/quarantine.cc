@@ -1,0 +1,213 @@
+#include "ingest/quarantine.h"
+
+#include <fmt/format.h>
+
+#include "extract/csv_reader.h"
+#include "ingest/nhs_number.h"
+
+namespace populus {
+namespace {
+struct RuleInfo {
+  Rule rule;
+  std::string_view name;
+  std::string_view description;
+};
+constexpr RuleInfo kRules[] = {
+    {Rule::kColumnCount, "column-count",
+     "the row has a different number of fields from the header"},
+    {Rule::kCsvQuoting, "csv-quoting", "quotes are not used as RFC 4180 requires"},
+    {Rule::kInvalidUtf8, "invalid-utf8", "the row is not valid UTF-8"},
+    {Rule::kMissingValue, "missing-value", "a required field is empty"},
+    {Rule::kInvalidDate, "invalid-date", "a date is not YYYY-MM-DD or is not a real day"},
+    {Rule::kFutureDate, "future-date", "a date is after the extract date"},
+    {Rule::kNhsNumber, "nhs-number",
+     "an NHS number is not ten digits or fails its modulus 11 check"},
+    {Rule::kIdentifierIsNhsNumber, "identifier-is-nhs-number",
+     "a patient_id is a valid NHS number (put it in nhs_number so it is pseudonymised)"},
+    {Rule::kInvalidIdentifier, "invalid-identifier",
+     "a patient_id is empty, too long or has characters other than letters, digits and -_.:"},
+    {Rule::kDuplicatePatient, "duplicate-patient",
+     "the same patient appears twice in patients.csv"},
+    {Rule::kDuplicateOrganisation, "duplicate-organisation",
+     "the same organisation code appears twice"},
+    {Rule::kUnknownSex, "unknown-sex", "sex is not one of M, F, I, U"},
+    {Rule::kUnknownPractice, "unknown-practice",
+     "the practice code is not an organisation of type practice"},
+    {Rule::kUnknownParent, "unknown-parent", "the parent code is not in organisations.csv"},
+    {Rule::kInvalidOrganisationType, "invalid-organisation-type",
+     "the type is not one of ics, locality, pcn, practice, site"},
+    {Rule::kInvalidHierarchy, "invalid-hierarchy",
+     "the parent is not a larger kind of organisation, or an ics has a parent"},
+    {Rule::kUnknownPatient, "unknown-patient", "the patient is not in patients.csv"},
+    {Rule::kBeforeBirth, "before-birth", "a date is before the patient's date of birth"},
+    {Rule::kAfterDeath, "after-death", "a date is after the patient's date of death"},
+    {Rule::kRegistrationDates, "registration-dates",
+     "registration ends before it starts, or after the patient's death"},
+    {Rule::kInvalidCode, "invalid-code", "a code is not a SNOMED CT / dm+d concept identifier"},
+    {Rule::kInvalidNumber, "invalid-number", "a number cannot be read or is not finite"},
+    {Rule::kOutOfRange, "out-of-range", "a value is outside the range the format allows"},
+    {Rule::kInvalidValue, "invalid-value", "a value is not one of the format's allowed values"},
+};
+}  // namespace
+
+std::string_view RuleName(Rule rule) {
+  for (const auto& r : kRules) {
+    if (r.rule == rule) return r.name;
+  }
+  return "unknown";
+}
+
+std::string_view RuleDescription(Rule rule) {
+  for (const auto& r : kRules) {
+    if (r.rule == rule) return r.description;
+  }
+  return "";
+}
+
+std::vector<Rule> AllRules() {
+  std::vector<Rule> rules;
+  for (const auto& r : kRules) rules.push_back(r.rule);
+  return rules;
+}
+
+Status Quarantine::Open(const std::string& path) {
+  POPULUS_RETURN_IF_ERROR(writer_.Open(path));
+  return writer_.Append("file,line,column,rule,reason,record\n");
+}
+
+Status Quarantine::Add(std::string_view file, uint64_t line, std::string_view column, Rule rule,
+                       std::string_view reason, std::string_view record) {
+  ++total_;
+  ++counts_[{std::string(file), rule}];
+  if (examples_.size() < 10) {
+    examples_.push_back(
+        fmt::format("{} line {}{}{}: {}", file, line, column.empty() ? "" : ", ", column, reason));
+  }
+  std::string row;
+  AppendCsvField(&row, file);
+  row += ',';
+  row += std::to_string(line);
+  row += ',';
+  AppendCsvField(&row, column);
+  row += ',';
+  AppendCsvField(&row, RuleName(rule));
+  row += ',';
+  AppendCsvField(&row, reason);
+  row += ',';
+  AppendCsvField(&row, record);
+  row += '\n';
+  return writer_.Append(row);
+}
+
+Status Quarantine::Close() {
+  POPULUS_RETURN_IF_ERROR(writer_.Sync());
+  return writer_.Close();
+}
+
+uint64_t Quarantine::count(std::string_view file) const {
+  uint64_t n = 0;
+  for (const auto& [key, c] : counts_) {
+    if (key.first == file) n += c;
+  }
+  return n;
+}
+
+std::map<std::string, uint64_t> Quarantine::by_rule(std::string_view file) const {
+  std::map<std::string, uint64_t> out;
+  for (const auto& [key, c] : counts_) {
+    if (key.first == file) out[std::string(RuleName(key.second))] += c;
+  }
+  return out;
+}
+
+void AppendCsvField(std::string* line, std::string_view field) {
+  const bool quote = field.find_first_of(",\"\r\n") != std::string_view::npos;
+  if (!quote) {
+    line->append(field);
+    return;
+  }
+  line->push_back('"');
+  for (char c : field) {
+    if (c == '"') line->push_back('"');
+    line->push_back(c);
+  }
+  line->push_back('"');
+}
+
+std::string MaskIdentifier(std::string_view text) {
+  return fmt::format("[masked: {} characters]", text.size());
+}
+
+std::string MaskedRecord(const std::vector<std::string_view>& fields, int identifier_index,
+                         std::string_view identifier_replacement) {
+  std::string line;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) line.push_back(',');
+    if (static_cast<int>(i) == identifier_index) {
+      AppendCsvField(&line, identifier_replacement);
+    } else {
+      AppendCsvField(&line, fields[i]);
+    }
+  }
+  return line;
+}
+
+std::string SanitisedRawRecord(std::string_view raw) {
+  // First mask digit runs shaped like NHS numbers (10 digits, or 3-3-4 with spaces).
+  std::string masked(raw);
+  auto is_digit = [&](size_t i) {
+    return i < masked.size() && masked[i] >= '0' && masked[i] <= '9';
+  };
+  for (size_t i = 0; i < masked.size();) {
+    if (!is_digit(i) || (i > 0 && is_digit(i - 1))) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (is_digit(j)) ++j;
+    size_t len = j - i;
+    if (len == 3 && j + 8 <= masked.size() && masked[j] == ' ' &&
+        LooksLikeNhsNumber(std::string_view(masked).substr(i, 12))) {
+      len = 12;
+      j = i + 12;
+      if (is_digit(j)) {
+        i = j;
+        continue;
+      }
+    }
+    if (len == 10 || len == 12) {
+      for (size_t k = i; k < j; ++k) {
+        if (masked[k] != ' ') masked[k] = '*';
+      }
+    }
+    i = j;
+  }
+  // Then escape bytes that would make the quarantine file invalid UTF-8.
+  std::string out;
+  out.reserve(masked.size());
+  for (size_t i = 0; i < masked.size();) {
+    const unsigned char c = static_cast<unsigned char>(masked[i]);
+    size_t len = 1;
+    if (c >= 0xF0) {
+      len = 4;
+    } else if (c >= 0xE0) {
+      len = 3;
+    } else if (c >= 0xC0) {
+      len = 2;
+    }
+    if (c >= 0x80 && i + len <= masked.size() &&
+        IsValidUtf8(std::string_view(masked).substr(i, len))) {
+      out.append(masked, i, len);
+      i += len;
+    } else if (c >= 0x80 || (c < 0x20 && c != '\t')) {
+      out += fmt::format("\\x{:02X}", c);
+      ++i;
+    } else {
+      out.push_back(static_cast<char>(c));
+      ++i;
+    }
+  }
+  return out;
+}
+
+}  // namespace populus

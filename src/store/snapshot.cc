@@ -1,0 +1,152 @@
+#include "store/snapshot.h"
+
+#include <fmt/format.h>
+#include <xxhash.h>
+
+#include <filesystem>
+
+#include "common/file_io.h"
+
+namespace populus {
+
+DataDirLayout::DataDirLayout(std::string r) : root(std::move(r)) {
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+}
+
+uint32_t ParseVersionName(const std::string& name) {
+  if (name.size() != 7 || name[0] != 'v') return 0;
+  uint32_t n = 0;
+  for (size_t i = 1; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return 0;
+    n = n * 10 + static_cast<uint32_t>(name[i] - '0');
+  }
+  return n;
+}
+
+std::string VersionName(uint32_t number) { return fmt::format("v{:06d}", number); }
+
+Status ReadCurrentPointer(const DataDirLayout& layout, std::string* version,
+                          std::string* manifest_checksum) {
+  std::string text;
+  if (!std::filesystem::exists(layout.current_file())) {
+    return Status::Data(fmt::format(
+        "'{}' holds no published snapshot (no CURRENT file); run 'populus ingest' first",
+        layout.root));
+  }
+  POPULUS_RETURN_IF_ERROR(ReadSmallFile(layout.current_file(), &text));
+  const size_t space = text.find(' ');
+  const size_t newline = text.find('\n');
+  if (space == std::string::npos || newline == std::string::npos || newline < space) {
+    return Status::Corruption(
+        fmt::format("'{}' is corrupt: expected 'VERSION CHECKSUM'", layout.current_file()));
+  }
+  *version = text.substr(0, space);
+  *manifest_checksum = text.substr(space + 1, newline - space - 1);
+  if (ParseVersionName(*version) == 0) {
+    return Status::Corruption(fmt::format("'{}' is corrupt: '{}' is not a version name",
+                                          layout.current_file(), *version));
+  }
+  return Status::Ok();
+}
+
+Status Snapshot::Open(const std::string& data_dir, std::unique_ptr<Snapshot>* out) {
+  DataDirLayout layout(data_dir);
+  std::string version, checksum;
+  POPULUS_RETURN_IF_ERROR(ReadCurrentPointer(layout, &version, &checksum));
+  auto snap = std::unique_ptr<Snapshot>(new Snapshot());
+  POPULUS_RETURN_IF_ERROR(snap->Load(data_dir, version, &checksum));
+  *out = std::move(snap);
+  return Status::Ok();
+}
+
+Status Snapshot::OpenVersion(const std::string& data_dir, const std::string& version,
+                             std::unique_ptr<Snapshot>* out) {
+  auto snap = std::unique_ptr<Snapshot>(new Snapshot());
+  POPULUS_RETURN_IF_ERROR(snap->Load(data_dir, version, nullptr));
+  *out = std::move(snap);
+  return Status::Ok();
+}
+
+Status Snapshot::Load(const std::string& data_dir, const std::string& version,
+                      const std::string* expected_manifest_checksum) {
+  DataDirLayout layout(data_dir);
+  version_ = version;
+  directory_ = layout.version_dir(version);
+  const std::string manifest_path = directory_ + "/manifest.json";
+  std::string text;
+  Status st = ReadSmallFile(manifest_path, &text);
+  if (!st.ok())
+    return Status::Corruption("snapshot " + version + " is incomplete: " + st.message());
+  if (expected_manifest_checksum != nullptr) {
+    const std::string actual = fmt::format("{:016x}", XXH3_64bits(text.data(), text.size()));
+    if (actual != *expected_manifest_checksum) {
+      return Status::Corruption(
+          fmt::format("'{}' is corrupt: its checksum {} does not match {} recorded in CURRENT",
+                      manifest_path, actual, *expected_manifest_checksum));
+    }
+  }
+  manifest_ = nlohmann::json::parse(text, nullptr, false);
+  if (manifest_.is_discarded() || !manifest_.is_object() ||
+      manifest_.value("format", "") != kSnapshotFormat) {
+    return Status::Corruption(
+        fmt::format("'{}' is not a populus snapshot manifest", manifest_path));
+  }
+  if (manifest_.value("format_version", 0) != kSnapshotFormatVersion) {
+    return Status::Corruption(
+        fmt::format("'{}' has snapshot format version {}; this populus reads {}", manifest_path,
+                    manifest_.value("format_version", 0), kSnapshotFormatVersion));
+  }
+  try {
+    for (const auto& [table, tinfo] : manifest_.at("tables").items()) {
+      for (const auto& [name, cinfo] : tinfo.at("columns").items()) {
+        const std::string file =
+            directory_ + "/" + table + "/" + cinfo.at("file").get<std::string>();
+        const auto type = static_cast<ColumnType>(cinfo.at("type_id").get<uint32_t>());
+        ColumnFile& col = tables_[table][name];
+        POPULUS_RETURN_IF_ERROR(col.Open(file, type));
+        if (col.rows() != cinfo.at("rows").get<uint64_t>() ||
+            fmt::format("{:016x}", col.checksum()) != cinfo.at("checksum").get<std::string>()) {
+          return Status::Corruption(
+              fmt::format("column file '{}' does not match the manifest (rows or checksum)", file));
+        }
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(fmt::format("'{}' is malformed: {}", manifest_path, e.what()));
+  }
+  return Status::Ok();
+}
+
+bool Snapshot::has_table(const std::string& table) const { return tables_.count(table) > 0; }
+
+uint64_t Snapshot::rows(const std::string& table) const {
+  return manifest_["tables"][table].value("rows", uint64_t{0});
+}
+
+uint64_t Snapshot::table_bytes(const std::string& table) const {
+  uint64_t total = 0;
+  auto it = tables_.find(table);
+  if (it == tables_.end()) return 0;
+  for (const auto& [name, col] : it->second) total += col.file_bytes();
+  return total;
+}
+
+std::vector<std::string> Snapshot::table_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, columns] : tables_) names.push_back(name);
+  return names;
+}
+
+const ColumnFile& Snapshot::column(const std::string& table, const std::string& name) const {
+  return tables_.at(table).at(name);
+}
+
+CodeColumn Snapshot::codes(const std::string& table, const std::string& name) const {
+  CodeColumn c;
+  c.ids_ = &column(table, name);
+  c.dict_ = &column(table, name + ".dict");
+  c.wide_ = c.ids_->type() == ColumnType::kUInt32;
+  return c;
+}
+
+}  // namespace populus

@@ -1,0 +1,120 @@
+// The snapshot store: published, read-only, versioned patient-level data.
+//
+// A data directory holds numbered snapshot versions (versions/v000001, ...) and
+// a CURRENT file naming the published one with the checksum of its manifest.
+// Each version has a manifest.json and one folder per table with one column
+// file per column (see column_file.h and docs/snapshot-format.md). Events,
+// medications and hospital activity are sorted by (patient, date) and carry a
+// patient_offsets column (patients + 1 entries), so one patient's history is
+// the contiguous range [offsets[p], offsets[p+1]). Codes are dictionary
+// encoded: an id column (uint16 when the dictionary fits, else uint32) and a
+// strings column holding the dictionary, sorted.
+//
+// Snapshot::Open verifies the CURRENT pointer, the manifest checksum and every
+// column's checksum before returning; a corrupted byte is an error, never data.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/civil_date.h"
+#include "common/status.h"
+#include "store/column_file.h"
+
+namespace populus {
+
+inline constexpr const char* kSnapshotFormat = "populus-snapshot";
+inline constexpr int kSnapshotFormatVersion = 1;
+inline constexpr uint32_t kNoRow = UINT32_MAX;  // an absent row reference
+
+// Where the snapshot files of a data directory live.
+struct DataDirLayout {
+  explicit DataDirLayout(std::string root);
+  std::string root;
+  std::string current_file() const { return root + "/CURRENT"; }
+  std::string versions_dir() const { return root + "/versions"; }
+  std::string staging_dir() const { return root + "/tmp"; }
+  std::string rejected_dir() const { return root + "/rejected"; }
+  std::string lock_file() const { return root + "/.lock"; }
+  std::string version_dir(const std::string& version) const {
+    return versions_dir() + "/" + version;
+  }
+};
+
+// Version names are "v" and six digits; returns 0 for a name that is not one.
+uint32_t ParseVersionName(const std::string& name);
+std::string VersionName(uint32_t number);
+
+// A dictionary-encoded column: ids of either width, with the dictionary.
+class CodeColumn {
+ public:
+  uint64_t size() const { return ids_ ? ids_->rows() : 0; }
+  uint32_t id(uint64_t row) const {
+    return wide_ ? ids_->values<uint32_t>()[row] : ids_->values<uint16_t>()[row];
+  }
+  std::string_view value(uint64_t row) const { return dict_->string(id(row)); }
+  uint64_t dictionary_size() const { return dict_ ? dict_->rows() : 0; }
+  std::string_view dictionary_entry(uint32_t id) const { return dict_->string(id); }
+  bool wide() const { return wide_; }
+  // The raw ids when wide() is false / true.
+  std::span<const uint16_t> narrow_ids() const { return ids_->values<uint16_t>(); }
+  std::span<const uint32_t> wide_ids() const { return ids_->values<uint32_t>(); }
+
+ private:
+  friend class Snapshot;
+  const ColumnFile* ids_ = nullptr;
+  const ColumnFile* dict_ = nullptr;
+  bool wide_ = false;
+};
+
+class Snapshot {
+ public:
+  // Opens the published (CURRENT) version of a data directory.
+  static Status Open(const std::string& data_dir, std::unique_ptr<Snapshot>* out);
+  // Opens one version by name ("v000003") whether or not it is current.
+  static Status OpenVersion(const std::string& data_dir, const std::string& version,
+                            std::unique_ptr<Snapshot>* out);
+
+  const std::string& version() const { return version_; }
+  const std::string& directory() const { return directory_; }
+  const nlohmann::json& manifest() const { return manifest_; }
+
+  bool has_table(const std::string& table) const;
+  uint64_t rows(const std::string& table) const;
+  uint64_t table_bytes(const std::string& table) const;
+  std::vector<std::string> table_names() const;
+
+  // A column by table and name; an absent column is a programming error.
+  const ColumnFile& column(const std::string& table, const std::string& name) const;
+  template <typename T>
+  std::span<const T> values(const std::string& table, const std::string& name) const {
+    return column(table, name).values<T>();
+  }
+  // A dictionary-encoded column (ids in NAME, dictionary in NAME.dict).
+  CodeColumn codes(const std::string& table, const std::string& name) const;
+
+  // Convenience for patient-indexed tables: the range of rows for patient p.
+  std::pair<uint64_t, uint64_t> patient_range(const std::string& table, uint32_t patient) const {
+    auto offsets = values<uint64_t>(table, "patient_offsets");
+    return {offsets[patient], offsets[patient + 1]};
+  }
+
+ private:
+  Status Load(const std::string& data_dir, const std::string& version,
+              const std::string* expected_manifest_checksum);
+  std::string version_;
+  std::string directory_;
+  nlohmann::json manifest_;
+  std::map<std::string, std::map<std::string, ColumnFile>> tables_;
+};
+
+// Reads CURRENT: the published version name and its manifest checksum.
+Status ReadCurrentPointer(const DataDirLayout& layout, std::string* version,
+                          std::string* manifest_checksum);
+
+}  // namespace populus

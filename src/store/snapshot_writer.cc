@@ -1,0 +1,188 @@
+#include "store/snapshot_writer.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+
+#include "common/file_io.h"
+
+namespace populus {
+namespace fs = std::filesystem;
+
+namespace {
+Status MakeDir(const std::string& path) {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) return Status::Io(fmt::format("cannot create directory '{}': {}", path, ec.message()));
+  return Status::Ok();
+}
+
+std::string UtcStamp() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+}  // namespace
+
+SnapshotWriter::~SnapshotWriter() {
+  if (!finished_ && !staging_.empty()) {
+    std::error_code ec;
+    fs::remove_all(staging_, ec);
+  }
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+Status SnapshotWriter::Begin(const std::string& data_dir) {
+  layout_ = DataDirLayout(data_dir);
+  POPULUS_RETURN_IF_ERROR(MakeDir(layout_.versions_dir()));
+  POPULUS_RETURN_IF_ERROR(MakeDir(layout_.staging_dir()));
+  lock_fd_ = ::open(layout_.lock_file().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) return Status::FromErrno("create lock file", layout_.lock_file(), errno);
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return Status::Usage(fmt::format(
+        "another populus process is writing to '{}'; wait for it to finish", layout_.root));
+  }
+  // Holding the lock, anything in the staging area is from a load that died.
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(layout_.staging_dir(), ec)) {
+    fs::remove_all(entry.path(), ec);
+  }
+  staging_ = fmt::format("{}/load-{}-{}", layout_.staging_dir(), UtcStamp(), ::getpid());
+  POPULUS_RETURN_IF_ERROR(MakeDir(staging_));
+  manifest_ = nlohmann::json::object();
+  manifest_["format"] = kSnapshotFormat;
+  manifest_["format_version"] = kSnapshotFormatVersion;
+  manifest_["tables"] = nlohmann::json::object();
+  return Status::Ok();
+}
+
+std::string SnapshotWriter::PathFor(const std::string& table, const std::string& name) {
+  const std::string dir = staging_ + "/" + table;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  return dir + "/" + name + ".col";
+}
+
+Status SnapshotWriter::Record(const std::string& table, const std::string& name,
+                              const ColumnFileInfo& info) {
+  auto& column = manifest_["tables"][table]["columns"][name];
+  column["file"] = name + ".col";
+  column["type"] = ColumnTypeName(info.type);
+  column["type_id"] = static_cast<uint32_t>(info.type);
+  column["rows"] = info.rows;
+  column["bytes"] = info.file_bytes;
+  column["checksum"] = fmt::format("{:016x}", info.checksum);
+  return Status::Ok();
+}
+
+Status SnapshotWriter::Strings(const std::string& table, const std::string& name,
+                               const std::vector<std::string>& values) {
+  ColumnFileInfo info;
+  POPULUS_RETURN_IF_ERROR(WriteStringColumn(PathFor(table, name), values, &info));
+  return Record(table, name, info);
+}
+
+Status SnapshotWriter::Bitmap(const std::string& table, const std::string& name,
+                              const std::vector<uint64_t>& bits, uint64_t rows) {
+  ColumnFileInfo info;
+  POPULUS_RETURN_IF_ERROR(WriteBitmapColumn(PathFor(table, name), bits, rows, &info));
+  return Record(table, name, info);
+}
+
+Status SnapshotWriter::Codes(const std::string& table, const std::string& name,
+                             const std::vector<uint32_t>& ids,
+                             const std::vector<std::string>& dictionary) {
+  if (dictionary.size() <= 65536) {
+    std::vector<uint16_t> narrow(ids.begin(), ids.end());
+    POPULUS_RETURN_IF_ERROR(Column(table, name, narrow));
+  } else {
+    POPULUS_RETURN_IF_ERROR(Column(table, name, ids));
+  }
+  return Strings(table, name + ".dict", dictionary);
+}
+
+void SnapshotWriter::SetTableRows(const std::string& table, uint64_t rows) {
+  manifest_["tables"][table]["rows"] = rows;
+}
+
+Status SnapshotWriter::Publish(int keep_versions, std::string* version) {
+  // The next version number is one past the highest ever used.
+  uint32_t highest = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(layout_.versions_dir(), ec)) {
+    highest = std::max(highest, ParseVersionName(entry.path().filename().string()));
+  }
+  *version = VersionName(highest + 1);
+  manifest_["version"] = *version;
+
+  const std::string manifest_text = manifest_.dump(2) + "\n";
+  {
+    FileWriter writer;
+    POPULUS_RETURN_IF_ERROR(writer.Open(staging_ + "/manifest.json"));
+    POPULUS_RETURN_IF_ERROR(writer.Append(manifest_text));
+    POPULUS_RETURN_IF_ERROR(writer.Sync());
+    POPULUS_RETURN_IF_ERROR(writer.Close());
+  }
+  for (const auto& entry : fs::directory_iterator(staging_, ec)) {
+    if (entry.is_directory()) POPULUS_RETURN_IF_ERROR(SyncDirectory(entry.path().string()));
+  }
+  POPULUS_RETURN_IF_ERROR(SyncDirectory(staging_));
+  CrashPoint("publish-before-rename");
+
+  const std::string target = layout_.version_dir(*version);
+  if (::rename(staging_.c_str(), target.c_str()) != 0) {
+    return Status::FromErrno("rename staging folder to", target, errno);
+  }
+  finished_ = true;
+  POPULUS_RETURN_IF_ERROR(SyncDirectory(layout_.versions_dir()));
+  CrashPoint("publish-before-current");
+
+  const std::string pointer = fmt::format("{} {:016x}\n", *version,
+                                          XXH3_64bits(manifest_text.data(), manifest_text.size()));
+  POPULUS_RETURN_IF_ERROR(WriteFileAtomically(layout_.current_file(), pointer));
+  CrashPoint("publish-after-current");
+
+  if (keep_versions > 0) {
+    std::vector<uint32_t> numbers;
+    for (const auto& entry : fs::directory_iterator(layout_.versions_dir(), ec)) {
+      const uint32_t n = ParseVersionName(entry.path().filename().string());
+      if (n > 0) numbers.push_back(n);
+    }
+    std::sort(numbers.rbegin(), numbers.rend());
+    for (size_t i = static_cast<size_t>(keep_versions); i < numbers.size(); ++i) {
+      fs::remove_all(layout_.version_dir(VersionName(numbers[i])), ec);
+    }
+  }
+  return Status::Ok();
+}
+
+Status SnapshotWriter::Reject(std::string* rejected_path) {
+  POPULUS_RETURN_IF_ERROR(MakeDir(layout_.rejected_dir()));
+  *rejected_path = fmt::format("{}/load-{}", layout_.rejected_dir(), UtcStamp());
+  std::error_code ec;
+  for (int n = 2; fs::exists(*rejected_path, ec); ++n) {
+    *rejected_path = fmt::format("{}/load-{}-{}", layout_.rejected_dir(), UtcStamp(), n);
+  }
+  // Keep the reports, not partial columns.
+  for (const auto& entry : fs::directory_iterator(staging_, ec)) {
+    if (entry.is_directory()) fs::remove_all(entry.path(), ec);
+  }
+  if (::rename(staging_.c_str(), rejected_path->c_str()) != 0) {
+    return Status::FromErrno("move rejected load to", *rejected_path, errno);
+  }
+  finished_ = true;
+  return SyncDirectory(layout_.rejected_dir());
+}
+
+}  // namespace populus

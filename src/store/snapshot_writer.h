@@ -1,0 +1,71 @@
+// SnapshotWriter: builds a new snapshot version and publishes it atomically.
+//
+// Begin() locks the data directory against other writers, removes staging
+// folders left by loads that were killed, and creates a fresh staging folder.
+// Columns are written (and fsynced) into it. Publish() writes the manifest,
+// fsyncs, renames the staging folder into versions/ and then replaces CURRENT
+// by an atomic rename: a reader sees the old snapshot or the new one, never a
+// mixture, and a crash at any instant leaves the previous snapshot intact.
+// Reject() keeps the staging folder's reports under rejected/ and publishes
+// nothing.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "store/column_file.h"
+#include "store/snapshot.h"
+
+namespace populus {
+
+class SnapshotWriter {
+ public:
+  SnapshotWriter() = default;
+  ~SnapshotWriter();
+  SnapshotWriter(const SnapshotWriter&) = delete;
+  SnapshotWriter& operator=(const SnapshotWriter&) = delete;
+
+  Status Begin(const std::string& data_dir);
+  const std::string& staging_dir() const { return staging_; }
+  const DataDirLayout& layout() const { return layout_; }
+
+  template <typename T>
+  Status Column(const std::string& table, const std::string& name, const std::vector<T>& values) {
+    ColumnFileInfo info;
+    POPULUS_RETURN_IF_ERROR(WriteColumn(PathFor(table, name), values, &info));
+    return Record(table, name, info);
+  }
+  Status Strings(const std::string& table, const std::string& name,
+                 const std::vector<std::string>& values);
+  Status Bitmap(const std::string& table, const std::string& name,
+                const std::vector<uint64_t>& bits, uint64_t rows);
+  // Ids as uint16 when the dictionary has at most 65536 entries, else uint32;
+  // the dictionary itself goes to NAME.dict.
+  Status Codes(const std::string& table, const std::string& name, const std::vector<uint32_t>& ids,
+               const std::vector<std::string>& dictionary);
+  void SetTableRows(const std::string& table, uint64_t rows);
+
+  // The manifest under construction; callers add their own sections.
+  nlohmann::json& manifest() { return manifest_; }
+
+  // Publishes the staged snapshot as the next version and keeps at most
+  // keep_versions versions (0 keeps all).
+  Status Publish(int keep_versions, std::string* version);
+  // Moves the staging folder to rejected/NAME; returns that path.
+  Status Reject(std::string* rejected_path);
+
+ private:
+  std::string PathFor(const std::string& table, const std::string& name);
+  Status Record(const std::string& table, const std::string& name, const ColumnFileInfo& info);
+
+  DataDirLayout layout_{""};
+  std::string staging_;
+  int lock_fd_ = -1;
+  bool finished_ = false;
+  nlohmann::json manifest_;
+};
+
+}  // namespace populus
