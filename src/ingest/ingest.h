@@ -41,6 +41,7 @@ struct IngestFileSummary {
   uint64_t rows_read = 0;
   uint64_t rows_loaded = 0;
   uint64_t rows_quarantined = 0;
+  double seconds = 0;  // reading and validating the file
   std::map<std::string, uint64_t> quarantined_by_rule;
 };
 
@@ -54,7 +55,8 @@ struct IngestResult {
   std::vector<std::string> warnings;
   std::vector<std::string> examples;  // the first few quarantine reasons
   uint64_t bytes_read = 0;
-  double seconds = 0;
+  double seconds = 0;        // the whole load
+  double write_seconds = 0;  // sorting and writing the snapshot
   nlohmann::json ToJson() const;
 };
 

@@ -1,8 +1,9 @@
 #include "ingest/pseudonymiser.h"
 
 #include <fmt/format.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 
@@ -40,7 +41,24 @@ Status Pseudonymiser::FromKey(std::string key, Pseudonymiser* out) {
         key.size(), kMinKeyBytes));
   }
   out->key_ = std::move(key);
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (mac == nullptr) return Status::Internal("OpenSSL has no HMAC implementation");
+  if (out->keyed_ != nullptr) EVP_MAC_CTX_free(out->keyed_);
+  out->keyed_ = EVP_MAC_CTX_new(mac);
+  EVP_MAC_free(mac);
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                               OSSL_PARAM_construct_end()};
+  if (out->keyed_ == nullptr ||
+      EVP_MAC_init(out->keyed_, reinterpret_cast<const unsigned char*>(out->key_.data()),
+                   out->key_.size(), params) != 1) {
+    return Status::Internal("OpenSSL could not set up HMAC-SHA256");
+  }
   return Status::Ok();
+}
+
+Pseudonymiser::~Pseudonymiser() {
+  if (keyed_ != nullptr) EVP_MAC_CTX_free(keyed_);
 }
 
 Status Pseudonymiser::FromKeyFile(const std::string& path, Pseudonymiser* out) {
@@ -82,9 +100,14 @@ Status Pseudonymiser::ForDemo(const std::string& data_dir, Pseudonymiser* out) {
 
 std::string Pseudonymiser::Hmac(const std::string& message) const {
   unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
+  size_t length = 0;
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(keyed_);
+  const bool ok = ctx != nullptr &&
+                  EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(message.data()),
+                                 message.size()) == 1 &&
+                  EVP_MAC_final(ctx, digest, &length, sizeof digest) == 1;
+  EVP_MAC_CTX_free(ctx);
+  if (!ok) std::abort();  // only on allocation failure inside OpenSSL
   return ToHex(digest, length);
 }
 

@@ -14,6 +14,8 @@
 
 #include "common/status.h"
 
+struct evp_mac_ctx_st;
+
 namespace populus {
 
 class Pseudonymiser {
@@ -31,6 +33,11 @@ class Pseudonymiser {
   static Status ForDemo(const std::string& data_dir, Pseudonymiser* out);
   static Status FromKey(std::string key, Pseudonymiser* out);
 
+  Pseudonymiser() = default;
+  ~Pseudonymiser();
+  Pseudonymiser(const Pseudonymiser&) = delete;
+  Pseudonymiser& operator=(const Pseudonymiser&) = delete;
+
   bool has_key() const { return !key_.empty(); }
   // 64 lowercase hex characters.
   std::string Pseudonym(uint64_t nhs_number) const;
@@ -40,6 +47,8 @@ class Pseudonymiser {
  private:
   std::string Hmac(const std::string& message) const;
   std::string key_;
+  // An HMAC-SHA256 context with the key already absorbed; copied per message.
+  struct evp_mac_ctx_st* keyed_ = nullptr;
 };
 
 }  // namespace populus

@@ -76,6 +76,7 @@ std::string SnapshotWriter::PathFor(const std::string& table, const std::string&
 
 Status SnapshotWriter::Record(const std::string& table, const std::string& name,
                               const ColumnFileInfo& info) {
+  std::lock_guard<std::mutex> lock(manifest_mutex_);
   auto& column = manifest_["tables"][table]["columns"][name];
   column["file"] = name + ".col";
   column["type"] = ColumnTypeName(info.type);
@@ -113,6 +114,7 @@ Status SnapshotWriter::Codes(const std::string& table, const std::string& name,
 }
 
 void SnapshotWriter::SetTableRows(const std::string& table, uint64_t rows) {
+  std::lock_guard<std::mutex> lock(manifest_mutex_);
   manifest_["tables"][table]["rows"] = rows;
 }
 

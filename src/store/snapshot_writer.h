@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -48,7 +49,8 @@ class SnapshotWriter {
                const std::vector<std::string>& dictionary);
   void SetTableRows(const std::string& table, uint64_t rows);
 
-  // The manifest under construction; callers add their own sections.
+  // Column writing may run on several threads, one table per thread.
+  // The manifest under construction; callers add their own sections (single-threaded).
   nlohmann::json& manifest() { return manifest_; }
 
   // Publishes the staged snapshot as the next version and keeps at most
@@ -65,6 +67,7 @@ class SnapshotWriter {
   std::string staging_;
   int lock_fd_ = -1;
   bool finished_ = false;
+  std::mutex manifest_mutex_;  // columns of different tables may be written concurrently
   nlohmann::json manifest_;
 };
 
