@@ -1291,6 +1291,7 @@ Status Loader::WriteEvents() {
   POPULUS_RETURN_IF_ERROR(w.Column("events", "value", values));
   POPULUS_RETURN_IF_ERROR(w.Codes("events", "unit", units, dict));
   w.SetTableRows("events", n);
+  CrashPoint("write-events");
   return Status::Ok();
 }
 
