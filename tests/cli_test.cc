@@ -76,6 +76,20 @@ TEST(Cli, IngestThenInfo) {
   EXPECT_EQ(ij["files"]["events.csv"]["quarantined_by_rule"]["invalid-date"], 1);
 }
 
+TEST(Cli, ProgressIsShownWhenAskedAndNeverOnStdout) {
+  TempDir extract, data;
+  ExtractFiles().Write(extract.path());
+  RunResult r = RunPopulus({"ingest", extract.path(), "--into", data.path(), "--progress"}, kKeyEnv);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("reading patients.csv"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("MB/s"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("100%"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("reading patients.csv"), std::string::npos);
+  RunResult quiet =
+      RunPopulus({"ingest", extract.path(), "--into", data.path(), "--no-progress"}, kKeyEnv);
+  EXPECT_EQ(quiet.err, "");
+}
+
 TEST(Cli, BadInputExitsTwoAndUsageExitsOne) {
   TempDir extract, data;
   ExtractFiles x;

@@ -97,6 +97,7 @@ const RuleCase kCases[] = {
   {"OrgDuplicate", "organisations.csv", "J00002,Copy,practice,U00001,", "code", "duplicate-organisation", true},
   {"OrgHierarchy", "organisations.csv", "U00009,Odd PCN,pcn,J00001,", "parent_code", "invalid-hierarchy", true},
   {"OrgColumnCount", "organisations.csv", "J00009,New Surgery,practice", "", "column-count", true},
+  {"OrgPostcodeShape", "organisations.csv", "J00009,New Surgery,practice,U00001,AAA9 9AA", "postcode", "invalid-value", true},
   {"OrgPostcode", "organisations.csv", "J00009,New Surgery,practice,U00001,not a postcode", "postcode", "invalid-value", true},
   // patients.csv: a bad row rejects the load.
   {"PatientCheckDigit", "patients.csv", "9990000019,1950-01-01,F,J00001,2000-01-01,,,,,,", "nhs_number", "nhs-number", true},
@@ -112,6 +113,10 @@ const RuleCase kCases[] = {
   {"PatientLsoa", "patients.csv", "9990000042,1950-01-01,F,J00001,2000-01-01,,,BH15,,,", "lsoa", "invalid-value", true},
   {"PatientCareHome", "patients.csv", "9990000042,1950-01-01,F,J00001,2000-01-01,,,,,,yes", "care_home", "invalid-value", true},
   {"PatientMissingBirth", "patients.csv", "9990000042,,F,J00001,2000-01-01,,,,,,", "date_of_birth", "missing-value", true},
+  {"PatientRegisteredFuture", "patients.csv", "9990000042,1950-01-01,F,J00001,2020-01-01,,,,,,", "registered_from", "future-date", true},
+  {"PatientRegisteredAfterDeath", "patients.csv", "9990000042,1950-01-01,F,J00001,2010-01-01,,2005-01-01,,,,", "registered_from", "registration-dates", true},
+  {"PatientEmptySex", "patients.csv", "9990000042,1950-01-01,,J00001,2000-01-01,,,,,,", "sex", "missing-value", true},
+  {"PatientEmptyPractice", "patients.csv", "9990000042,1950-01-01,F,,2000-01-01,,,,,,", "practice_code", "missing-value", true},
   {"PatientUtf8", "patients.csv", "9990000042,1950-01-01,F,J00001,2000-01-01,,,,,\xC3,", "", "invalid-utf8", true},
   // events.csv: bad rows are quarantined and the load goes on.
   {"EventImpossibleDate", "events.csv", "9990000018,2019-13-01,38341003,,", "date", "invalid-date", false},
@@ -126,6 +131,8 @@ const RuleCase kCases[] = {
   {"EventColumnCount", "events.csv", "9990000018,2015-01-01,38341003", "", "column-count", false},
   {"EventQuoting", "events.csv", "9990000018,2015-01-01,38\"341003,,", "", "csv-quoting", false},
   {"EventUtf8", "events.csv", "9990000018,2015-01-01,38341003,,\xFF", "", "invalid-utf8", false},
+  {"EventCodeCheckDigit", "events.csv", "9990000018,2015-01-01,38341004,,", "snomed_code", "invalid-code", false},
+  {"EventValueSigns", "events.csv", "9990000018,2015-01-01,72313002,+-5,mmHg", "numeric_value", "invalid-number", false},
   {"EventMissingCode", "events.csv", "9990000018,2015-01-01,,,", "snomed_code", "missing-value", false},
   // medications, appointments, hospital activity.
   {"MedicationQuantity", "medications.csv", "9990000018,2015-01-01,42109611000001109,two", "quantity", "invalid-number", false},
@@ -137,6 +144,9 @@ const RuleCase kCases[] = {
   {"AppointmentStatus", "appointments.csv", "J00001,,2019-01-07,,gp,telephone,maybe,10", "status", "invalid-value", false},
   {"AppointmentBooked", "appointments.csv", "J00001,,2019-01-07,2019-01-08,gp,telephone,attended,10", "booked_date", "invalid-date", false},
   {"AppointmentDuration", "appointments.csv", "J00001,,2019-01-07,,gp,telephone,attended,900", "duration_minutes", "out-of-range", false},
+  {"AppointmentFutureAttended", "appointments.csv", "J00001,9990000018,2019-08-01,2019-06-01,gp,face-to-face,attended,10", "status", "invalid-value", false},
+  {"AppointmentBookedFuture", "appointments.csv", "J00001,,2019-08-01,2019-07-01,gp,telephone,cancelled,10", "booked_date", "future-date", false},
+  {"AppointmentBeyondHorizon", "appointments.csv", "J00001,,2020-08-01,,gp,telephone,cancelled,10", "date", "future-date", false},
   {"HospitalSetting", "hospital_activity.csv", "9990000018,2018-12-23,walk-in,RBD,", "setting", "invalid-value", false},
   {"HospitalStay", "hospital_activity.csv", "9990000018,2018-12-23,emergency-admission,RBD,-2", "length_of_stay_days", "out-of-range", false},
   {"HospitalAfterDeath", "hospital_activity.csv", "9990000026,2019-04-01,ae,RBD,", "date", "after-death", false},

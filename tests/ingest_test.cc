@@ -172,11 +172,16 @@ TEST_F(IngestTest, NoNhsNumberIsWrittenAnywhere) {
   // Add bad rows so the quarantine has identifiers to mask too.
   x.files["events.csv"] += "9990000019,2018-01-01,38341003,,\n";    // bad check digit
   x.files["events.csv"] += "9990000042,2018-01-01,38341003,,\n";    // valid but unknown
+  // A misaligned row carries a second NHS number in another column.
+  x.files["events.csv"] += "9990000018,2018-01-01,72313002,,mmHg,9990000034\n";
   x.files["events.csv"] += "9990000018,2018-01-01,\"38341003,,\n";  // unterminated quote
+  // An NHS number typed into the wrong field: quoted in the reason as well.
+  x.files["appointments.csv"] += "J00001,,2019-01-07,,gp,telephone,attended,9990000026\n";
   x.Write(extract_.path());
   IngestResult result;
   ASSERT_TRUE(Ingest(Options(extract_.path(), data_.path()), &result).ok());
-  EXPECT_EQ(result.files[2].rows_quarantined, 3u);
+  EXPECT_EQ(result.files[2].rows_quarantined, 4u);
+  EXPECT_EQ(result.files[4].rows_quarantined, 1u);
   size_t files = 0;
   for (const auto& entry : fs::recursive_directory_iterator(data_.path())) {
     if (!entry.is_regular_file()) continue;
@@ -187,6 +192,55 @@ TEST_F(IngestTest, NoNhsNumberIsWrittenAnywhere) {
     }
   }
   EXPECT_GT(files, 30u);
+}
+
+TEST_F(IngestTest, TheLoadReportDescribesThePublishedLoad) {
+  FullExtract().Write(extract_.path());
+  IngestResult result;
+  ASSERT_TRUE(Ingest(Options(extract_.path(), data_.path()), &result).ok());
+  const auto report =
+      nlohmann::json::parse(testing::ReadFile(data_ / "versions/v000001/load-report.json"));
+  EXPECT_EQ(report["published"], true);
+  EXPECT_EQ(report["version"], "v000001");
+  EXPECT_EQ(report["quarantine"], result.quarantine_file);
+  EXPECT_GT(report["write_seconds"].get<double>(), 0);
+  EXPECT_EQ(report["files"]["events.csv"]["rows_loaded"], 5);
+  std::unique_ptr<Snapshot> snap;
+  ASSERT_TRUE(Snapshot::Open(data_.path(), &snap).ok());
+  EXPECT_EQ(snap->manifest()["load"]["version"], "v000001");
+  // Any kept version can be opened and verified, not only the current one.
+  ASSERT_TRUE(Snapshot::OpenVersion(data_.path(), "v000001", &snap).ok());
+  testing::WriteFile(data_ / "versions/v000001/manifest.checksum", "0000000000000000\n");
+  EXPECT_EQ(Snapshot::OpenVersion(data_.path(), "v000001", &snap).kind(),
+            Status::Kind::kCorruption);
+}
+
+TEST_F(IngestTest, LenientLoadsQuarantineWholeBranchesNotOrphans) {
+  ExtractFiles x = FullExtract();
+  // A PCN of an unknown type: its practice and that practice's patients go too.
+  x.files["organisations.csv"] += "U00002,Broken PCN,network,LOC01,\n";
+  x.files["organisations.csv"] += "J00003,Orphan Surgery,practice,U00002,\n";
+  x.files["organisations.csv"] += "J00003-S1,Orphan branch,site,J00003,\n";
+  x.files["patients.csv"] += "9990000042,1950-01-01,F,J00003,2000-01-01,,,,,,\n";
+  x.Write(extract_.path());
+  IngestOptions o = Options(extract_.path(), data_.path());
+  o.lenient = true;
+  IngestResult r;
+  ASSERT_TRUE(Ingest(o, &r).ok());
+  EXPECT_EQ(r.files[0].rows_quarantined, 3u);
+  EXPECT_EQ(r.files[0].quarantined_by_rule["invalid-organisation-type"], 1u);
+  EXPECT_EQ(r.files[0].quarantined_by_rule["unknown-parent"], 2u);
+  EXPECT_EQ(r.files[1].quarantined_by_rule["unknown-practice"], 1u);
+  std::unique_ptr<Snapshot> snap;
+  ASSERT_TRUE(Snapshot::Open(data_.path(), &snap).ok());
+  EXPECT_EQ(snap->rows("organisations"), 6u);
+  for (uint32_t parent : snap->values<uint32_t>("organisations", "parent")) {
+    if (parent != kNoRow) {
+      EXPECT_LT(parent, 6u);
+    }
+  }
+  const std::string q = testing::ReadFile(r.quarantine_file);
+  EXPECT_NE(q.find("parent J00003 is itself quarantined"), std::string::npos) << q;
 }
 
 TEST_F(IngestTest, SameExtractInAnyRowOrderGivesTheSameSnapshot) {
@@ -312,9 +366,15 @@ TEST_F(IngestTest, PrePseudonymisedIdentifiersNeedNoKey) {
       "p-001,1950-01-01,F,J00001,1990-01-01\n"
       "p-002,1960-01-01,M,J00002,1990-01-01\n";
   x.files["events.csv"] = "patient,date,snomed_code\np-002,2010-01-01,73211009\n";
+  // An NHS number in the patient_id column is refused, and masked in the quarantine.
+  x.files["patients.csv"] += "9990000042,1970-01-01,M,J00001,1990-01-01\n";
   x.Write(extract_.path());
   IngestResult r;
-  ASSERT_TRUE(Ingest(Options(extract_.path(), data_.path()), &r).ok());
+  IngestOptions o = Options(extract_.path(), data_.path());
+  o.lenient = true;
+  ASSERT_TRUE(Ingest(o, &r).ok());
+  EXPECT_EQ(r.files[1].quarantined_by_rule["identifier-is-nhs-number"], 1u);
+  EXPECT_EQ(testing::ReadFile(r.quarantine_file).find("9990000042"), std::string::npos);
   std::unique_ptr<Snapshot> snap;
   ASSERT_TRUE(Snapshot::Open(data_.path(), &snap).ok());
   EXPECT_EQ(snap->column("patients", "pseudonym").string(1), "p-002");

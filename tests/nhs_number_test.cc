@@ -1,8 +1,12 @@
 #include "ingest/nhs_number.h"
 
+#include <filesystem>
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "ingest/snomed_id.h"
+#include "test_support.h"
 
 namespace populus {
 namespace {
@@ -46,6 +50,31 @@ TEST(SnomedId, ConceptIdentifiers) {
   EXPECT_FALSE(IsSnomedConceptId("73211019"));             // partition 01: a description id
   EXPECT_FALSE(IsSnomedConceptId("73211029"));             // partition 02: a relationship id
   EXPECT_FALSE(IsSnomedConceptId("7321100X"));
+}
+
+TEST(SnomedId, VerhoeffPublishedExamples) {
+  // The worked examples usually given for Verhoeff's scheme.
+  EXPECT_TRUE(HasValidVerhoeffCheckDigit("2363"));
+  EXPECT_FALSE(HasValidVerhoeffCheckDigit("2364"));
+  EXPECT_TRUE(HasValidVerhoeffCheckDigit("1428570"));
+}
+
+TEST(SnomedId, EveryCodeInThePublishedReferenceCodelistsIsAConcept) {
+  // ../shared/reference/codelists: NHS Digital refsets and OpenSAFELY/PRIMIS lists.
+  const std::string dir = testing::SharedDir() + "/reference/codelists";
+  ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir;
+  size_t codes = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in(entry.path());
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      const std::string code = line.substr(0, line.find(','));
+      ASSERT_TRUE(IsSnomedConceptId(code)) << entry.path().filename() << ": " << code;
+      ++codes;
+    }
+  }
+  EXPECT_GT(codes, 10000u);
 }
 
 }  // namespace

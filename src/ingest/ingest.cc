@@ -34,6 +34,7 @@ nlohmann::json IngestResult::ToJson() const {
     j["snapshot"] = snapshot_dir;
   } else {
     j["rejected"] = rejected_dir;
+    j["rejection"] = rejection;
   }
   j["quarantine"] = quarantine_file;
   j["bytes_read"] = bytes_read;
@@ -177,7 +178,10 @@ bool ParseNumber(std::string_view text, float* out) {
   if (text.empty()) return false;
   const char* first = text.data();
   const char* last = first + text.size();
-  if (*first == '+') ++first;
+  if (*first == '+') {
+    ++first;
+    if (first == last || *first == '-' || *first == '+') return false;
+  }
   double value;
   auto [ptr, ec] = fast_float::from_chars(first, last, value);
   if (ec != std::errc() || ptr != last || !std::isfinite(value) ||
@@ -220,21 +224,30 @@ bool IsPatientId(std::string_view s) {
   return true;
 }
 
-// UK postcode shape: outward code (A9, A99, AA9, AA99, A9A, AA9A), a space, inward code (9AA).
+// UK postcode shape: an outward code of the form A9, A99, AA9, AA99, A9A or
+// AA9A, one space, and an inward code 9AA.
 bool IsPostcode(std::string_view s) {
   const size_t space = s.find(' ');
   if (space == std::string_view::npos || space < 2 || space > 4 || s.size() != space + 4) {
     return false;
   }
-  auto alpha = [](char c) { return c >= 'A' && c <= 'Z'; };
-  auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  if (!alpha(s[0])) return false;
-  for (size_t i = 1; i < space; ++i) {
-    if (!alpha(s[i]) && !digit(s[i])) return false;
+  std::string shape;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c >= 'A' && c <= 'Z') {
+      shape.push_back('A');
+    } else if (c >= '0' && c <= '9') {
+      shape.push_back('9');
+    } else if (i == space) {
+      shape.push_back(' ');
+    } else {
+      return false;
+    }
   }
-  bool has_digit = false;
-  for (size_t i = 1; i < space; ++i) has_digit = has_digit || digit(s[i]);
-  return has_digit && digit(s[space + 1]) && alpha(s[space + 2]) && alpha(s[space + 3]);
+  for (const char* outward : {"A9", "A99", "AA9", "AA99", "A9A", "AA9A"}) {
+    if (shape == std::string(outward) + " 9AA") return true;
+  }
+  return false;
 }
 
 // English or Welsh LSOA code: E01 or W01 and six digits.
@@ -251,6 +264,9 @@ std::string_view Field(const CsvRecord& rec, int index) {
 }
 
 constexpr uint16_t kNoSmall = UINT16_MAX;
+constexpr uint8_t kNotRecorded = UINT8_MAX;  // care_home left empty
+// Booked appointments may lie up to this many days after the extract date.
+constexpr int kBookingHorizonDays = 366;
 
 struct OrganisationRow {
   std::string code, name, parent_code, postcode;
@@ -353,6 +369,8 @@ class Loader {
   bool OptionalDate(std::string_view column, std::string_view text, Date* out);
   bool RequiredDate(std::string_view column, std::string_view text, Date* out);
   bool Code(std::string_view column, std::string_view text);
+  // Resolves a practice code to its organisation row.
+  bool Practice(std::string_view text, uint32_t* practice);
 
   const IngestOptions& options_;
   IngestResult* result_;
@@ -366,6 +384,7 @@ class Loader {
   const CsvRecord* current_ = nullptr;
   std::string_view current_file_;
   int current_identifier_ = -1;
+  std::vector<bool> code_fields_;  // fields of the current file that hold codes
 
   std::vector<OrganisationRow> organisations_;  // sorted by code
   std::unordered_map<std::string, uint32_t> organisation_index_;
@@ -386,13 +405,13 @@ bool Loader::Reject(std::string_view column, Rule rule, std::string reason) {
     record = SanitisedRawRecord(current_->raw);
   } else if (current_identifier_ >= 0 &&
              static_cast<size_t>(current_identifier_) < current_->fields.size()) {
-    record =
-        MaskedRecord(current_->fields, current_identifier_,
-                     SafeIdentifier(current_->fields[static_cast<size_t>(current_identifier_)]));
+    record = MaskedRecord(
+        current_->fields, current_identifier_,
+        SafeIdentifier(current_->fields[static_cast<size_t>(current_identifier_)]), code_fields_);
   } else if (current_identifier_ >= 0) {
     record = SanitisedRawRecord(current_->raw);
   } else {
-    record = MaskedRecord(current_->fields, -1, "");
+    record = MaskedRecord(current_->fields, -1, "", code_fields_);
   }
   Status st = quarantine_.Add(current_file_, current_->line, column, rule, reason, record);
   if (!st.ok()) result_->warnings.push_back("could not write to the quarantine: " + st.message());
@@ -400,7 +419,7 @@ bool Loader::Reject(std::string_view column, Rule rule, std::string reason) {
 }
 
 std::string Loader::SafeIdentifier(std::string_view text) const {
-  if (!nhs_mode_) return std::string(text);
+  if (!nhs_mode_) return LooksLikeNhsNumber(text) ? MaskIdentifier(text) : std::string(text);
   uint64_t number;
   if (ParseNhsNumber(text, &number) == NhsNumberCheck::kValid) {
     return "pseudonym:" + pseudonymiser_.Pseudonym(number);
@@ -431,6 +450,11 @@ Status Loader::ReadTable(const ExtractTableSpec& spec, IngestFileSummary* summar
   const char* identifier_column =
       spec.table == ExtractTable::kPatients ? (nhs_mode_ ? "nhs_number" : "patient_id") : "patient";
   current_identifier_ = binding.index(identifier_column);
+  code_fields_.assign(binding.width(), false);
+  for (const char* code_column : {"snomed_code", "dmd_code", "ethnicity"}) {
+    if (binding.index(code_column) >= 0)
+      code_fields_[static_cast<size_t>(binding.index(code_column))] = true;
+  }
   ProgressBar progress(fmt::format("reading {}", spec.file), reader.file_size(), "B",
                        options_.progress);
   uint64_t read = 0, loaded = 0;
@@ -487,6 +511,17 @@ bool Loader::OptionalDate(std::string_view column, std::string_view text, Date* 
   return RequiredDate(column, text, out);
 }
 
+bool Loader::Practice(std::string_view text, uint32_t* practice) {
+  if (text.empty()) return Reject("practice_code", Rule::kMissingValue, "practice_code is empty");
+  auto org = organisation_index_.find(std::string(text));
+  if (org == organisation_index_.end() || organisations_[org->second].type != OrgType::kPractice) {
+    return Reject("practice_code", Rule::kUnknownPractice,
+                  fmt::format("practice_code '{}' is not a practice in organisations.csv", text));
+  }
+  *practice = org->second;
+  return true;
+}
+
 bool Loader::Code(std::string_view column, std::string_view text) {
   if (text.empty()) return Reject(column, Rule::kMissingValue, fmt::format("{} is empty", column));
   if (!IsSnomedConceptId(text)) {
@@ -526,8 +561,11 @@ bool Loader::EventDate(std::string_view column, std::string_view text, uint32_t 
   if (!RequiredDate(column, text, out)) return false;
   if (*out > extract_date_ + future_days) {
     return Reject(column, Rule::kFutureDate,
-                  fmt::format("{} {} is after the extract date {}", column, text,
-                              FormatIsoDate(extract_date_ + future_days)));
+                  future_days == 0
+                      ? fmt::format("{} {} is after the extract date {}", column, text,
+                                    FormatIsoDate(extract_date_))
+                      : fmt::format("{} {} is more than {} days after the extract date {}", column,
+                                    text, future_days, FormatIsoDate(extract_date_)));
   }
   if (*out < patients_.birth[patient]) {
     return Reject(column, Rule::kBeforeBirth,
@@ -549,7 +587,9 @@ Status Loader::CheckExtractDirectory() {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(options_.extract_dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (entry.path().extension() != ".csv") continue;
+    std::string extension = entry.path().extension().string();
+    for (char& ch : extension) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (extension != ".csv") continue;
     bool known = false;
     for (const auto& spec : ExtractTables()) known = known || spec.file == name;
     if (!known) {
@@ -626,38 +666,48 @@ Status Loader::LoadOrganisations() {
           return Reject("code", Rule::kDuplicateOrganisation,
                         fmt::format("organisation {} is already on line {}", row.code, it->second));
         }
-        rows.push_back({std::move(row), MaskedRecord(rec.fields, -1, "")});
+        rows.push_back({std::move(row), MaskedRecord(rec.fields, -1, "", code_fields_)});
         return true;
       }));
-  // The hierarchy.
+  // The hierarchy, checked until nothing changes: a row whose parent is
+  // quarantined is quarantined too, so no organisation is left orphaned.
+  std::vector<bool> accepted(rows.size(), true);
   std::unordered_map<std::string, OrgType> types;
   for (const auto& p : rows) types[p.row.code] = p.row.type;
-  for (auto& p : rows) {
-    const OrganisationRow& row = p.row;
-    std::string problem;
-    Rule rule = Rule::kInvalidHierarchy;
-    if (row.type == OrgType::kIcs) {
-      if (!row.parent_code.empty()) problem = "an ics has no parent";
-    } else if (row.parent_code.empty()) {
-      rule = Rule::kMissingValue;
-      problem = fmt::format("a {} needs a parent_code", Name(row.type));
-    } else if (auto it = types.find(row.parent_code); it == types.end()) {
-      rule = Rule::kUnknownParent;
-      problem = fmt::format("parent {} is not a valid organisation in organisations.csv",
-                            row.parent_code);
-    } else if (static_cast<int>(it->second) <= static_cast<int>(row.type)) {
-      problem = fmt::format("a {} cannot belong to a {} ({})", Name(row.type), Name(it->second),
-                            row.parent_code);
-    }
-    if (!problem.empty()) {
-      Status st =
-          quarantine_.Add("organisations.csv", row.line, "parent_code", rule, problem, p.record);
-      if (!st.ok()) return st;
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (!accepted[i]) continue;
+      const OrganisationRow& row = rows[i].row;
+      std::string problem;
+      Rule rule = Rule::kInvalidHierarchy;
+      if (row.type == OrgType::kIcs) {
+        if (!row.parent_code.empty()) problem = "an ics has no parent";
+      } else if (row.parent_code.empty()) {
+        rule = Rule::kMissingValue;
+        problem = fmt::format("a {} needs a parent_code", Name(row.type));
+      } else if (auto it = types.find(row.parent_code); it == types.end()) {
+        rule = Rule::kUnknownParent;
+        problem = first_line.count(row.parent_code) > 0
+                      ? fmt::format("parent {} is itself quarantined", row.parent_code)
+                      : fmt::format("parent {} is not a valid organisation in organisations.csv",
+                                    row.parent_code);
+      } else if (static_cast<int>(it->second) <= static_cast<int>(row.type)) {
+        problem = fmt::format("a {} cannot belong to a {} ({})", Name(row.type), Name(it->second),
+                              row.parent_code);
+      }
+      if (problem.empty()) continue;
+      POPULUS_RETURN_IF_ERROR(quarantine_.Add("organisations.csv", row.line, "parent_code", rule,
+                                              problem, rows[i].record));
+      accepted[i] = false;
+      types.erase(row.code);
       ++summary.rows_quarantined;
       --summary.rows_loaded;
-      continue;
+      changed = true;
     }
-    organisations_.push_back(row);
+  }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (accepted[i]) organisations_.push_back(rows[i].row);
   }
   summary.quarantined_by_rule = quarantine_.by_rule("organisations.csv");
   org_rejects_ = summary.rows_quarantined;
@@ -691,7 +741,8 @@ Status Loader::ChoosePatientIdentifier() {
   if (!nhs_mode_) return Status::Ok();
   if (!options_.key_file.empty())
     return Pseudonymiser::FromKeyFile(options_.key_file, &pseudonymiser_);
-  if (std::getenv(Pseudonymiser::kEnvVar) != nullptr) {
+  const char* env_key = std::getenv(Pseudonymiser::kEnvVar);
+  if (env_key != nullptr && *env_key != '\0') {
     return Pseudonymiser::FromEnvironment(&pseudonymiser_);
   }
   if (options_.demo) return Pseudonymiser::ForDemo(options_.data_dir, &pseudonymiser_);
@@ -791,6 +842,20 @@ Status Loader::LoadPatients() {
           return Reject("registered_from", Rule::kBeforeBirth,
                         "registered_from is before date_of_birth");
         }
+        if (from > extract_date_) {
+          return Reject("registered_from", Rule::kFutureDate,
+                        fmt::format("registered_from {} is after the extract date {}",
+                                    FormatIsoDate(from), FormatIsoDate(extract_date_)));
+        }
+        if (to != kNoDate && to > extract_date_) {
+          return Reject("registered_to", Rule::kFutureDate,
+                        fmt::format("registered_to {} is after the extract date {}",
+                                    FormatIsoDate(to), FormatIsoDate(extract_date_)));
+        }
+        if (death != kNoDate && from > death) {
+          return Reject("registered_from", Rule::kRegistrationDates,
+                        "registered_from is after date_of_death");
+        }
         if (to != kNoDate && to < from) {
           return Reject("registered_to", Rule::kRegistrationDates,
                         "registered_to is before registered_from");
@@ -801,18 +866,13 @@ Status Loader::LoadPatients() {
         }
         Sex sex;
         const std::string_view sex_text = Field(rec, c.sex);
+        if (sex_text.empty()) return Reject("sex", Rule::kMissingValue, "sex is empty");
         if (!Parse(sex_text, &sex)) {
           return Reject("sex", Rule::kUnknownSex,
                         fmt::format("sex '{}' is not one of {}", sex_text, AcceptedSexes()));
         }
-        const std::string practice_code(Field(rec, c.practice_code));
-        auto org = organisation_index_.find(practice_code);
-        if (org == organisation_index_.end() ||
-            organisations_[org->second].type != OrgType::kPractice) {
-          return Reject("practice_code", Rule::kUnknownPractice,
-                        fmt::format("practice_code '{}' is not a practice in organisations.csv",
-                                    practice_code));
-        }
+        uint32_t practice;
+        if (!Practice(Field(rec, c.practice_code), &practice)) return false;
         const std::string_view lsoa = Field(rec, c.lsoa);
         if (!lsoa.empty() && !IsLsoa(lsoa)) {
           return Reject("lsoa", Rule::kInvalidValue,
@@ -831,7 +891,7 @@ Status Loader::LoadPatients() {
               "ethnicity", Rule::kInvalidCode,
               fmt::format("ethnicity '{}' is not a SNOMED CT concept identifier", ethnicity));
         }
-        int64_t care_home = 0;
+        int64_t care_home = kNotRecorded;
         const std::string_view care_text = Field(rec, c.care_home);
         if (!care_text.empty() && !ParseWhole(care_text, 0, 1, &care_home)) {
           return Reject("care_home", Rule::kInvalidValue,
@@ -858,12 +918,12 @@ Status Loader::LoadPatients() {
         p.registered_to.push_back(to);
         p.death.push_back(death);
         p.sex.push_back(static_cast<uint8_t>(sex));
-        p.practice.push_back(org->second);
+        p.practice.push_back(practice);
         p.lsoa.push_back(p.lsoa_dict.Intern(lsoa));
         p.imd_decile.push_back(static_cast<uint8_t>(imd));
         p.ethnicity.push_back(p.ethnicity_dict.Intern(ethnicity));
         p.care_home.push_back(static_cast<uint8_t>(care_home));
-        date_ranges_["patients.date_of_birth"].Add(birth);
+        date_ranges_["patients"].Add(birth);  // dates of birth
         return true;
       }));
   patient_rejects_ = summary.rows_quarantined;
@@ -914,7 +974,7 @@ Status Loader::LoadEvents() {
         e.date.push_back(date);
         e.code.push_back(e.codes.Intern(code));
         e.value.push_back(value);
-        e.unit.push_back(e.units.Intern(unit));
+        e.unit.push_back(std::isnan(value) ? 0 : e.units.Intern(unit));
         range.Add(date);
         return true;
       }));
@@ -998,34 +1058,35 @@ Status Loader::LoadAppointments() {
         c.duration_minutes = b.index("duration_minutes");
       },
       [&](const CsvRecord& rec) {
-        const std::string practice_code(Field(rec, c.practice_code));
-        auto org = organisation_index_.find(practice_code);
-        if (org == organisation_index_.end() ||
-            organisations_[org->second].type != OrgType::kPractice) {
-          return Reject("practice_code", Rule::kUnknownPractice,
-                        fmt::format("practice_code '{}' is not a practice in organisations.csv",
-                                    practice_code));
-        }
+        uint32_t practice;
+        if (!Practice(Field(rec, c.practice_code), &practice)) return false;
         uint32_t patient = kNoRow;
         Date date, booked;
         const std::string_view patient_text = Field(rec, c.patient);
         // Booked appointments may lie up to a year after the extract date.
         if (!patient_text.empty()) {
           if (!ResolvePatient("patient", patient_text, &patient) ||
-              !EventDate("date", Field(rec, c.date), patient, 366, &date)) {
+              !EventDate("date", Field(rec, c.date), patient, kBookingHorizonDays, &date)) {
             return false;
           }
         } else {
           if (!RequiredDate("date", Field(rec, c.date), &date)) return false;
-          if (date > extract_date_ + 366) {
+          if (date > extract_date_ + kBookingHorizonDays) {
             return Reject("date", Rule::kFutureDate,
-                          "date is more than a year after the extract date");
+                          fmt::format("date {} is more than {} days after the extract date {}",
+                                      FormatIsoDate(date), kBookingHorizonDays,
+                                      FormatIsoDate(extract_date_)));
           }
         }
         if (!OptionalDate("booked_date", Field(rec, c.booked_date), &booked)) return false;
         if (booked != kNoDate && booked > date) {
           return Reject("booked_date", Rule::kInvalidDate,
                         "booked_date is after the appointment date");
+        }
+        if (booked != kNoDate && booked > extract_date_) {
+          return Reject("booked_date", Rule::kFutureDate,
+                        fmt::format("booked_date {} is after the extract date {}",
+                                    FormatIsoDate(booked), FormatIsoDate(extract_date_)));
         }
         uint8_t role;
         AppointmentMode mode;
@@ -1047,6 +1108,11 @@ Status Loader::LoadAppointments() {
               "status", Rule::kInvalidValue,
               fmt::format("status '{}' is not one of {}", status_text, AcceptedStatuses()));
         }
+        if (date > extract_date_ && status != AppointmentStatus::kCancelled) {
+          return Reject(
+              "status", Rule::kInvalidValue,
+              fmt::format("an appointment after the extract date cannot be {}", status_text));
+        }
         int64_t duration = kNoSmall;
         const std::string_view duration_text = Field(rec, c.duration_minutes);
         if (!duration_text.empty() && !ParseWhole(duration_text, 0, 600, &duration)) {
@@ -1054,7 +1120,7 @@ Status Loader::LoadAppointments() {
                         fmt::format("duration_minutes '{}' is not a whole number from 0 to 600",
                                     duration_text));
         }
-        a.practice.push_back(org->second);
+        a.practice.push_back(practice);
         a.patient.push_back(patient);
         a.date.push_back(date);
         a.booked.push_back(booked);
@@ -1379,8 +1445,9 @@ Status Loader::Run() {
   const auto start = std::chrono::steady_clock::now();
   extract_date_ = options_.extract_date != kNoDate ? options_.extract_date : TodayUtc();
   POPULUS_RETURN_IF_ERROR(CheckExtractDirectory());
-  POPULUS_RETURN_IF_ERROR(ChoosePatientIdentifier());
+  // The lock comes first: even a demo key is only made by the one writer.
   POPULUS_RETURN_IF_ERROR(writer_.Begin(options_.data_dir));
+  POPULUS_RETURN_IF_ERROR(ChoosePatientIdentifier());
   const std::string quarantine_path = writer_.staging_dir() + "/quarantine.csv";
   POPULUS_RETURN_IF_ERROR(quarantine_.Open(quarantine_path));
 
@@ -1422,10 +1489,13 @@ Status Loader::Run() {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   if (!rejection.empty()) {
+    result_->rejected_dir = writer_.RejectedPath();
+    result_->quarantine_file = result_->rejected_dir + "/quarantine.csv";
+    result_->rejection = rejection;
+
     POPULUS_RETURN_IF_ERROR(WriteFileAtomically(writer_.staging_dir() + "/load-report.json",
                                                 result_->ToJson().dump(2) + "\n"));
-    POPULUS_RETURN_IF_ERROR(writer_.Reject(&result_->rejected_dir));
-    result_->quarantine_file = result_->rejected_dir + "/quarantine.csv";
+    POPULUS_RETURN_IF_ERROR(writer_.Reject());
     return Status::Data(rejection);
   }
 
@@ -1433,7 +1503,8 @@ Status Loader::Run() {
   SortPatients();
   POPULUS_RETURN_IF_ERROR(WriteSnapshot());
 
-  // Does this load link with the snapshot it replaces?
+  // Does this load link with the snapshot it replaces? (Only a question when
+  // both were made from NHS numbers.)
   std::string key_fingerprint = nhs_mode_ ? pseudonymiser_.Fingerprint() : "";
   std::string previous_version, previous_checksum, previous_text;
   if (ReadCurrentPointer(writer_.layout(), &previous_version, &previous_checksum).ok() &&
@@ -1441,8 +1512,9 @@ Status Loader::Run() {
                     &previous_text)
           .ok()) {
     auto previous = nlohmann::json::parse(previous_text, nullptr, false);
-    if (!previous.is_discarded() && previous.contains("key_fingerprint") &&
-        previous["key_fingerprint"].get<std::string>() != key_fingerprint) {
+    const std::string previous_key =
+        previous.is_discarded() ? "" : previous.value("key_fingerprint", "");
+    if (nhs_mode_ && !previous_key.empty() && previous_key != key_fingerprint) {
       result_->warnings.push_back(fmt::format(
           "this load's pseudonymisation key differs from the one that made {}: pseudonyms "
           "will not link between the two",
@@ -1472,19 +1544,27 @@ Status Loader::Run() {
     by_type[std::string(Name(o.type))] = by_type.value(std::string(Name(o.type)), 0) + 1;
   }
   manifest["organisations_by_type"] = by_type;
-  manifest["load"] = result_->ToJson();
-  manifest["load"].erase("published");
-
-  POPULUS_RETURN_IF_ERROR(WriteFileAtomically(writer_.staging_dir() + "/load-report.json",
-                                              result_->ToJson().dump(2) + "\n"));
-  POPULUS_RETURN_IF_ERROR(writer_.Publish(options_.keep_versions, &result_->version));
-  result_->write_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - write_start).count();
+  // The report describes the load as it will stand once published; if
+  // publication fails, nothing that holds it is published either.
+  result_->version = writer_.NextVersion();
   result_->published = true;
   result_->snapshot_dir = writer_.layout().version_dir(result_->version);
   result_->quarantine_file = result_->snapshot_dir + "/quarantine.csv";
+  result_->write_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - write_start).count();
   result_->seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  manifest["load"] = result_->ToJson();
+  POPULUS_RETURN_IF_ERROR(WriteFileAtomically(writer_.staging_dir() + "/load-report.json",
+                                              result_->ToJson().dump(2) + "\n"));
+  const Status published = writer_.Publish(options_.keep_versions);
+  if (!published.ok()) {
+    result_->published = false;
+    result_->version.clear();
+    result_->snapshot_dir.clear();
+    result_->quarantine_file.clear();
+    return published;
+  }
   return Status::Ok();
 }
 

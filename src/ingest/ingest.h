@@ -50,6 +50,7 @@ struct IngestResult {
   std::string version;          // when published
   std::string snapshot_dir;     // when published
   std::string rejected_dir;     // when rejected
+  std::string rejection;        // why, when rejected
   std::string quarantine_file;  // where the quarantined rows are
   std::vector<IngestFileSummary> files;
   std::vector<std::string> warnings;

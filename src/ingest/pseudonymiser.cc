@@ -72,7 +72,7 @@ Status Pseudonymiser::FromKeyFile(const std::string& path, Pseudonymiser* out) {
 
 Status Pseudonymiser::FromEnvironment(Pseudonymiser* out) {
   const char* value = std::getenv(kEnvVar);
-  if (value == nullptr || *value == '\0') {
+  if (value == nullptr || *value == '\0') {  // set but empty counts as unset
     return Status::Usage(fmt::format("{} is not set", kEnvVar));
   }
   Status st = FromKey(TrimTrailingSpace(value), out);

@@ -4,6 +4,7 @@
 
 #include "extract/csv_reader.h"
 #include "ingest/nhs_number.h"
+#include "ingest/snomed_id.h"
 
 namespace populus {
 namespace {
@@ -79,9 +80,10 @@ Status Quarantine::Add(std::string_view file, uint64_t line, std::string_view co
                        std::string_view reason, std::string_view record) {
   ++total_;
   ++counts_[{std::string(file), rule}];
+  const std::string safe_reason = MaskNhsNumberRuns(reason);
   if (examples_.size() < 10) {
-    examples_.push_back(
-        fmt::format("{} line {}{}{}: {}", file, line, column.empty() ? "" : ", ", column, reason));
+    examples_.push_back(fmt::format("{} line {}{}{}: {}", file, line, column.empty() ? "" : ", ",
+                                    column, safe_reason));
   }
   std::string row;
   AppendCsvField(&row, file);
@@ -92,7 +94,7 @@ Status Quarantine::Add(std::string_view file, uint64_t line, std::string_view co
   row += ',';
   AppendCsvField(&row, RuleName(rule));
   row += ',';
-  AppendCsvField(&row, reason);
+  AppendCsvField(&row, safe_reason);
   row += ',';
   AppendCsvField(&row, record);
   row += '\n';
@@ -139,22 +141,24 @@ std::string MaskIdentifier(std::string_view text) {
 }
 
 std::string MaskedRecord(const std::vector<std::string_view>& fields, int identifier_index,
-                         std::string_view identifier_replacement) {
+                         std::string_view identifier_replacement,
+                         const std::vector<bool>& code_fields) {
   std::string line;
   for (size_t i = 0; i < fields.size(); ++i) {
     if (i > 0) line.push_back(',');
     if (static_cast<int>(i) == identifier_index) {
       AppendCsvField(&line, identifier_replacement);
-    } else {
+    } else if (i < code_fields.size() && code_fields[i] && IsSnomedConceptId(fields[i])) {
       AppendCsvField(&line, fields[i]);
+    } else {
+      AppendCsvField(&line, MaskNhsNumberRuns(fields[i]));
     }
   }
   return line;
 }
 
-std::string SanitisedRawRecord(std::string_view raw) {
-  // First mask digit runs shaped like NHS numbers (10 digits, or 3-3-4 with spaces).
-  std::string masked(raw);
+std::string MaskNhsNumberRuns(std::string_view text) {
+  std::string masked(text);
   auto is_digit = [&](size_t i) {
     return i < masked.size() && masked[i] >= '0' && masked[i] <= '9';
   };
@@ -182,7 +186,12 @@ std::string SanitisedRawRecord(std::string_view raw) {
     }
     i = j;
   }
-  // Then escape bytes that would make the quarantine file invalid UTF-8.
+  return masked;
+}
+
+std::string SanitisedRawRecord(std::string_view raw) {
+  const std::string masked = MaskNhsNumberRuns(raw);
+  // Escape bytes that would make the quarantine file invalid UTF-8.
   std::string out;
   out.reserve(masked.size());
   for (size_t i = 0; i < masked.size();) {

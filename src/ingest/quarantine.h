@@ -4,7 +4,8 @@
 // reason, record) and counted per file and rule, so nothing is lost and the
 // analyst can fix the source and reload. Records never carry an NHS number:
 // callers pass the record with the identifier already replaced by its
-// pseudonym or masked (see MaskedRecord / SanitisedRawRecord).
+// pseudonym or masked (see MaskedRecord / SanitisedRawRecord), and Add() masks
+// anything shaped like an NHS number in the reason as well.
 #pragma once
 
 #include <cstdint>
@@ -75,10 +76,18 @@ class Quarantine {
 // Appends a field to a CSV line, quoting it if RFC 4180 requires.
 void AppendCsvField(std::string* line, std::string_view field);
 
-// A record's fields as CSV, with field `identifier_index` (if >= 0) replaced
-// by `identifier_replacement`.
+// A record's fields as CSV for the quarantine: field `identifier_index` (if
+// >= 0) is replaced by `identifier_replacement`; fields marked in `code_fields`
+// that are valid SNOMED CT concept ids are kept; in every other field, runs
+// shaped like an NHS number are masked (an NHS number can turn up in any
+// column of a misaligned row).
 std::string MaskedRecord(const std::vector<std::string_view>& fields, int identifier_index,
-                         std::string_view identifier_replacement);
+                         std::string_view identifier_replacement,
+                         const std::vector<bool>& code_fields = {});
+
+// Replaces every standalone run of 10 digits, or of 3-3-4 digits separated by
+// single spaces, with asterisks.
+std::string MaskNhsNumberRuns(std::string_view text);
 
 // A raw record that could not be split into fields: every run shaped like an
 // NHS number is masked, and bytes that are not valid UTF-8 or are control

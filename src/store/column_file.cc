@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include <bit>
 #include <cstring>
 
 namespace populus {
@@ -19,6 +20,9 @@ struct Header {
   uint64_t header_checksum;  // XXH3 of the 56 bytes before it
 };
 static_assert(sizeof(Header) == kColumnHeaderBytes);
+// Column files hold values in little-endian order, the machine's own on every
+// platform populus builds for; a big-endian port would need byte swapping here.
+static_assert(std::endian::native == std::endian::little);
 constexpr size_t kHeaderChecksummed = offsetof(Header, header_checksum);
 
 size_t FixedWidth(ColumnType type) {

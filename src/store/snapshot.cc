@@ -61,8 +61,22 @@ Status Snapshot::Open(const std::string& data_dir, std::unique_ptr<Snapshot>* ou
 
 Status Snapshot::OpenVersion(const std::string& data_dir, const std::string& version,
                              std::unique_ptr<Snapshot>* out) {
+  if (ParseVersionName(version) == 0) {
+    return Status::Usage(
+        fmt::format("'{}' is not a snapshot version name such as v000001", version));
+  }
+  DataDirLayout layout(data_dir);
+  const std::string checksum_path = layout.version_dir(version) + "/manifest.checksum";
+  std::string checksum;
+  Status st = ReadSmallFile(checksum_path, &checksum);
+  if (!st.ok()) {
+    return Status::Data(
+        fmt::format("'{}' has no complete snapshot {}: {}", data_dir, version, st.message()));
+  }
+  while (!checksum.empty() && (checksum.back() == '\n' || checksum.back() == ' '))
+    checksum.pop_back();
   auto snap = std::unique_ptr<Snapshot>(new Snapshot());
-  POPULUS_RETURN_IF_ERROR(snap->Load(data_dir, version, nullptr));
+  POPULUS_RETURN_IF_ERROR(snap->Load(data_dir, version, &checksum));
   *out = std::move(snap);
   return Status::Ok();
 }

@@ -50,7 +50,7 @@ Status SnapshotWriter::Begin(const std::string& data_dir) {
   lock_fd_ = ::open(layout_.lock_file().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd_ < 0) return Status::FromErrno("create lock file", layout_.lock_file(), errno);
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    return Status::Usage(fmt::format(
+    return Status::Io(fmt::format(
         "another populus process is writing to '{}'; wait for it to finish", layout_.root));
   }
   // Holding the lock, anything in the staging area is from a load that died.
@@ -60,6 +60,10 @@ Status SnapshotWriter::Begin(const std::string& data_dir) {
   }
   staging_ = fmt::format("{}/load-{}-{}", layout_.staging_dir(), UtcStamp(), ::getpid());
   POPULUS_RETURN_IF_ERROR(MakeDir(staging_));
+  rejected_path_ = fmt::format("{}/load-{}", layout_.rejected_dir(), UtcStamp());
+  for (int n = 2; fs::exists(rejected_path_, ec); ++n) {
+    rejected_path_ = fmt::format("{}/load-{}-{}", layout_.rejected_dir(), UtcStamp(), n);
+  }
   manifest_ = nlohmann::json::object();
   manifest_["format"] = kSnapshotFormat;
   manifest_["format_version"] = kSnapshotFormatVersion;
@@ -118,21 +122,29 @@ void SnapshotWriter::SetTableRows(const std::string& table, uint64_t rows) {
   manifest_["tables"][table]["rows"] = rows;
 }
 
-Status SnapshotWriter::Publish(int keep_versions, std::string* version) {
-  // The next version number is one past the highest ever used.
+std::string SnapshotWriter::NextVersion() const {
   uint32_t highest = 0;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(layout_.versions_dir(), ec)) {
     highest = std::max(highest, ParseVersionName(entry.path().filename().string()));
   }
-  *version = VersionName(highest + 1);
-  manifest_["version"] = *version;
+  return VersionName(highest + 1);
+}
+
+Status SnapshotWriter::Publish(int keep_versions) {
+  const std::string version = NextVersion();
+  std::error_code ec;
+  manifest_["version"] = version;
 
   const std::string manifest_text = manifest_.dump(2) + "\n";
-  {
+  const std::string manifest_checksum =
+      fmt::format("{:016x}", XXH3_64bits(manifest_text.data(), manifest_text.size()));
+  for (const auto& [name, text] :
+       {std::pair<std::string, std::string>{"manifest.json", manifest_text},
+        {"manifest.checksum", manifest_checksum + "\n"}}) {
     FileWriter writer;
-    POPULUS_RETURN_IF_ERROR(writer.Open(staging_ + "/manifest.json"));
-    POPULUS_RETURN_IF_ERROR(writer.Append(manifest_text));
+    POPULUS_RETURN_IF_ERROR(writer.Open(staging_ + "/" + name));
+    POPULUS_RETURN_IF_ERROR(writer.Append(text));
     POPULUS_RETURN_IF_ERROR(writer.Sync());
     POPULUS_RETURN_IF_ERROR(writer.Close());
   }
@@ -142,7 +154,7 @@ Status SnapshotWriter::Publish(int keep_versions, std::string* version) {
   POPULUS_RETURN_IF_ERROR(SyncDirectory(staging_));
   CrashPoint("publish-before-rename");
 
-  const std::string target = layout_.version_dir(*version);
+  const std::string target = layout_.version_dir(version);
   if (::rename(staging_.c_str(), target.c_str()) != 0) {
     return Status::FromErrno("rename staging folder to", target, errno);
   }
@@ -150,8 +162,8 @@ Status SnapshotWriter::Publish(int keep_versions, std::string* version) {
   POPULUS_RETURN_IF_ERROR(SyncDirectory(layout_.versions_dir()));
   CrashPoint("publish-before-current");
 
-  const std::string pointer = fmt::format("{} {:016x}\n", *version,
-                                          XXH3_64bits(manifest_text.data(), manifest_text.size()));
+  const std::string pointer =
+      fmt::format("{} {:016x}\n", version, XXH3_64bits(manifest_text.data(), manifest_text.size()));
   POPULUS_RETURN_IF_ERROR(WriteFileAtomically(layout_.current_file(), pointer));
   CrashPoint("publish-after-current");
 
@@ -169,21 +181,27 @@ Status SnapshotWriter::Publish(int keep_versions, std::string* version) {
   return Status::Ok();
 }
 
-Status SnapshotWriter::Reject(std::string* rejected_path) {
+std::string SnapshotWriter::RejectedPath() const { return rejected_path_; }
+
+Status SnapshotWriter::Reject() {
   POPULUS_RETURN_IF_ERROR(MakeDir(layout_.rejected_dir()));
-  *rejected_path = fmt::format("{}/load-{}", layout_.rejected_dir(), UtcStamp());
   std::error_code ec;
-  for (int n = 2; fs::exists(*rejected_path, ec); ++n) {
-    *rejected_path = fmt::format("{}/load-{}-{}", layout_.rejected_dir(), UtcStamp(), n);
-  }
   // Keep the reports, not partial columns.
   for (const auto& entry : fs::directory_iterator(staging_, ec)) {
     if (entry.is_directory()) fs::remove_all(entry.path(), ec);
   }
-  if (::rename(staging_.c_str(), rejected_path->c_str()) != 0) {
-    return Status::FromErrno("move rejected load to", *rejected_path, errno);
+  if (::rename(staging_.c_str(), rejected_path_.c_str()) != 0) {
+    return Status::FromErrno("move rejected load to", rejected_path_, errno);
   }
   finished_ = true;
+  // Rejected loads are named by time, so name order is age order.
+  std::vector<std::string> rejected;
+  for (const auto& entry : fs::directory_iterator(layout_.rejected_dir(), ec)) {
+    rejected.push_back(entry.path().string());
+  }
+  std::sort(rejected.begin(), rejected.end());
+  constexpr size_t kKeepRejected = 10;
+  for (size_t i = 0; i + kKeepRejected < rejected.size(); ++i) fs::remove_all(rejected[i], ec);
   return SyncDirectory(layout_.rejected_dir());
 }
 

@@ -53,11 +53,17 @@ class SnapshotWriter {
   // The manifest under construction; callers add their own sections (single-threaded).
   nlohmann::json& manifest() { return manifest_; }
 
-  // Publishes the staged snapshot as the next version and keeps at most
+  // The name the staged snapshot will be published under (one past the
+  // highest version ever used); stable while this writer holds the lock.
+  std::string NextVersion() const;
+  // Publishes the staged snapshot as NextVersion() and keeps at most
   // keep_versions versions (0 keeps all).
-  Status Publish(int keep_versions, std::string* version);
-  // Moves the staging folder to rejected/NAME; returns that path.
-  Status Reject(std::string* rejected_path);
+  Status Publish(int keep_versions);
+  // Where Reject() will move the staging folder.
+  std::string RejectedPath() const;
+  // Moves the staging folder's reports to RejectedPath(), keeping the ten
+  // most recent rejected loads.
+  Status Reject();
 
  private:
   std::string PathFor(const std::string& table, const std::string& name);
@@ -65,6 +71,7 @@ class SnapshotWriter {
 
   DataDirLayout layout_{""};
   std::string staging_;
+  std::string rejected_path_;
   int lock_fd_ = -1;
   bool finished_ = false;
   std::mutex manifest_mutex_;  // columns of different tables may be written concurrently
