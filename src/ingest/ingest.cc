@@ -125,6 +125,19 @@ class NhsNumberIndex {
 // snapshot does not depend on the order of rows in the extract.
 class StringInterner {
  public:
+  // The id of a string already interned, if it is.
+  bool Find(std::string_view s, uint32_t* id) const {
+    if (slots_.empty()) return false;
+    const uint64_t h = XXH3_64bits(s.data(), s.size());
+    for (size_t i = h & mask_; slots_[i] != kEmpty; i = (i + 1) & mask_) {
+      if (hashes_[slots_[i]] == h && strings_[slots_[i]] == s) {
+        *id = slots_[i];
+        return true;
+      }
+    }
+    return false;
+  }
+
   uint32_t Intern(std::string_view s) {
     if ((strings_.size() + 1) * 2 > slots_.size()) Grow();
     const uint64_t h = XXH3_64bits(s.data(), s.size());
@@ -369,6 +382,9 @@ class Loader {
   bool OptionalDate(std::string_view column, std::string_view text, Date* out);
   bool RequiredDate(std::string_view column, std::string_view text, Date* out);
   bool Code(std::string_view column, std::string_view text);
+  // Validates a code once per distinct value: the dictionary id of a valid code.
+  bool KnownCode(StringInterner& dictionary, std::string_view column, std::string_view text,
+                 uint32_t* id);
   // Resolves a practice code to its organisation row.
   bool Practice(std::string_view text, uint32_t* practice);
 
@@ -519,6 +535,14 @@ bool Loader::Practice(std::string_view text, uint32_t* practice) {
                   fmt::format("practice_code '{}' is not a practice in organisations.csv", text));
   }
   *practice = org->second;
+  return true;
+}
+
+bool Loader::KnownCode(StringInterner& dictionary, std::string_view column, std::string_view text,
+                       uint32_t* id) {
+  if (dictionary.Find(text, id)) return true;  // only valid codes are ever interned
+  if (!Code(column, text)) return false;
+  *id = dictionary.Intern(text);
   return true;
 }
 
@@ -959,7 +983,8 @@ Status Loader::LoadEvents() {
           return false;
         }
         const std::string_view code = Field(rec, c.snomed_code);
-        if (!Code("snomed_code", code)) return false;
+        uint32_t code_id;
+        if (!KnownCode(e.codes, "snomed_code", code, &code_id)) return false;
         float value = std::nanf("");
         const std::string_view value_text = Field(rec, c.numeric_value);
         if (!value_text.empty() && !ParseNumber(value_text, &value)) {
@@ -972,7 +997,7 @@ Status Loader::LoadEvents() {
         }
         e.patient.push_back(patient);
         e.date.push_back(date);
-        e.code.push_back(e.codes.Intern(code));
+        e.code.push_back(code_id);
         e.value.push_back(value);
         e.unit.push_back(std::isnan(value) ? 0 : e.units.Intern(unit));
         range.Add(date);
@@ -1009,7 +1034,8 @@ Status Loader::LoadMedications() {
           return false;
         }
         const std::string_view code = Field(rec, c.dmd_code);
-        if (!Code("dmd_code", code)) return false;
+        uint32_t code_id;
+        if (!KnownCode(m.codes, "dmd_code", code, &code_id)) return false;
         float quantity = std::nanf("");
         const std::string_view q = Field(rec, c.quantity);
         if (!q.empty() && !ParseNumber(q, &quantity)) {
@@ -1021,7 +1047,7 @@ Status Loader::LoadMedications() {
         }
         m.patient.push_back(patient);
         m.date.push_back(date);
-        m.code.push_back(m.codes.Intern(code));
+        m.code.push_back(code_id);
         m.quantity.push_back(quantity);
         range.Add(date);
         return true;
