@@ -380,6 +380,11 @@ class Loader {
   bool EventDate(std::string_view column, std::string_view text, uint32_t patient, int future_days,
                  Date* out);
   bool OptionalDate(std::string_view column, std::string_view text, Date* out);
+  // The patient and date of an event-like row, both validated.
+  bool PatientAndDate(const CsvRecord& rec, int patient_field, int date_field, uint32_t* patient,
+                      Date* date);
+  // An optional number: NaN when the field is empty.
+  bool OptionalNumber(std::string_view column, std::string_view text, float* out);
   bool RequiredDate(std::string_view column, std::string_view text, Date* out);
   bool Code(std::string_view column, std::string_view text);
   // Validates a code once per distinct value: the dictionary id of a valid code.
@@ -578,6 +583,18 @@ bool Loader::ResolvePatient(std::string_view column, std::string_view text, uint
   }
   *patient = it->second;
   return true;
+}
+
+bool Loader::PatientAndDate(const CsvRecord& rec, int patient_field, int date_field,
+                            uint32_t* patient, Date* date) {
+  return ResolvePatient("patient", Field(rec, patient_field), patient) &&
+         EventDate("date", Field(rec, date_field), *patient, 0, date);
+}
+
+bool Loader::OptionalNumber(std::string_view column, std::string_view text, float* out) {
+  *out = std::nanf("");
+  if (text.empty() || ParseNumber(text, out)) return true;
+  return Reject(column, Rule::kInvalidNumber, fmt::format("{} '{}' is not a number", column, text));
 }
 
 bool Loader::EventDate(std::string_view column, std::string_view text, uint32_t patient,
@@ -978,19 +995,12 @@ Status Loader::LoadEvents() {
       [&](const CsvRecord& rec) {
         uint32_t patient;
         Date date;
-        if (!ResolvePatient("patient", Field(rec, c.patient), &patient) ||
-            !EventDate("date", Field(rec, c.date), patient, 0, &date)) {
-          return false;
-        }
+        if (!PatientAndDate(rec, c.patient, c.date, &patient, &date)) return false;
         const std::string_view code = Field(rec, c.snomed_code);
         uint32_t code_id;
         if (!KnownCode(e.codes, "snomed_code", code, &code_id)) return false;
-        float value = std::nanf("");
-        const std::string_view value_text = Field(rec, c.numeric_value);
-        if (!value_text.empty() && !ParseNumber(value_text, &value)) {
-          return Reject("numeric_value", Rule::kInvalidNumber,
-                        fmt::format("numeric_value '{}' is not a number", value_text));
-        }
+        float value;
+        if (!OptionalNumber("numeric_value", Field(rec, c.numeric_value), &value)) return false;
         const std::string_view unit = Field(rec, c.unit);
         if (unit.size() > 64) {
           return Reject("unit", Rule::kOutOfRange, "unit is longer than 64 characters");
@@ -1029,20 +1039,13 @@ Status Loader::LoadMedications() {
       [&](const CsvRecord& rec) {
         uint32_t patient;
         Date date;
-        if (!ResolvePatient("patient", Field(rec, c.patient), &patient) ||
-            !EventDate("date", Field(rec, c.date), patient, 0, &date)) {
-          return false;
-        }
+        if (!PatientAndDate(rec, c.patient, c.date, &patient, &date)) return false;
         const std::string_view code = Field(rec, c.dmd_code);
         uint32_t code_id;
         if (!KnownCode(m.codes, "dmd_code", code, &code_id)) return false;
-        float quantity = std::nanf("");
-        const std::string_view q = Field(rec, c.quantity);
-        if (!q.empty() && !ParseNumber(q, &quantity)) {
-          return Reject("quantity", Rule::kInvalidNumber,
-                        fmt::format("quantity '{}' is not a number", q));
-        }
-        if (!q.empty() && quantity < 0) {
+        float quantity;
+        if (!OptionalNumber("quantity", Field(rec, c.quantity), &quantity)) return false;
+        if (quantity < 0) {
           return Reject("quantity", Rule::kOutOfRange, "quantity is negative");
         }
         m.patient.push_back(patient);
@@ -1185,10 +1188,7 @@ Status Loader::LoadHospitalActivity() {
       [&](const CsvRecord& rec) {
         uint32_t patient;
         Date date;
-        if (!ResolvePatient("patient", Field(rec, c.patient), &patient) ||
-            !EventDate("date", Field(rec, c.date), patient, 0, &date)) {
-          return false;
-        }
+        if (!PatientAndDate(rec, c.patient, c.date, &patient, &date)) return false;
         HospitalSetting setting;
         const std::string_view setting_text = Field(rec, c.setting);
         if (!Parse(setting_text, &setting)) {
