@@ -98,6 +98,7 @@ const RuleCase kCases[] = {
   {"OrgHierarchy", "organisations.csv", "U00009,Odd PCN,pcn,J00001,", "parent_code", "invalid-hierarchy", true},
   {"OrgColumnCount", "organisations.csv", "J00009,New Surgery,practice", "", "column-count", true},
   {"OrgPostcodeShape", "organisations.csv", "J00009,New Surgery,practice,U00001,AAA9 9AA", "postcode", "invalid-value", true},
+  {"OrgNameNhsNumber", "organisations.csv", "J00009,Dr 999 000 0026,practice,U00001,", "name", "identifier-in-text", true},
   {"OrgPostcode", "organisations.csv", "J00009,New Surgery,practice,U00001,not a postcode", "postcode", "invalid-value", true},
   // patients.csv: a bad row rejects the load.
   {"PatientCheckDigit", "patients.csv", "9990000019,1950-01-01,F,J00001,2000-01-01,,,,,,", "nhs_number", "nhs-number", true},
@@ -133,6 +134,7 @@ const RuleCase kCases[] = {
   {"EventUtf8", "events.csv", "9990000018,2015-01-01,38341003,,\xFF", "", "invalid-utf8", false},
   {"EventCodeCheckDigit", "events.csv", "9990000018,2015-01-01,38341004,,", "snomed_code", "invalid-code", false},
   {"EventValueSigns", "events.csv", "9990000018,2015-01-01,72313002,+-5,mmHg", "numeric_value", "invalid-number", false},
+  {"EventUnitNhsNumber", "events.csv", "9990000018,2015-01-01,72313002,140,9990000026", "unit", "identifier-in-text", false},
   {"EventMissingCode", "events.csv", "9990000018,2015-01-01,,,", "snomed_code", "missing-value", false},
   // medications, appointments, hospital activity.
   {"MedicationQuantity", "medications.csv", "9990000018,2015-01-01,42109611000001109,two", "quantity", "invalid-number", false},
@@ -149,6 +151,7 @@ const RuleCase kCases[] = {
   {"AppointmentBeyondHorizon", "appointments.csv", "J00001,,2020-08-01,,gp,telephone,cancelled,10", "date", "future-date", false},
   {"HospitalSetting", "hospital_activity.csv", "9990000018,2018-12-23,walk-in,RBD,", "setting", "invalid-value", false},
   {"HospitalStay", "hospital_activity.csv", "9990000018,2018-12-23,emergency-admission,RBD,-2", "length_of_stay_days", "out-of-range", false},
+  {"HospitalProviderNhsNumber", "hospital_activity.csv", "9990000018,2018-12-23,ae,9990000026,", "provider", "identifier-in-text", false},
   {"HospitalAfterDeath", "hospital_activity.csv", "9990000026,2019-04-01,ae,RBD,", "date", "after-death", false},
 };
 // clang-format on

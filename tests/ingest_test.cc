@@ -344,6 +344,59 @@ TEST_F(IngestTest, MaxErrorsCapsQuarantinedEventRows) {
   EXPECT_TRUE(Ingest(o, &r2).ok());
 }
 
+TEST_F(IngestTest, FutureAppointmentsLoadWhenBookedOrCancelled) {
+  ExtractFiles x = FullExtract();
+  x.files["appointments.csv"] += "J00001,9990000018,2019-07-15,2019-06-20,gp,telephone,booked,10\n";
+  x.files["appointments.csv"] += "J00001,9990000018,2019-07-16,2019-06-20,gp,telephone,cancelled,\n";
+  x.files["appointments.csv"] += "J00001,9990000018,2019-07-17,2019-06-20,gp,telephone,attended,\n";
+  x.Write(extract_.path());
+  IngestResult r;
+  ASSERT_TRUE(Ingest(Options(extract_.path(), data_.path()), &r).ok());
+  EXPECT_EQ(r.files[4].rows_loaded, 5u);
+  EXPECT_EQ(r.files[4].quarantined_by_rule["invalid-value"], 1u);
+}
+
+TEST_F(IngestTest, RejectedLoadsAreNumberedAndTheTenNewestKept) {
+  ExtractFiles bad = FullExtract();
+  bad.files["patients.csv"] += "9990000019,1950-01-01,F,J00001,2000-01-01,,,,,,\n";
+  bad.Write(extract_.path());
+  std::string last_quarantine;
+  for (int i = 0; i < 12; ++i) {
+    IngestResult r;
+    ASSERT_EQ(Ingest(Options(extract_.path(), data_.path()), &r).kind(), Status::Kind::kData);
+    last_quarantine = r.quarantine_file;
+    ASSERT_TRUE(fs::exists(last_quarantine)) << last_quarantine;
+  }
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(data_ / "rejected")) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  ASSERT_EQ(names.size(), 10u);
+  EXPECT_EQ(names.front().substr(0, 8), "r000003-");
+  EXPECT_EQ(names.back().substr(0, 8), "r000012-");
+}
+
+TEST_F(IngestTest, AKeyChangeIsReportedEvenAcrossAPatientIdLoad) {
+  FullExtract().Write(extract_.path());
+  IngestResult first;
+  ASSERT_TRUE(Ingest(Options(extract_.path(), data_.path()), &first).ok());
+  EXPECT_TRUE(first.warnings.empty());
+  TempDir ids;
+  ExtractFiles y;
+  y.files["patients.csv"] = "patient_id,date_of_birth,sex,practice_code,registered_from\n"
+                            "p-1,1950-01-01,F,J00001,1990-01-01\n";
+  y.Write(ids.path());
+  IngestResult second;
+  ASSERT_TRUE(Ingest(Options(ids.path(), data_.path()), &second).ok());
+  EXPECT_TRUE(second.warnings.empty());
+  ::setenv("POPULUS_PSEUDO_KEY", "another-key-0123456789abcdef0123456789abcdef", 1);
+  IngestResult third;
+  ASSERT_TRUE(Ingest(Options(extract_.path(), data_.path()), &third).ok());
+  ASSERT_EQ(third.warnings.size(), 1u);
+  EXPECT_NE(third.warnings[0].find("differs from the one that made v000001"), std::string::npos);
+}
+
 TEST_F(IngestTest, NhsNumbersNeedAKey) {
   ::unsetenv("POPULUS_PSEUDO_KEY");
   FullExtract().Write(extract_.path());

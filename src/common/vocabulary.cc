@@ -62,10 +62,11 @@ constexpr std::array<std::pair<std::string_view, AppointmentMode>, 5> kModes{{
     {"online", AppointmentMode::kOnline},
     {"home-visit", AppointmentMode::kHomeVisit},
 }};
-constexpr std::array<std::pair<std::string_view, AppointmentStatus>, 3> kStatuses{{
+constexpr std::array<std::pair<std::string_view, AppointmentStatus>, 4> kStatuses{{
     {"attended", AppointmentStatus::kAttended},
     {"did-not-attend", AppointmentStatus::kDidNotAttend},
     {"cancelled", AppointmentStatus::kCancelled},
+    {"booked", AppointmentStatus::kBooked},
 }};
 constexpr std::array<std::pair<std::string_view, HospitalSetting>, 4> kSettings{{
     {"ae", HospitalSetting::kAe},
@@ -119,7 +120,7 @@ bool ParseStaffRole(std::string_view text, uint8_t* index) {
 std::string_view AcceptedOrgTypes() { return "ics, locality, pcn, practice, site"; }
 std::string_view AcceptedSexes() { return "M, F, I, U (or male, female, indeterminate, unknown)"; }
 std::string_view AcceptedModes() { return "face-to-face, telephone, video, online, home-visit"; }
-std::string_view AcceptedStatuses() { return "attended, did-not-attend, cancelled"; }
+std::string_view AcceptedStatuses() { return "attended, did-not-attend, cancelled, booked"; }
 std::string_view AcceptedSettings() {
   return "ae, emergency-admission, elective-admission, outpatient";
 }

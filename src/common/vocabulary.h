@@ -24,7 +24,13 @@ enum class AppointmentMode : uint8_t {
   kOnline = 4,
   kHomeVisit = 5
 };
-enum class AppointmentStatus : uint8_t { kAttended = 1, kDidNotAttend = 2, kCancelled = 3 };
+// kBooked: not yet happened, or its outcome not yet recorded.
+enum class AppointmentStatus : uint8_t {
+  kAttended = 1,
+  kDidNotAttend = 2,
+  kCancelled = 3,
+  kBooked = 4
+};
 enum class HospitalSetting : uint8_t {
   kAe = 1,
   kEmergencyAdmission = 2,

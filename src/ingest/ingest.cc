@@ -278,6 +278,7 @@ std::string_view Field(const CsvRecord& rec, int index) {
 
 constexpr uint16_t kNoSmall = UINT16_MAX;
 constexpr uint8_t kNotRecorded = UINT8_MAX;  // care_home left empty
+constexpr uint32_t kNewCode = UINT32_MAX;    // a valid code not yet in its dictionary
 // Booked appointments may lie up to this many days after the extract date.
 constexpr int kBookingHorizonDays = 366;
 
@@ -360,6 +361,8 @@ class Loader {
   Status LoadAppointments();
   Status LoadHospitalActivity();
   Status WriteSnapshot();
+  // The key fingerprint of the newest kept version made from NHS numbers.
+  void LatestKeyFingerprint(std::string* version, std::string* fingerprint) const;
   Status WriteOrganisations();
   Status WritePatients();
   Status WriteEvents();
@@ -388,7 +391,9 @@ class Loader {
   bool RequiredDate(std::string_view column, std::string_view text, Date* out);
   bool Code(std::string_view column, std::string_view text);
   // Validates a code once per distinct value: the dictionary id of a valid code.
-  bool KnownCode(StringInterner& dictionary, std::string_view column, std::string_view text,
+  // *id is kNewCode for a valid code not yet in the dictionary: the row
+  // interns it only once the whole row is accepted.
+  bool KnownCode(const StringInterner& dictionary, std::string_view column, std::string_view text,
                  uint32_t* id);
   // Resolves a practice code to its organisation row.
   bool Practice(std::string_view text, uint32_t* practice);
@@ -543,12 +548,11 @@ bool Loader::Practice(std::string_view text, uint32_t* practice) {
   return true;
 }
 
-bool Loader::KnownCode(StringInterner& dictionary, std::string_view column, std::string_view text,
-                       uint32_t* id) {
-  if (dictionary.Find(text, id)) return true;  // only valid codes are ever interned
-  if (!Code(column, text)) return false;
-  *id = dictionary.Intern(text);
-  return true;
+bool Loader::KnownCode(const StringInterner& dictionary, std::string_view column,
+                       std::string_view text, uint32_t* id) {
+  if (dictionary.Find(text, id)) return true;  // only codes of loaded rows are interned
+  *id = kNewCode;
+  return Code(column, text);
 }
 
 bool Loader::Code(std::string_view column, std::string_view text) {
@@ -692,6 +696,13 @@ Status Loader::LoadOrganisations() {
               fmt::format("organisation code '{}' must be 1-32 letters, digits, - or _", row.code));
         }
         if (row.name.empty()) return Reject("name", Rule::kMissingValue, "name is empty");
+        for (const auto& [column, text] :
+             {std::pair<const char*, const std::string&>{"code", row.code}, {"name", row.name}}) {
+          if (ContainsNhsNumberShape(text)) {
+            return Reject(column, Rule::kIdentifierInText,
+                          fmt::format("{} holds what looks like an NHS number", column));
+          }
+        }
         if (!Parse(Field(rec, c.type), &row.type)) {
           return Reject(
               "type", Rule::kInvalidOrganisationType,
@@ -1005,9 +1016,13 @@ Status Loader::LoadEvents() {
         if (unit.size() > 64) {
           return Reject("unit", Rule::kOutOfRange, "unit is longer than 64 characters");
         }
+        if (ContainsNhsNumberShape(unit)) {
+          return Reject("unit", Rule::kIdentifierInText,
+                        "unit holds what looks like an NHS number");
+        }
         e.patient.push_back(patient);
         e.date.push_back(date);
-        e.code.push_back(code_id);
+        e.code.push_back(code_id != kNewCode ? code_id : e.codes.Intern(code));
         e.value.push_back(value);
         e.unit.push_back(std::isnan(value) ? 0 : e.units.Intern(unit));
         range.Add(date);
@@ -1050,7 +1065,7 @@ Status Loader::LoadMedications() {
         }
         m.patient.push_back(patient);
         m.date.push_back(date);
-        m.code.push_back(code_id);
+        m.code.push_back(code_id != kNewCode ? code_id : m.codes.Intern(code));
         m.quantity.push_back(quantity);
         range.Add(date);
         return true;
@@ -1137,7 +1152,8 @@ Status Loader::LoadAppointments() {
               "status", Rule::kInvalidValue,
               fmt::format("status '{}' is not one of {}", status_text, AcceptedStatuses()));
         }
-        if (date > extract_date_ && status != AppointmentStatus::kCancelled) {
+        if (date > extract_date_ && status != AppointmentStatus::kCancelled &&
+            status != AppointmentStatus::kBooked) {
           return Reject(
               "status", Rule::kInvalidValue,
               fmt::format("an appointment after the extract date cannot be {}", status_text));
@@ -1197,6 +1213,10 @@ Status Loader::LoadHospitalActivity() {
               fmt::format("setting '{}' is not one of {}", setting_text, AcceptedSettings()));
         }
         const std::string_view provider = Field(rec, c.provider);
+        if (ContainsNhsNumberShape(provider)) {
+          return Reject("provider", Rule::kIdentifierInText,
+                        "provider holds what looks like an NHS number");
+        }
         if (!provider.empty() && !IsOrganisationCode(provider)) {
           return Reject("provider", Rule::kInvalidValue,
                         fmt::format("provider '{}' is not an organisation code", provider));
@@ -1467,6 +1487,29 @@ Status Loader::WriteSnapshot() {
   return Status::Ok();
 }
 
+void Loader::LatestKeyFingerprint(std::string* version, std::string* fingerprint) const {
+  std::vector<std::string> versions;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(writer_.layout().versions_dir(), ec)) {
+    if (ParseVersionName(entry.path().filename().string()) > 0) {
+      versions.push_back(entry.path().filename().string());
+    }
+  }
+  std::sort(versions.rbegin(), versions.rend());
+  for (const std::string& v : versions) {
+    std::string text;
+    if (!ReadSmallFile(writer_.layout().version_dir(v) + "/manifest.json", &text).ok()) continue;
+    const auto manifest = nlohmann::json::parse(text, nullptr, false);
+    if (manifest.is_discarded()) continue;
+    const std::string key = manifest.value("key_fingerprint", "");
+    if (!key.empty()) {
+      *version = v;
+      *fingerprint = key;
+      return;
+    }
+  }
+}
+
 Status Loader::Run() {
   const auto start = std::chrono::steady_clock::now();
   extract_date_ = options_.extract_date != kNoDate ? options_.extract_date : TodayUtc();
@@ -1532,15 +1575,10 @@ Status Loader::Run() {
   // Does this load link with the snapshot it replaces? (Only a question when
   // both were made from NHS numbers.)
   std::string key_fingerprint = nhs_mode_ ? pseudonymiser_.Fingerprint() : "";
-  std::string previous_version, previous_checksum, previous_text;
-  if (ReadCurrentPointer(writer_.layout(), &previous_version, &previous_checksum).ok() &&
-      ReadSmallFile(writer_.layout().version_dir(previous_version) + "/manifest.json",
-                    &previous_text)
-          .ok()) {
-    auto previous = nlohmann::json::parse(previous_text, nullptr, false);
-    const std::string previous_key =
-        previous.is_discarded() ? "" : previous.value("key_fingerprint", "");
-    if (nhs_mode_ && !previous_key.empty() && previous_key != key_fingerprint) {
+  if (nhs_mode_) {
+    std::string previous_version, previous_key;
+    LatestKeyFingerprint(&previous_version, &previous_key);
+    if (!previous_key.empty() && previous_key != key_fingerprint) {
       result_->warnings.push_back(fmt::format(
           "this load's pseudonymisation key differs from the one that made {}: pseudonyms "
           "will not link between the two",

@@ -56,8 +56,8 @@ struct IngestResult {
   std::vector<std::string> warnings;
   std::vector<std::string> examples;  // the first few quarantine reasons
   uint64_t bytes_read = 0;
-  double seconds = 0;        // the whole load
-  double write_seconds = 0;  // sorting and writing the snapshot
+  double seconds = 0;        // the load up to publication (renames take milliseconds more)
+  double write_seconds = 0;  // sorting and writing the snapshot's columns
   nlohmann::json ToJson() const;
 };
 

@@ -43,7 +43,9 @@ constexpr RuleInfo kRules[] = {
     {Rule::kBeforeBirth, "before-birth", "a date is before the patient's date of birth"},
     {Rule::kAfterDeath, "after-death", "a date is after the patient's date of death"},
     {Rule::kRegistrationDates, "registration-dates",
-     "registration ends before it starts, or after the patient's death"},
+     "registration ends before it starts, starts after the patient's death, or ends after it"},
+    {Rule::kIdentifierInText, "identifier-in-text",
+     "a code or free-text field holds something shaped like an NHS number"},
     {Rule::kInvalidCode, "invalid-code", "a code is not a SNOMED CT / dm+d concept identifier"},
     {Rule::kInvalidNumber, "invalid-number", "a number cannot be read or is not finite"},
     {Rule::kOutOfRange, "out-of-range", "a value is outside the range the format allows"},
@@ -155,6 +157,10 @@ std::string MaskedRecord(const std::vector<std::string_view>& fields, int identi
     }
   }
   return line;
+}
+
+bool ContainsNhsNumberShape(std::string_view text) {
+  return text.size() >= 10 && MaskNhsNumberRuns(text) != text;
 }
 
 std::string MaskNhsNumberRuns(std::string_view text) {

@@ -45,6 +45,7 @@ enum class Rule {
   kInvalidNumber,
   kOutOfRange,
   kInvalidValue,
+  kIdentifierInText,
 };
 
 std::string_view RuleName(Rule rule);
@@ -84,6 +85,9 @@ void AppendCsvField(std::string* line, std::string_view field);
 std::string MaskedRecord(const std::vector<std::string_view>& fields, int identifier_index,
                          std::string_view identifier_replacement,
                          const std::vector<bool>& code_fields = {});
+
+// True if the text has a run MaskNhsNumberRuns() would mask.
+bool ContainsNhsNumberShape(std::string_view text);
 
 // Replaces every standalone run of 10 digits, or of 3-3-4 digits separated by
 // single spaces, with asterisks.

@@ -95,7 +95,7 @@ Status Snapshot::Load(const std::string& data_dir, const std::string& version,
     const std::string actual = fmt::format("{:016x}", XXH3_64bits(text.data(), text.size()));
     if (actual != *expected_manifest_checksum) {
       return Status::Corruption(
-          fmt::format("'{}' is corrupt: its checksum {} does not match {} recorded in CURRENT",
+          fmt::format("'{}' is corrupt: its checksum {} does not match the {} recorded for it",
                       manifest_path, actual, *expected_manifest_checksum));
     }
   }

@@ -24,6 +24,17 @@ Status MakeDir(const std::string& path) {
   return Status::Ok();
 }
 
+// The number of a rejected load's folder ("r000007-..."), or 0 for any other name.
+uint32_t RejectedNumber(const std::string& name) {
+  if (name.size() < 8 || name[0] != 'r' || name[7] != '-') return 0;
+  uint32_t n = 0;
+  for (size_t i = 1; i < 7; ++i) {
+    if (name[i] < '0' || name[i] > '9') return 0;
+    n = n * 10 + static_cast<uint32_t>(name[i] - '0');
+  }
+  return n;
+}
+
 std::string UtcStamp() {
   const auto now = std::chrono::system_clock::now();
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
@@ -60,10 +71,13 @@ Status SnapshotWriter::Begin(const std::string& data_dir) {
   }
   staging_ = fmt::format("{}/load-{}-{}", layout_.staging_dir(), UtcStamp(), ::getpid());
   POPULUS_RETURN_IF_ERROR(MakeDir(staging_));
-  rejected_path_ = fmt::format("{}/load-{}", layout_.rejected_dir(), UtcStamp());
-  for (int n = 2; fs::exists(rejected_path_, ec); ++n) {
-    rejected_path_ = fmt::format("{}/load-{}-{}", layout_.rejected_dir(), UtcStamp(), n);
+  // Rejected loads are numbered like versions, so their order never depends
+  // on clock resolution: "r000007-20190630T120000Z".
+  uint32_t highest = 0;
+  for (const auto& entry : fs::directory_iterator(layout_.rejected_dir(), ec)) {
+    highest = std::max(highest, RejectedNumber(entry.path().filename().string()));
   }
+  rejected_path_ = fmt::format("{}/r{:06d}-{}", layout_.rejected_dir(), highest + 1, UtcStamp());
   manifest_ = nlohmann::json::object();
   manifest_["format"] = kSnapshotFormat;
   manifest_["format_version"] = kSnapshotFormatVersion;
@@ -194,14 +208,16 @@ Status SnapshotWriter::Reject() {
     return Status::FromErrno("move rejected load to", rejected_path_, errno);
   }
   finished_ = true;
-  // Rejected loads are named by time, so name order is age order.
-  std::vector<std::string> rejected;
+  std::vector<std::pair<uint32_t, fs::path>> rejected;
   for (const auto& entry : fs::directory_iterator(layout_.rejected_dir(), ec)) {
-    rejected.push_back(entry.path().string());
+    const uint32_t n = RejectedNumber(entry.path().filename().string());
+    if (n > 0) rejected.emplace_back(n, entry.path());
   }
   std::sort(rejected.begin(), rejected.end());
   constexpr size_t kKeepRejected = 10;
-  for (size_t i = 0; i + kKeepRejected < rejected.size(); ++i) fs::remove_all(rejected[i], ec);
+  for (size_t i = 0; i + kKeepRejected < rejected.size(); ++i) {
+    fs::remove_all(rejected[i].second, ec);
+  }
   return SyncDirectory(layout_.rejected_dir());
 }
 
