@@ -160,7 +160,9 @@ std::string MaskedRecord(const std::vector<std::string_view>& fields, int identi
 }
 
 bool ContainsNhsNumberShape(std::string_view text) {
-  return text.size() >= 10 && MaskNhsNumberRuns(text) != text;
+  size_t digits = 0;
+  for (char c : text) digits += (c >= '0' && c <= '9') ? 1 : 0;
+  return digits >= 10 && MaskNhsNumberRuns(text) != text;
 }
 
 std::string MaskNhsNumberRuns(std::string_view text) {
