@@ -79,7 +79,8 @@ TEST(Cli, IngestThenInfo) {
 TEST(Cli, ProgressIsShownWhenAskedAndNeverOnStdout) {
   TempDir extract, data;
   ExtractFiles().Write(extract.path());
-  RunResult r = RunPopulus({"ingest", extract.path(), "--into", data.path(), "--progress"}, kKeyEnv);
+  RunResult r =
+      RunPopulus({"ingest", extract.path(), "--into", data.path(), "--progress"}, kKeyEnv);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("reading patients.csv"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("MB/s"), std::string::npos) << r.err;

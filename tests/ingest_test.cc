@@ -170,8 +170,8 @@ TEST_F(IngestTest, PublishesASnapshotThatReadsBackRowForRow) {
 TEST_F(IngestTest, NoNhsNumberIsWrittenAnywhere) {
   ExtractFiles x = FullExtract();
   // Add bad rows so the quarantine has identifiers to mask too.
-  x.files["events.csv"] += "9990000019,2018-01-01,38341003,,\n";    // bad check digit
-  x.files["events.csv"] += "9990000042,2018-01-01,38341003,,\n";    // valid but unknown
+  x.files["events.csv"] += "9990000019,2018-01-01,38341003,,\n";  // bad check digit
+  x.files["events.csv"] += "9990000042,2018-01-01,38341003,,\n";  // valid but unknown
   // A misaligned row carries a second NHS number in another column.
   x.files["events.csv"] += "9990000018,2018-01-01,72313002,,mmHg,9990000034\n";
   x.files["events.csv"] += "9990000018,2018-01-01,\"38341003,,\n";  // unterminated quote
@@ -347,7 +347,8 @@ TEST_F(IngestTest, MaxErrorsCapsQuarantinedEventRows) {
 TEST_F(IngestTest, FutureAppointmentsLoadWhenBookedOrCancelled) {
   ExtractFiles x = FullExtract();
   x.files["appointments.csv"] += "J00001,9990000018,2019-07-15,2019-06-20,gp,telephone,booked,10\n";
-  x.files["appointments.csv"] += "J00001,9990000018,2019-07-16,2019-06-20,gp,telephone,cancelled,\n";
+  x.files["appointments.csv"] +=
+      "J00001,9990000018,2019-07-16,2019-06-20,gp,telephone,cancelled,\n";
   x.files["appointments.csv"] += "J00001,9990000018,2019-07-17,2019-06-20,gp,telephone,attended,\n";
   x.Write(extract_.path());
   IngestResult r;
@@ -384,8 +385,9 @@ TEST_F(IngestTest, AKeyChangeIsReportedEvenAcrossAPatientIdLoad) {
   EXPECT_TRUE(first.warnings.empty());
   TempDir ids;
   ExtractFiles y;
-  y.files["patients.csv"] = "patient_id,date_of_birth,sex,practice_code,registered_from\n"
-                            "p-1,1950-01-01,F,J00001,1990-01-01\n";
+  y.files["patients.csv"] =
+      "patient_id,date_of_birth,sex,practice_code,registered_from\n"
+      "p-1,1950-01-01,F,J00001,1990-01-01\n";
   y.Write(ids.path());
   IngestResult second;
   ASSERT_TRUE(Ingest(Options(ids.path(), data_.path()), &second).ok());

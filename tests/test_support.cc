@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -91,6 +92,10 @@ RunResult RunPopulus(const std::vector<std::string>& args,
 }
 
 std::string SourceDir() { return POPULUS_SOURCE_DIR; }
-std::string SharedDir() { return (fs::path(POPULUS_SOURCE_DIR).parent_path() / "shared").string(); }
+std::string SharedDir() {
+  if (const char* dir = std::getenv("POPULUS_SHARED_DIR"); dir != nullptr && *dir != '\0')
+    return dir;
+  return (fs::path(POPULUS_SOURCE_DIR).parent_path() / "shared").string();
+}
 
 }  // namespace populus::testing

@@ -48,6 +48,7 @@ RunResult RunPopulus(const std::vector<std::string>& args,
                      const std::map<std::string, std::string>& env = {});
 
 std::string SourceDir();
-std::string SharedDir();  // ../shared beside the repository
+// The shared reference data: $POPULUS_SHARED_DIR, else ../shared beside the repository.
+std::string SharedDir();
 
 }  // namespace populus::testing
