@@ -99,6 +99,7 @@ const RuleCase kCases[] = {
   {"OrgColumnCount", "organisations.csv", "J00009,New Surgery,practice", "", "column-count", true},
   {"OrgPostcodeShape", "organisations.csv", "J00009,New Surgery,practice,U00001,AAA9 9AA", "postcode", "invalid-value", true},
   {"OrgNameNhsNumber", "organisations.csv", "J00009,Dr 999 000 0026,practice,U00001,", "name", "identifier-in-text", true},
+  {"OrgPharmacyUnderSite", "organisations.csv", "FY001,Quay Pharmacy,pharmacy,J00001-S1,", "parent_code", "invalid-hierarchy", true},
   {"OrgPostcode", "organisations.csv", "J00009,New Surgery,practice,U00001,not a postcode", "postcode", "invalid-value", true},
   // patients.csv: a bad row rejects the load.
   {"PatientCheckDigit", "patients.csv", "9990000019,1950-01-01,F,J00001,2000-01-01,,,,,,", "nhs_number", "nhs-number", true},

@@ -86,7 +86,7 @@ void PrintHuman(const nlohmann::json& d) {
                d["bytes_per_event"].get<double>());
   }
   std::string orgs;
-  for (const char* type : {"ics", "locality", "pcn", "practice", "site"}) {
+  for (const char* type : {"ics", "locality", "pcn", "practice", "site", "pharmacy"}) {
     if (d["organisations_by_type"].contains(type)) {
       orgs += fmt::format("{}{} {}", orgs.empty() ? "" : ", ",
                           d["organisations_by_type"][type].get<int>(), type);

@@ -16,6 +16,7 @@ struct Command {
 
 Command AddIngestCommand(CLI::App& app);
 Command AddInfoCommand(CLI::App& app);
+Command AddGenerateCommand(CLI::App& app);
 
 }  // namespace populus::cli
 

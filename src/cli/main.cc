@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   const std::vector<populus::cli::Command> commands = {
       populus::cli::AddIngestCommand(app),
       populus::cli::AddInfoCommand(app),
+      populus::cli::AddGenerateCommand(app),
   };
   try {
     app.parse(argc, argv);

@@ -37,12 +37,13 @@ std::string_view NameOf(E v, const std::array<std::pair<std::string_view, E>, N>
   return "unknown";
 }
 
-constexpr std::array<std::pair<std::string_view, OrgType>, 5> kOrgTypes{{
+constexpr std::array<std::pair<std::string_view, OrgType>, 6> kOrgTypes{{
     {"site", OrgType::kSite},
     {"practice", OrgType::kPractice},
     {"pcn", OrgType::kPcn},
     {"locality", OrgType::kLocality},
     {"ics", OrgType::kIcs},
+    {"pharmacy", OrgType::kPharmacy},
 }};
 // The first spelling of each value is its name.
 constexpr std::array<std::pair<std::string_view, Sex>, 8> kSexes{{
@@ -117,7 +118,24 @@ bool ParseStaffRole(std::string_view text, uint8_t* index) {
   return false;
 }
 
-std::string_view AcceptedOrgTypes() { return "ics, locality, pcn, practice, site"; }
+std::string_view AcceptedOrgTypes() { return "ics, locality, pcn, practice, site, pharmacy"; }
+
+int OrgRank(OrgType type) {
+  switch (type) {
+    case OrgType::kSite:
+    case OrgType::kPharmacy:
+      return 0;
+    case OrgType::kPractice:
+      return 1;
+    case OrgType::kPcn:
+      return 2;
+    case OrgType::kLocality:
+      return 3;
+    case OrgType::kIcs:
+      return 4;
+  }
+  return 0;
+}
 std::string_view AcceptedSexes() { return "M, F, I, U (or male, female, indeterminate, unknown)"; }
 std::string_view AcceptedModes() { return "face-to-face, telephone, video, online, home-visit"; }
 std::string_view AcceptedStatuses() { return "attended, did-not-attend, cancelled, booked"; }

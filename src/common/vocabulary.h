@@ -12,9 +12,17 @@
 
 namespace populus {
 
-// Organisation types, in order from the smallest unit to the largest; a parent
-// must be of a larger type than its child.
-enum class OrgType : uint8_t { kSite = 0, kPractice = 1, kPcn = 2, kLocality = 3, kIcs = 4 };
+// Organisation types. A parent must rank above its child (OrgRank): premises
+// (sites, community pharmacies) < practice < PCN < locality < ICS.
+enum class OrgType : uint8_t {
+  kSite = 0,
+  kPractice = 1,
+  kPcn = 2,
+  kLocality = 3,
+  kIcs = 4,
+  kPharmacy = 5
+};
+int OrgRank(OrgType type);
 // Sex as recorded: unknown, male (M), female (F), indeterminate (I).
 enum class Sex : uint8_t { kUnknown = 0, kMale = 1, kFemale = 2, kIndeterminate = 9 };
 enum class AppointmentMode : uint8_t {

@@ -635,6 +635,8 @@ Status Loader::CheckExtractDirectory() {
     std::string extension = entry.path().extension().string();
     for (char& ch : extension) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     if (extension != ".csv") continue;
+    // calibration.csv: the report `populus generate` writes beside its extract.
+    if (name == "calibration.csv") continue;
     bool known = false;
     for (const auto& spec : ExtractTables()) known = known || spec.file == name;
     if (!known) {
@@ -744,7 +746,7 @@ Status Loader::LoadOrganisations() {
                       ? fmt::format("parent {} is itself quarantined", row.parent_code)
                       : fmt::format("parent {} is not a valid organisation in organisations.csv",
                                     row.parent_code);
-      } else if (static_cast<int>(it->second) <= static_cast<int>(row.type)) {
+      } else if (OrgRank(it->second) <= OrgRank(row.type)) {
         problem = fmt::format("a {} cannot belong to a {} ({})", Name(row.type), Name(it->second),
                               row.parent_code);
       }

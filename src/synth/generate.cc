@@ -1,0 +1,212 @@
+#include "synth/generate.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "common/file_io.h"
+#include "common/vocabulary.h"
+#include "ingest/nhs_number.h"
+#include "ingest/quarantine.h"
+#include "synth/random.h"
+#include "synth/synthetic_ics.h"
+
+namespace populus::synth {
+namespace fs = std::filesystem;
+
+namespace {
+constexpr uint64_t kFreeDigits = 100000000;  // the eight digits after the leading 9
+constexpr uint64_t kStride = 48271;          // coprime with 10^8: a bijection
+
+std::string CsvLine(std::initializer_list<std::string_view> fields) {
+  std::string line;
+  bool first = true;
+  for (std::string_view f : fields) {
+    if (!first) line.push_back(',');
+    first = false;
+    AppendCsvField(&line, f);
+  }
+  line.push_back('\n');
+  return line;
+}
+
+Status WriteOrganisations(const SyntheticIcs& ics, const std::string& path) {
+  FileWriter out;
+  POPULUS_RETURN_IF_ERROR(out.Open(path));
+  POPULUS_RETURN_IF_ERROR(out.Append("code,name,type,parent_code,postcode\n"));
+  POPULUS_RETURN_IF_ERROR(out.Append(CsvLine({ics.code, ics.name, "ics", "", ""})));
+  for (const Locality& l : ics.localities) {
+    POPULUS_RETURN_IF_ERROR(out.Append(CsvLine({l.code, l.name, "locality", ics.code, ""})));
+  }
+  for (const Pcn& p : ics.pcns) {
+    POPULUS_RETURN_IF_ERROR(
+        out.Append(CsvLine({p.code, p.name, "pcn", ics.localities[p.locality].code, ""})));
+  }
+  for (const Practice& p : ics.practices) {
+    POPULUS_RETURN_IF_ERROR(
+        out.Append(CsvLine({p.code, p.name, "practice", ics.pcns[p.pcn].code, p.postcode})));
+  }
+  for (const Site& s : ics.sites) {
+    POPULUS_RETURN_IF_ERROR(
+        out.Append(CsvLine({s.code, s.name, "site", ics.practices[s.practice].code, s.postcode})));
+  }
+  for (const Pharmacy& p : ics.pharmacies) {
+    POPULUS_RETURN_IF_ERROR(
+        out.Append(CsvLine({p.code, p.name, "pharmacy", ics.pcns[p.pcn].code, p.postcode})));
+  }
+  POPULUS_RETURN_IF_ERROR(out.Sync());
+  return out.Close();
+}
+
+Status WritePatients(const IcsConfig& config, const SyntheticIcs& ics,
+                     const std::vector<Person>& people, const std::string& path) {
+  FileWriter out;
+  POPULUS_RETURN_IF_ERROR(out.Open(path));
+  POPULUS_RETURN_IF_ERROR(out.Append(
+      "nhs_number,date_of_birth,sex,practice_code,registered_from,registered_to,date_of_death,"
+      "lsoa,imd_decile,ethnicity,care_home\n"));
+  SyntheticNhsNumbers numbers(config.seed);
+  std::string line;
+  for (const Person& p : people) {
+    const SmallArea& area = ics.areas[p.area];
+    line.clear();
+    fmt::format_to(std::back_inserter(line), "{:010d},{},{},{},{},{},{},{},{},{},{}\n",
+                   numbers.Next(), FormatIsoDate(p.birth), p.sex == Sex::kFemale ? "F" : "M",
+                   ics.practices[p.practice].code, FormatIsoDate(p.registered_from),
+                   FormatIsoDate(p.registered_to), FormatIsoDate(p.death), area.code,
+                   area.imd_decile, p.ethnicity < 0 ? "" : config.ethnicities[p.ethnicity].code,
+                   p.care_home ? 1 : 0);
+    POPULUS_RETURN_IF_ERROR(out.Append(line));
+  }
+  POPULUS_RETURN_IF_ERROR(out.Sync());
+  return out.Close();
+}
+
+double Measure(const std::string& measure, const IcsConfig& config, const SyntheticIcs& ics,
+               const std::vector<Person>& people) {
+  const Date baseline = config.baseline_date;
+  if (measure == "localities") return static_cast<double>(ics.localities.size());
+  if (measure == "pcns") return static_cast<double>(ics.pcns.size());
+  if (measure == "practices") return static_cast<double>(ics.practices.size());
+  if (measure == "sites") return static_cast<double>(ics.sites.size());
+  if (measure == "pharmacies") return static_cast<double>(ics.pharmacies.size());
+  std::vector<uint64_t> per_practice(ics.practices.size(), 0);
+  uint64_t registered = 0, over_70 = 0, over_65 = 0, under_20 = 0;
+  for (const Person& p : people) {
+    if (!RegisteredOn(p, baseline)) continue;
+    ++registered;
+    ++per_practice[p.practice];
+    const int age = AgeInYears(p.birth, baseline);
+    over_70 += age >= 70;
+    over_65 += age >= 65;
+    under_20 += age < 20;
+  }
+  const double n = std::max<double>(1, static_cast<double>(registered));
+  if (measure == "registered_population") return static_cast<double>(registered);
+  if (measure == "aged_70_plus_share") return static_cast<double>(over_70) / n;
+  if (measure == "aged_65_plus_share") return static_cast<double>(over_65) / n;
+  if (measure == "aged_under_20_share") return static_cast<double>(under_20) / n;
+  if (measure == "practice_list_size_min") {
+    return static_cast<double>(*std::min_element(per_practice.begin(), per_practice.end()));
+  }
+  if (measure == "practice_list_size_max") {
+    return static_cast<double>(*std::max_element(per_practice.begin(), per_practice.end()));
+  }
+  if (measure == "pcn_share_30k_to_50k") {
+    std::vector<uint64_t> per_pcn(ics.pcns.size(), 0);
+    for (size_t i = 0; i < ics.practices.size(); ++i)
+      per_pcn[ics.practices[i].pcn] += per_practice[i];
+    size_t within = 0;
+    for (uint64_t size : per_pcn) {
+      const double served = static_cast<double>(size);
+      within += served >= 30000 * config.scale && served <= 50000 * config.scale;
+    }
+    return static_cast<double>(within) / static_cast<double>(per_pcn.size());
+  }
+  return std::nan("");
+}
+
+std::string FormatNumber(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 1e12) return fmt::format("{:.0f}", v);
+  return fmt::format("{:.4f}", v);
+}
+
+}  // namespace
+
+SyntheticNhsNumbers::SyntheticNhsNumbers(uint64_t seed) {
+  uint64_t mix = seed;
+  position_ = SplitMix64(&mix) % kFreeDigits;
+}
+
+uint64_t SyntheticNhsNumbers::Next() {
+  for (;;) {
+    const uint64_t first_nine = 900000000 + (position_ * kStride) % kFreeDigits;
+    position_ = (position_ + 1) % kFreeDigits;
+    const int check = NhsCheckDigit(first_nine);
+    if (check >= 0) return first_nine * 10 + static_cast<uint64_t>(check);
+  }
+}
+
+Status Generate(const GenerateOptions& options, GenerateResult* result) {
+  const auto start = std::chrono::steady_clock::now();
+  IcsConfig config;
+  POPULUS_RETURN_IF_ERROR(LoadIcsConfig(options.config_path, options.data_root, &config));
+  if (options.seed) config.seed = *options.seed;
+  if (options.scale <= 0) return Status::Usage("--scale must be greater than 0");
+  if (options.scale != 1) ScaleIcsConfig(options.scale, &config);
+
+  const fs::path out(options.out_dir);
+  std::error_code ec;
+  if (fs::exists(out, ec) && !fs::is_empty(out, ec) && !options.overwrite) {
+    return Status::Usage(
+        fmt::format("'{}' already exists and is not empty; choose another --out or add --overwrite",
+                    options.out_dir));
+  }
+  const SyntheticIcs ics = BuildOrganisations(config);
+  std::vector<Person> people = CalibratedPopulation(config, ics, options.threads);
+
+  // Everything is written into a staging directory, then renamed into place.
+  const fs::path staging = out.string() + ".partial";
+  fs::remove_all(staging, ec);
+  fs::create_directories(staging, ec);
+  if (ec) return Status::Io(fmt::format("cannot create '{}': {}", staging.string(), ec.message()));
+  POPULUS_RETURN_IF_ERROR(WriteOrganisations(ics, (staging / "organisations.csv").string()));
+  POPULUS_RETURN_IF_ERROR(WritePatients(config, ics, people, (staging / "patients.csv").string()));
+
+  std::string calibration = "measure,target,achieved,tolerance,pass\n";
+  for (const CalibrationTarget& t : config.targets) {
+    CalibrationResult r{t.measure, t.value, Measure(t.measure, config, ics, people), t.tolerance,
+                        false};
+    r.pass = std::fabs(r.achieved - r.target) <= r.tolerance + 1e-9;
+    calibration +=
+        fmt::format("{},{},{},{},{}\n", r.measure, FormatNumber(r.target), FormatNumber(r.achieved),
+                    FormatNumber(r.tolerance), r.pass ? "pass" : "FAIL");
+    result->calibration.push_back(r);
+  }
+  POPULUS_RETURN_IF_ERROR(WriteFileAtomically((staging / "calibration.csv").string(), calibration));
+  POPULUS_RETURN_IF_ERROR(SyncDirectory(staging.string()));
+  if (fs::exists(out, ec)) fs::remove_all(out, ec);
+  fs::rename(staging, out, ec);
+  if (ec)
+    return Status::Io(fmt::format("cannot rename '{}' to '{}': {}", staging.string(), out.string(),
+                                  ec.message()));
+  const std::string parent = out.parent_path().empty() ? "." : out.parent_path().string();
+  POPULUS_RETURN_IF_ERROR(SyncDirectory(parent));
+
+  const Date window_start = HistoryStart(config);
+  result->people = people.size();
+  for (const Person& p : people) {
+    result->registered_at_baseline += RegisteredOn(p, config.baseline_date);
+    if (p.registered_to != kNoDate && p.registered_to >= window_start) {
+      (p.death != kNoDate ? result->deaths : result->departures) += 1;
+    }
+  }
+  result->out_dir = out.string();
+  result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return Status::Ok();
+}
+
+}  // namespace populus::synth

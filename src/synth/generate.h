@@ -1,0 +1,65 @@
+// `populus generate`: a whole synthetic ICS written as a populus extract.
+//
+// Loads and validates the configuration, builds the organisations, runs the
+// microsimulation and writes the extract (organisations.csv, patients.csv)
+// and calibration.csv (target, achieved, tolerance, pass) into the output
+// directory. The directory appears complete or not at all: files are written
+// to a staging directory beside it and renamed into place. NHS numbers are
+// drawn from 900 000 000x - 999 999 999x with valid check digits, a range the
+// NHS in England and Wales does not issue to patients, so a synthetic record
+// can never carry a real person's number.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/progress.h"
+#include "common/status.h"
+#include "synth/ics_config.h"
+
+namespace populus::synth {
+
+struct GenerateOptions {
+  std::string config_path;
+  std::string data_root = ".";  // where relative data paths in the config resolve
+  std::string out_dir;
+  int threads = 1;
+  double scale = 1;  // multiply every population count (1 = as configured)
+  std::optional<uint64_t> seed;
+  bool overwrite = false;
+};
+
+struct CalibrationResult {
+  std::string measure;
+  double target = 0;
+  double achieved = 0;
+  double tolerance = 0;
+  bool pass = false;
+};
+
+struct GenerateResult {
+  uint64_t people = 0;                  // everyone in the extract, incl. those who left or died
+  uint64_t registered_at_baseline = 0;  // alive and registered on the baseline date
+  uint64_t deaths = 0, departures = 0;  // in the history window
+  std::vector<CalibrationResult> calibration;
+  double seconds = 0;
+  std::string out_dir;
+};
+
+Status Generate(const GenerateOptions& options, GenerateResult* result);
+
+// Synthetic NHS numbers: a seeded walk through the 9xx range (a bijection of
+// the eight free digits), skipping numbers with no valid check digit. Never
+// repeats within 100 million draws.
+class SyntheticNhsNumbers {
+ public:
+  explicit SyntheticNhsNumbers(uint64_t seed);
+  uint64_t Next();
+
+ private:
+  uint64_t position_;
+};
+
+}  // namespace populus::synth

@@ -1,0 +1,371 @@
+#include "synth/ics_config.h"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+namespace populus::synth {
+namespace {
+
+// Collects the first problem found, with its key.
+class Checker {
+ public:
+  explicit Checker(std::string path) : path_(std::move(path)) {}
+  bool ok() const { return problem_.empty(); }
+  Status status() const { return ok() ? Status::Ok() : Status::Data(problem_); }
+  void Fail(const std::string& key, const std::string& reason) {
+    if (ok()) problem_ = fmt::format("{}: key '{}': {}", path_, key, reason);
+  }
+
+  void NoUnknownKeys(const toml::table& table, const std::string& prefix,
+                     const std::set<std::string>& known) {
+    for (const auto& [key, node] : table) {
+      if (known.count(std::string(key.str())) == 0) {
+        std::string list;
+        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+        Fail(prefix + std::string(key.str()), "is not a known key here (known: " + list + ")");
+      }
+    }
+  }
+
+  const toml::table* Table(const toml::table& root, const std::string& key) {
+    const toml::table* t = root[key].as_table();
+    if (t == nullptr) Fail(key, "the table is missing");
+    return t;
+  }
+
+  template <typename T>
+  T Get(const toml::table& table, const std::string& prefix, const std::string& key) {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) {
+      Fail(prefix + key, "is missing");
+      return T{};
+    }
+    if constexpr (std::is_same_v<T, double>) {
+      if (auto v = node->value<double>()) return *v;
+      Fail(prefix + key, "must be a number");
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      if (auto v = node->value<std::string>()) return *v;
+      Fail(prefix + key, "must be a string");
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (auto v = node->value<bool>()) return *v;
+      Fail(prefix + key, "must be true or false");
+    } else {
+      if (auto v = node->value<int64_t>()) {
+        if (*v < 0) {
+          Fail(prefix + key, "must not be negative");
+          return T{};
+        }
+        return static_cast<T>(*v);
+      }
+      Fail(prefix + key, "must be a whole number");
+    }
+    return T{};
+  }
+
+  template <size_t N>
+  std::array<double, N> Array(const toml::table& table, const std::string& prefix,
+                              const std::string& key, double min, double max) {
+    std::array<double, N> out{};
+    const toml::array* arr = table[key].as_array();
+    if (arr == nullptr) {
+      Fail(prefix + key, fmt::format("is missing (an array of {} numbers)", N));
+      return out;
+    }
+    if (arr->size() != N) {
+      Fail(prefix + key, fmt::format("has {} values; it needs {}", arr->size(), N));
+      return out;
+    }
+    for (size_t i = 0; i < N; ++i) {
+      auto v = (*arr)[i].value<double>();
+      if (!v) {
+        Fail(prefix + key, fmt::format("value {} is not a number", i + 1));
+        return out;
+      }
+      if (*v < min || *v > max) {
+        Fail(prefix + key,
+             *v < 0 ? fmt::format("value {} is negative ({})", i + 1, *v)
+                    : fmt::format("value {} ({}) is outside {} to {}", i + 1, *v, min, max));
+        return out;
+      }
+      out[i] = *v;
+    }
+    return out;
+  }
+
+  template <size_t N>
+  void SumsToOne(const std::array<double, N>& values, const std::string& key) {
+    double sum = 0;
+    for (double v : values) sum += v;
+    if (std::fabs(sum - 1.0) > 1e-6)
+      Fail(key, fmt::format("the proportions sum to {}, not 1", sum));
+  }
+
+ private:
+  std::string path_;
+  std::string problem_;
+};
+
+Status LoadEthnicities(const std::string& path, const std::string& key, IcsConfig* config) {
+  std::ifstream in(path);
+  if (!in)
+    return Status::Data(fmt::format("{}: key '{}': cannot read '{}'", config->path, key, path));
+  std::string line;
+  std::getline(in, line);
+  if (line.rfind("code,term,", 0) != 0) {
+    return Status::Data(fmt::format("{} line 1: expected a header starting code,term,", path));
+  }
+  double total = 0;
+  for (int line_no = 2; std::getline(in, line); ++line_no) {
+    if (line.empty()) continue;
+    const size_t comma = line.find(',');
+    const size_t last = line.rfind(',');
+    EthnicCategory c;
+    c.code = line.substr(0, comma);
+    try {
+      c.share = std::stod(line.substr(last + 1));
+    } catch (...) {
+      return Status::Data(fmt::format("{} line {}: the share is not a number", path, line_no));
+    }
+    if (c.share < 0) return Status::Data(fmt::format("{} line {}: negative share", path, line_no));
+    total += c.share;
+    config->ethnicities.push_back(c);
+  }
+  if (std::fabs(total - 1.0) > 1e-6) {
+    return Status::Data(fmt::format("{}: the shares sum to {}, not 1", path, total));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+const std::vector<std::string>& CalibrationMeasures() {
+  static const std::vector<std::string> kMeasures = {"registered_population",
+                                                     "aged_70_plus_share",
+                                                     "aged_under_20_share",
+                                                     "aged_65_plus_share",
+                                                     "localities",
+                                                     "pcns",
+                                                     "practices",
+                                                     "sites",
+                                                     "pharmacies",
+                                                     "practice_list_size_min",
+                                                     "practice_list_size_max",
+                                                     "pcn_share_30k_to_50k"};
+  return kMeasures;
+}
+
+bool MeasureCountsPeople(const std::string& measure) {
+  return measure == "registered_population" || measure == "practice_list_size_min" ||
+         measure == "practice_list_size_max";
+}
+
+uint32_t IcsConfig::total_pcns() const {
+  uint32_t n = 0;
+  for (const auto& l : localities) n += l.pcns;
+  return n;
+}
+
+uint32_t IcsConfig::total_practices() const {
+  uint32_t n = 0;
+  for (const auto& l : localities) n += l.practices;
+  return n;
+}
+
+Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsConfig* config) {
+  *config = IcsConfig();
+  config->path = path;
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Status::Data(
+        fmt::format("{} line {}: {}", path, e.source().begin.line, std::string(e.description())));
+  }
+  Checker c(path);
+  c.NoUnknownKeys(root, "",
+                  {"ics", "practices", "population", "demography", "localities", "targets"});
+
+  if (const toml::table* ics = c.Table(root, "ics")) {
+    c.NoUnknownKeys(*ics, "ics.",
+                    {"code", "name", "baseline_date", "history_years", "registered_population",
+                     "sites", "pharmacies", "seed"});
+    config->code = c.Get<std::string>(*ics, "ics.", "code");
+    config->name = c.Get<std::string>(*ics, "ics.", "name");
+    const std::string baseline = c.Get<std::string>(*ics, "ics.", "baseline_date");
+    if (c.ok() && ParseIsoDate(baseline, &config->baseline_date) != DateParse::kOk) {
+      c.Fail("ics.baseline_date", fmt::format("'{}' is not a YYYY-MM-DD date", baseline));
+    }
+    config->history_years = c.Get<int>(*ics, "ics.", "history_years");
+    if (c.ok() && (config->history_years < 1 || config->history_years > 50)) {
+      c.Fail("ics.history_years", "must be from 1 to 50");
+    }
+    config->registered_population = c.Get<uint32_t>(*ics, "ics.", "registered_population");
+    config->sites = c.Get<uint32_t>(*ics, "ics.", "sites");
+    config->pharmacies = c.Get<uint32_t>(*ics, "ics.", "pharmacies");
+    config->seed = c.Get<uint64_t>(*ics, "ics.", "seed");
+  }
+  if (const toml::table* pr = c.Table(root, "practices")) {
+    c.NoUnknownKeys(*pr, "practices.", {"min_list_size", "max_list_size", "list_size_spread"});
+    config->min_list_size = c.Get<uint32_t>(*pr, "practices.", "min_list_size");
+    config->max_list_size = c.Get<uint32_t>(*pr, "practices.", "max_list_size");
+    config->list_size_spread = c.Get<double>(*pr, "practices.", "list_size_spread");
+    if (c.ok() && config->min_list_size >= config->max_list_size) {
+      c.Fail("practices.max_list_size", "must be larger than min_list_size");
+    }
+    if (c.ok() && config->list_size_spread < 0) {
+      c.Fail("practices.list_size_spread", "must not be negative");
+    }
+  }
+  std::string ethnicity_codelist;
+  if (const toml::table* pop = c.Table(root, "population")) {
+    c.NoUnknownKeys(
+        *pop, "population.",
+        {"age_band_share", "female_share", "ethnicity_codelist", "ethnicity_not_recorded"});
+    config->age_band_share = c.Array<kAgeBands>(*pop, "population.", "age_band_share", 0, 1);
+    c.SumsToOne(config->age_band_share, "population.age_band_share");
+    config->female_share = c.Array<kAgeBands>(*pop, "population.", "female_share", 0, 1);
+    ethnicity_codelist = c.Get<std::string>(*pop, "population.", "ethnicity_codelist");
+    config->ethnicity_not_recorded = c.Get<double>(*pop, "population.", "ethnicity_not_recorded");
+    if (c.ok() && (config->ethnicity_not_recorded < 0 || config->ethnicity_not_recorded > 1)) {
+      c.Fail("population.ethnicity_not_recorded", "must be a proportion from 0 to 1");
+    }
+  }
+  if (const toml::table* d = c.Table(root, "demography")) {
+    c.NoUnknownKeys(*d, "demography.",
+                    {"male_deaths_per_1000", "female_deaths_per_1000",
+                     "deprivation_mortality_ratio", "migration_out_rate", "care_home_share"});
+    config->male_deaths_per_1000 =
+        c.Array<kAgeBands>(*d, "demography.", "male_deaths_per_1000", 0, 1000);
+    config->female_deaths_per_1000 =
+        c.Array<kAgeBands>(*d, "demography.", "female_deaths_per_1000", 0, 1000);
+    config->deprivation_mortality_ratio =
+        c.Array<10>(*d, "demography.", "deprivation_mortality_ratio", 0, 10);
+    config->migration_out_rate = c.Array<kAgeBands>(*d, "demography.", "migration_out_rate", 0, 1);
+    config->care_home_share = c.Array<kAgeBands>(*d, "demography.", "care_home_share", 0, 1);
+  }
+  const toml::array* locs = root["localities"].as_array();
+  if (locs == nullptr || locs->empty()) {
+    c.Fail("localities", "there must be at least one [[localities]] table");
+  } else {
+    uint64_t population = 0;
+    std::set<std::string> names;
+    for (size_t i = 0; i < locs->size() && c.ok(); ++i) {
+      const toml::table* t = (*locs)[i].as_table();
+      const std::string prefix = fmt::format("localities[{}].", i + 1);
+      if (t == nullptr) {
+        c.Fail(prefix, "must be a table");
+        break;
+      }
+      c.NoUnknownKeys(*t, prefix,
+                      {"name", "population", "pcns", "practices", "rural", "imd_mean", "imd_sd",
+                       "postcode_districts"});
+      LocalityConfig l;
+      l.name = c.Get<std::string>(*t, prefix, "name");
+      l.population = c.Get<uint32_t>(*t, prefix, "population");
+      l.pcns = c.Get<uint32_t>(*t, prefix, "pcns");
+      l.practices = c.Get<uint32_t>(*t, prefix, "practices");
+      l.rural = c.Get<bool>(*t, prefix, "rural");
+      l.imd_mean = c.Get<double>(*t, prefix, "imd_mean");
+      l.imd_sd = c.Get<double>(*t, prefix, "imd_sd");
+      if (const toml::array* districts = (*t)["postcode_districts"].as_array()) {
+        for (const auto& d : *districts) {
+          if (auto s = d.value<std::string>()) l.postcode_districts.push_back(*s);
+        }
+      }
+      if (!c.ok()) break;
+      if (!names.insert(l.name).second) c.Fail(prefix + "name", "two localities have this name");
+      if (l.practices == 0) c.Fail(prefix + "practices", "a locality needs at least one practice");
+      if (l.pcns == 0) c.Fail(prefix + "pcns", "a locality needs at least one PCN");
+      if (l.pcns > l.practices) c.Fail(prefix + "pcns", "a PCN needs at least one practice");
+      if (l.imd_mean < 1 || l.imd_mean > 10) c.Fail(prefix + "imd_mean", "must be from 1 to 10");
+      if (l.imd_sd < 0) c.Fail(prefix + "imd_sd", "must not be negative");
+      if (l.postcode_districts.empty()) {
+        c.Fail(prefix + "postcode_districts", "needs at least one outward code, such as \"BH15\"");
+      }
+      population += l.population;
+      config->localities.push_back(std::move(l));
+    }
+    if (c.ok() && population != config->registered_population) {
+      c.Fail("localities",
+             fmt::format("the localities' populations sum to {}, not ics.registered_population {}",
+                         population, config->registered_population));
+    }
+    if (c.ok() && config->sites < config->total_practices()) {
+      c.Fail("ics.sites", fmt::format("every practice needs a main site: at least {}",
+                                      config->total_practices()));
+    }
+  }
+  if (const toml::array* targets = root["targets"].as_array(); targets != nullptr && c.ok()) {
+    const auto& known = CalibrationMeasures();
+    for (size_t i = 0; i < targets->size() && c.ok(); ++i) {
+      const toml::table* t = (*targets)[i].as_table();
+      const std::string prefix = fmt::format("targets[{}].", i + 1);
+      if (t == nullptr) {
+        c.Fail(prefix, "must be a table");
+        break;
+      }
+      c.NoUnknownKeys(*t, prefix, {"measure", "value", "tolerance"});
+      CalibrationTarget target;
+      target.measure = c.Get<std::string>(*t, prefix, "measure");
+      target.value = c.Get<double>(*t, prefix, "value");
+      target.tolerance = c.Get<double>(*t, prefix, "tolerance");
+      if (c.ok() && std::find(known.begin(), known.end(), target.measure) == known.end()) {
+        std::string list;
+        for (const auto& m : known) list += (list.empty() ? "" : ", ") + m;
+        c.Fail(prefix + "measure",
+               fmt::format("'{}' is not a measure populus can check ({})", target.measure, list));
+      }
+      if (c.ok() && target.tolerance < 0) c.Fail(prefix + "tolerance", "must not be negative");
+      config->targets.push_back(target);
+    }
+  }
+  POPULUS_RETURN_IF_ERROR(c.status());
+
+  // A relative path is looked for as given, then under the data root, then
+  // under each folder above the configuration file.
+  namespace fs = std::filesystem;
+  fs::path list(ethnicity_codelist);
+  if (list.is_relative() && !fs::exists(list)) {
+    std::vector<fs::path> candidates = {fs::path(data_root) / list};
+    for (fs::path dir = fs::absolute(path).parent_path(); !dir.empty() && dir != dir.root_path();
+         dir = dir.parent_path()) {
+      candidates.push_back(dir / list);
+    }
+    for (const fs::path& candidate : candidates) {
+      if (fs::exists(candidate)) {
+        list = candidate;
+        break;
+      }
+    }
+  }
+  return LoadEthnicities(list.string(), "population.ethnicity_codelist", config);
+}
+
+void ScaleIcsConfig(double factor, IcsConfig* config) {
+  auto scale = [factor](uint32_t n) {
+    return static_cast<uint32_t>(std::llround(static_cast<double>(n) * factor));
+  };
+  uint32_t total = 0;
+  for (auto& l : config->localities) {
+    l.population = scale(l.population);
+    total += l.population;
+  }
+  config->registered_population = total;
+  config->scale *= factor;
+  config->min_list_size = std::max<uint32_t>(50, scale(config->min_list_size));
+  config->max_list_size = std::max(config->min_list_size + 1, scale(config->max_list_size));
+  for (auto& t : config->targets) {
+    if (MeasureCountsPeople(t.measure)) {
+      t.value *= factor;
+      t.tolerance *= factor;
+    }
+  }
+}
+
+}  // namespace populus::synth

@@ -1,0 +1,95 @@
+// The description of a synthetic Integrated Care System (a TOML file).
+//
+// data/ics/dorset-like.toml is the default and docs/simulation.md documents
+// every key with its source. LoadIcsConfig rejects a configuration with an
+// unknown key, a missing key, a negative rate, proportions that do not sum to
+// 1, a locality with no practices, or counts that do not add up, naming the
+// file, the key and the reason; nothing is generated from a bad configuration.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/civil_date.h"
+#include "common/status.h"
+
+namespace populus::synth {
+
+inline constexpr int kAgeBands = 19;  // 0-4, 5-9, ..., 85-89, 90+
+using BandValues = std::array<double, kAgeBands>;
+
+struct LocalityConfig {
+  std::string name;
+  uint32_t population = 0;  // registered at baseline
+  uint32_t pcns = 0;
+  uint32_t practices = 0;
+  bool rural = false;
+  double imd_mean = 5.5;  // decile, 1 most deprived
+  double imd_sd = 2.0;
+  std::vector<std::string> postcode_districts;
+};
+
+struct EthnicCategory {
+  std::string code;  // SNOMED CT
+  double share = 0;
+};
+
+// A calibration target: a measure of the generated system at the baseline
+// date, the value it should have and the absolute tolerance.
+struct CalibrationTarget {
+  std::string measure;  // one of CalibrationMeasures()
+  double value = 0;
+  double tolerance = 0;
+};
+
+// The measures a target may name.
+const std::vector<std::string>& CalibrationMeasures();
+// True for measures that count people (scaled by ScaleIcsConfig).
+bool MeasureCountsPeople(const std::string& measure);
+
+struct IcsConfig {
+  std::string path;  // where it was read from
+  std::string code;
+  std::string name;
+  Date baseline_date = kNoDate;
+  int history_years = 10;
+  uint32_t registered_population = 0;
+  uint32_t sites = 0;
+  uint32_t pharmacies = 0;
+  uint64_t seed = 0;
+  double scale = 1;  // set by ScaleIcsConfig
+
+  uint32_t min_list_size = 0;
+  uint32_t max_list_size = 0;
+  double list_size_spread = 0;
+
+  BandValues age_band_share{};
+  BandValues female_share{};
+  std::vector<EthnicCategory> ethnicities;
+  double ethnicity_not_recorded = 0;
+
+  BandValues male_deaths_per_1000{};
+  BandValues female_deaths_per_1000{};
+  std::array<double, 10> deprivation_mortality_ratio{};
+  BandValues migration_out_rate{};
+  BandValues care_home_share{};
+
+  std::vector<LocalityConfig> localities;
+  std::vector<CalibrationTarget> targets;
+
+  uint32_t total_pcns() const;
+  uint32_t total_practices() const;
+};
+
+// Reads and validates a configuration. Relative paths inside it (the
+// ethnicity codelist) are resolved against `data_root` (the repository or
+// installation root) if not found as given.
+Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsConfig* config);
+
+// Scales every population count by `factor` (for small test systems), keeping
+// the structure; practice counts are kept, list-size bounds scaled too.
+void ScaleIcsConfig(double factor, IcsConfig* config);
+
+}  // namespace populus::synth

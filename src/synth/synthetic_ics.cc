@@ -1,0 +1,408 @@
+#include "synth/synthetic_ics.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <numeric>
+#include <thread>
+
+#include "synth/random.h"
+
+namespace populus::synth {
+namespace {
+
+constexpr double kDaysPerYear = 365.2425;
+constexpr int kOldestAge = 105;
+// Each small area holds about this many registered people.
+constexpr double kPeoplePerArea = 1600;
+
+constexpr const char* kNameStems[] = {
+    "Harbour", "Quay",  "Heath",  "Forest",     "Castle", "Abbey",   "Chalk",    "Downs",
+    "Meadow",  "Marsh", "Mill",   "Bridge",     "Cliff",  "Dene",    "Orchard",  "Priory",
+    "Ridge",   "Vale",  "Wessex", "Kingfisher", "Beacon", "Minster", "Parkway",  "Lighthouse",
+    "Willow",  "Oak",   "Cedar",  "Elm",        "Holly",  "Rowan",   "Hawthorn", "Linden"};
+constexpr const char* kNameSuffixes[] = {"Surgery", "Medical Centre", "Health Centre",
+                                         "Medical Practice", "Family Practice"};
+
+std::string Postcode(const std::vector<std::string>& districts, Stream& rng) {
+  static constexpr char kLetters[] = "ABDEFGHJLNPQRSTUWXYZ";  // letters used in inward codes
+  const std::string& district = districts[rng.Below(districts.size())];
+  return fmt::format("{} {}{}{}", district, 1 + rng.Below(9), kLetters[rng.Below(20)],
+                     kLetters[rng.Below(20)]);
+}
+
+// Splits `total` into integer parts proportional to weights (largest remainder).
+std::vector<uint32_t> Apportion(uint64_t total, const std::vector<double>& weights) {
+  const double sum = std::accumulate(weights.begin(), weights.end(), 0.0);
+  std::vector<uint32_t> parts(weights.size());
+  std::vector<std::pair<double, size_t>> remainders;
+  uint64_t given = 0;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    const double exact = static_cast<double>(total) * weights[i] / sum;
+    parts[i] = static_cast<uint32_t>(std::floor(exact));
+    given += parts[i];
+    remainders.emplace_back(exact - std::floor(exact), i);
+  }
+  std::sort(remainders.begin(), remainders.end(), [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  });
+  for (size_t k = 0; given < total; ++k, ++given) ++parts[remainders[k % remainders.size()].second];
+  return parts;
+}
+
+// List sizes for a locality's practices: lognormal weights scaled to the
+// locality population, held within the configured bounds.
+std::vector<uint32_t> ListSizes(const IcsConfig& config, const LocalityConfig& locality,
+                                Stream& rng) {
+  std::vector<double> size(locality.practices);
+  for (double& s : size) s = std::exp(config.list_size_spread * rng.Normal());
+  const double lo = config.min_list_size, hi = config.max_list_size;
+  for (int round = 0; round < 50; ++round) {
+    const double sum = std::accumulate(size.begin(), size.end(), 0.0);
+    for (double& s : size) s *= locality.population / sum;
+    bool clamped = false;
+    for (double& s : size) {
+      if (s < lo || s > hi) {
+        s = std::clamp(s, lo, hi);
+        clamped = true;
+      }
+    }
+    if (!clamped) break;
+  }
+  return Apportion(locality.population, size);
+}
+
+}  // namespace
+
+Date HistoryStart(const IcsConfig& config) {
+  const YearMonthDay b = CivilFromDays(config.baseline_date);
+  const int day = std::min(b.day, DaysInMonth(b.year - config.history_years, b.month));
+  return DaysFromCivil(b.year - config.history_years, b.month, day);
+}
+
+SyntheticIcs BuildOrganisations(const IcsConfig& config) {
+  SyntheticIcs ics;
+  ics.code = config.code;
+  ics.name = config.name;
+  Stream rng(config.seed, Purpose::kOrganisations);
+  uint32_t area_number = 1;
+  uint32_t name_counter = 0;
+  for (uint32_t l = 0; l < config.localities.size(); ++l) {
+    const LocalityConfig& lc = config.localities[l];
+    ics.localities.push_back({fmt::format("L{:02d}", l + 1), lc.name, lc.rural});
+
+    // Small areas, each with a deprivation decile drawn around the locality's.
+    Stream area_rng(config.seed, Purpose::kSmallAreas, l);
+    const uint32_t n_areas =
+        std::max<uint32_t>(3, static_cast<uint32_t>(std::lround(lc.population / kPeoplePerArea)));
+    std::vector<uint32_t> local_areas;
+    for (uint32_t a = 0; a < n_areas; ++a) {
+      const double decile =
+          std::clamp(std::round(lc.imd_mean + lc.imd_sd * area_rng.Normal()), 1.0, 10.0);
+      local_areas.push_back(static_cast<uint32_t>(ics.areas.size()));
+      ics.areas.push_back(
+          {fmt::format("E0109{:04d}", area_number++), static_cast<uint8_t>(decile), l});
+    }
+    // Ordered by deprivation, so a practice's window of neighbouring areas
+    // gives it a deprivation profile of its own.
+    std::stable_sort(local_areas.begin(), local_areas.end(), [&](uint32_t a, uint32_t b) {
+      return ics.areas[a].imd_decile < ics.areas[b].imd_decile;
+    });
+
+    const std::vector<uint32_t> sizes = ListSizes(config, lc, rng);
+    const uint32_t first_pcn = static_cast<uint32_t>(ics.pcns.size());
+    for (uint32_t k = 0; k < lc.pcns; ++k) {
+      const uint32_t number = first_pcn + k + 1;
+      ics.pcns.push_back(
+          {fmt::format("U9{:04d}", number),
+           lc.pcns == 1 ? fmt::format("{} PCN", lc.name) : fmt::format("{} PCN {}", lc.name, k + 1),
+           l});
+    }
+    // Practices join the PCN with the smallest population so far, largest first.
+    std::vector<uint32_t> order(lc.practices);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](uint32_t a, uint32_t b) { return sizes[a] > sizes[b]; });
+    std::vector<uint64_t> pcn_population(lc.pcns, 0);
+    std::vector<uint32_t> pcn_of(lc.practices);
+    for (uint32_t i : order) {
+      const auto k = static_cast<uint32_t>(
+          std::min_element(pcn_population.begin(), pcn_population.end()) - pcn_population.begin());
+      pcn_of[i] = k;
+      pcn_population[k] += sizes[i];
+    }
+    for (uint32_t i = 0; i < lc.practices; ++i) {
+      Practice p;
+      p.code = fmt::format("J9{:04d}", ics.practices.size() + 1);
+      const char* stem = kNameStems[name_counter % std::size(kNameStems)];
+      const char* suffix =
+          kNameSuffixes[(name_counter / std::size(kNameStems) + i) % std::size(kNameSuffixes)];
+      ++name_counter;
+      p.name = fmt::format("{} {}", stem, suffix);
+      p.postcode = Postcode(lc.postcode_districts, rng);
+      p.locality = l;
+      p.pcn = first_pcn + pcn_of[i];
+      p.list_size = sizes[i];
+      // A window of areas around a random point in the deprivation order.
+      const double width = std::max(3.0, 2.0 * n_areas * sizes[i] / std::max(1u, lc.population));
+      const double centre = rng.Uniform() * n_areas;
+      double total = 0, ratio = 0;
+      for (uint32_t a = 0; a < n_areas; ++a) {
+        const double distance = std::fabs(a + 0.5 - centre);
+        if (distance > width / 2) continue;
+        const double w = 1.0 - distance / (width / 2 + 1e-9) * 0.5;
+        p.areas.push_back(local_areas[a]);
+        total += w;
+        p.area_cumulative.push_back(total);
+        ratio += w * config.deprivation_mortality_ratio[ics.areas[local_areas[a]].imd_decile - 1];
+      }
+      if (p.areas.empty()) {
+        p.areas.push_back(local_areas[static_cast<uint32_t>(centre) % n_areas]);
+        total = 1;
+        p.area_cumulative.push_back(1);
+        ratio = config.deprivation_mortality_ratio[ics.areas[p.areas[0]].imd_decile - 1];
+      }
+      p.mortality_ratio = ratio / total;
+      ics.practices.push_back(std::move(p));
+    }
+  }
+
+  // Premises: a main site per practice, then branch surgeries, rural practices
+  // twice as likely to run one.
+  for (uint32_t i = 0; i < ics.practices.size(); ++i) {
+    const Practice& p = ics.practices[i];
+    ics.sites.push_back({p.code + "-S1", p.name, p.postcode, i});
+  }
+  std::vector<double> branch_weight;
+  for (const Practice& p : ics.practices) {
+    branch_weight.push_back(p.list_size * (ics.localities[p.locality].rural ? 2.0 : 1.0));
+  }
+  const std::vector<uint32_t> branches =
+      Apportion(config.sites - static_cast<uint32_t>(ics.practices.size()), branch_weight);
+  for (uint32_t i = 0; i < ics.practices.size(); ++i) {
+    const Practice& p = ics.practices[i];
+    for (uint32_t b = 0; b < branches[i]; ++b) {
+      ics.sites.push_back({fmt::format("{}-S{}", p.code, b + 2),
+                           fmt::format("{} (branch {})", p.name, b + 1),
+                           Postcode(config.localities[p.locality].postcode_districts, rng), i});
+    }
+  }
+
+  // Community pharmacies, spread over PCNs by population.
+  std::vector<double> pcn_weight(ics.pcns.size(), 0);
+  for (const Practice& p : ics.practices) pcn_weight[p.pcn] += p.list_size;
+  const std::vector<uint32_t> per_pcn = Apportion(config.pharmacies, pcn_weight);
+  for (uint32_t k = 0; k < ics.pcns.size(); ++k) {
+    for (uint32_t j = 0; j < per_pcn[k]; ++j) {
+      const uint32_t number = static_cast<uint32_t>(ics.pharmacies.size()) + 1;
+      ics.pharmacies.push_back(
+          {fmt::format("FY{:03d}", number),
+           fmt::format("{} Pharmacy", kNameStems[(number * 7) % std::size(kNameStems)]),
+           Postcode(config.localities[ics.pcns[k].locality].postcode_districts, rng), k});
+    }
+  }
+  return ics;
+}
+
+namespace {
+
+// Annual death hazard at an age, before the deprivation ratio.
+double DeathHazard(const IcsConfig& config, Sex sex, int age) {
+  const BandValues& rates =
+      sex == Sex::kFemale ? config.female_deaths_per_1000 : config.male_deaths_per_1000;
+  double rate = rates[AgeBand(age)] / 1000.0;
+  // Beyond 90 mortality keeps rising (about 11% a year of age).
+  if (age > 92) rate *= std::pow(1.11, age - 92);
+  return std::min(rate, 0.9);
+}
+
+// Share of a band at each single year of age: even, but for 90+ falling with age.
+double SingleYearWeight(int age) {
+  if (age < 90) return 1.0 / 5.0;
+  static const double kTotal = [] {
+    double t = 0;
+    for (int a = 90; a <= kOldestAge; ++a) t += std::pow(0.78, a - 90);
+    return t;
+  }();
+  return std::pow(0.78, age - 90) / kTotal;
+}
+
+struct PracticeSimulation {
+  const IcsConfig& config;
+  const SyntheticIcs& ics;
+  const CohortAdjustment& adjustment;
+  uint32_t practice_index;
+  Date start, baseline;
+  std::vector<Person> people;
+  uint64_t counter = 0;
+
+  Date YearsBefore(Date d, double years) const {
+    return d - static_cast<Date>(std::lround(years * kDaysPerYear));
+  }
+
+  Person NewPerson(Sex sex, Date birth, Stream& rng) {
+    const Practice& p = ics.practices[practice_index];
+    Person person;
+    person.id = (static_cast<uint64_t>(practice_index) << 40) | counter++;
+    person.sex = sex;
+    person.birth = birth;
+    person.practice = practice_index;
+    person.area = p.areas[rng.Choose(p.area_cumulative)];
+    if (!rng.Bernoulli(config.ethnicity_not_recorded)) {
+      double x = rng.Uniform(), acc = 0;
+      person.ethnicity = static_cast<int16_t>(config.ethnicities.size() - 1);
+      for (size_t e = 0; e < config.ethnicities.size(); ++e) {
+        acc += config.ethnicities[e].share;
+        if (x < acc) {
+          person.ethnicity = static_cast<int16_t>(e);
+          break;
+        }
+      }
+    }
+    return person;
+  }
+
+  // Lives the person year by year from `from` to the baseline date.
+  void Live(Person& person, Date from, Stream& rng) {
+    const double ratio = config.deprivation_mortality_ratio[ics.areas[person.area].imd_decile - 1];
+    for (Date t = from; t < baseline;) {
+      const Date step_end = std::min<Date>(baseline, t + 365);
+      const double years = (step_end - t) / kDaysPerYear;
+      const int age = AgeInYears(person.birth, t);
+      const double death = DeathHazard(config, person.sex, age) * ratio;
+      const double leave = config.migration_out_rate[AgeBand(age)];
+      if (rng.Bernoulli(1.0 - std::exp(-(death + leave) * years))) {
+        const Date when = t + static_cast<Date>(rng.Below(static_cast<uint64_t>(step_end - t)));
+        person.registered_to = std::max(when, person.registered_from);
+        if (rng.Uniform() * (death + leave) < death) person.death = person.registered_to;
+        break;
+      }
+      t = step_end;
+    }
+    const Date end = person.registered_to == kNoDate ? baseline : person.registered_to;
+    const int age = AgeInYears(person.birth, end);
+    person.care_home = rng.Bernoulli(config.care_home_share[AgeBand(age)]);
+  }
+
+  void Run() {
+    const Practice& p = ics.practices[practice_index];
+    Stream rng(config.seed, Purpose::kPopulation, practice_index);
+    const int history = config.history_years;
+    for (int sex_index = 0; sex_index < 2; ++sex_index) {
+      const Sex sex = sex_index == 0 ? Sex::kMale : Sex::kFemale;
+      for (int age = 0; age <= kOldestAge; ++age) {
+        const int band = AgeBand(age);
+        const double female = config.female_share[band];
+        const double target = p.list_size * config.age_band_share[band] *
+                              (sex == Sex::kFemale ? female : 1 - female) * SingleYearWeight(age);
+        // Run the baseline count backwards through survival to the cohort's
+        // size at the start of the window (or at birth, if born within it).
+        const int years_back = std::min(age, history);
+        double survival = 1;
+        for (int k = 1; k <= years_back; ++k) {
+          survival *= std::exp(-DeathHazard(config, sex, age - k) * p.mortality_ratio);
+        }
+        const uint64_t n = rng.Poisson(target / survival * adjustment.factor[sex_index][band]);
+        for (uint64_t i = 0; i < n; ++i) {
+          Stream person_rng(config.seed, Purpose::kPerson, practice_index, counter);
+          const Date birth = YearsBefore(baseline, age + person_rng.Uniform());
+          Person person = NewPerson(sex, birth, person_rng);
+          if (birth >= start) {
+            // Born in the window: registered a few weeks after birth.
+            person.registered_from =
+                std::min<Date>(baseline, birth + 7 + static_cast<Date>(person_rng.Below(36)));
+          } else {
+            // Already registered when the window opens, for a time that
+            // reflects how often people of that age move.
+            const double rate =
+                std::max(0.01, config.migration_out_rate[AgeBand(AgeInYears(birth, start))]);
+            person.registered_from =
+                std::max(birth, YearsBefore(start, person_rng.Exponential(1.0 / rate)));
+          }
+          Live(person, std::max(start, person.registered_from), person_rng);
+          people.push_back(person);
+        }
+      }
+    }
+    // Arrivals replace those who move away, age for age, so the structure holds.
+    for (int year = 0; year < history; ++year) {
+      for (int sex_index = 0; sex_index < 2; ++sex_index) {
+        const Sex sex = sex_index == 0 ? Sex::kMale : Sex::kFemale;
+        for (int band = 0; band < kAgeBands; ++band) {
+          const double female = config.female_share[band];
+          const double mean = p.list_size * config.age_band_share[band] *
+                              (sex == Sex::kFemale ? female : 1 - female) *
+                              config.migration_out_rate[band];
+          Stream arrivals(config.seed, Purpose::kArrivals, practice_index,
+                          static_cast<uint64_t>(year * 64 + band * 2 + sex_index));
+          const uint64_t n = arrivals.Poisson(mean);
+          for (uint64_t i = 0; i < n; ++i) {
+            Stream person_rng(config.seed, Purpose::kPerson, practice_index, counter);
+            const Date arrival = start + static_cast<Date>(year * kDaysPerYear +
+                                                           person_rng.Uniform() * kDaysPerYear);
+            if (arrival >= baseline) continue;
+            const int top = band == kAgeBands - 1 ? 100 : band * 5 + 5;
+            const double age = band * 5 + person_rng.Uniform() * (top - band * 5);
+            Person person = NewPerson(sex, YearsBefore(arrival, age), person_rng);
+            person.registered_from = arrival;
+            Live(person, arrival, person_rng);
+            people.push_back(person);
+          }
+        }
+      }
+    }
+  }
+};
+
+}  // namespace
+
+std::vector<Person> SimulatePopulation(const IcsConfig& config, const SyntheticIcs& ics,
+                                       int threads, const CohortAdjustment& adjustment) {
+  const Date start = HistoryStart(config);
+  std::vector<std::vector<Person>> per_practice(ics.practices.size());
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < ics.practices.size();) {
+      PracticeSimulation sim{
+          config, ics, adjustment, static_cast<uint32_t>(i), start, config.baseline_date, {}};
+      sim.Run();
+      per_practice[i] = std::move(sim.people);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < std::max(1, threads); ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  std::vector<Person> people;
+  for (auto& v : per_practice) people.insert(people.end(), v.begin(), v.end());
+  return people;
+}
+
+std::vector<Person> CalibratedPopulation(const IcsConfig& config, const SyntheticIcs& ics,
+                                         int threads, int rounds) {
+  CohortAdjustment adjustment;
+  std::vector<Person> people;
+  for (int round = 0; round < rounds; ++round) {
+    people = SimulatePopulation(config, ics, threads, adjustment);
+    if (round + 1 == rounds) break;
+    std::array<BandValues, 2> achieved{};
+    for (const Person& p : people) {
+      if (!RegisteredOn(p, config.baseline_date)) continue;
+      achieved[p.sex == Sex::kFemale ? 1 : 0][AgeBand(AgeInYears(p.birth, config.baseline_date))] +=
+          1;
+    }
+    for (int s = 0; s < 2; ++s) {
+      for (int b = 0; b < kAgeBands; ++b) {
+        const double female = config.female_share[b];
+        const double target = config.registered_population * config.age_band_share[b] *
+                              (s == 1 ? female : 1 - female);
+        if (achieved[s][b] > 0 && target > 0) adjustment.factor[s][b] *= target / achieved[s][b];
+      }
+    }
+  }
+  return people;
+}
+
+}  // namespace populus::synth

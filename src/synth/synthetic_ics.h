@@ -1,0 +1,118 @@
+// The organisations of a synthetic ICS and the simulation of its people.
+//
+// BuildOrganisations lays out the system a configuration describes: the ICS,
+// its localities, PCNs, practices with list sizes, premises, community
+// pharmacies and the small areas (LSOA-like, each with a deprivation decile)
+// that make up each practice's catchment. SimulatePopulation then runs the
+// demographic microsimulation: every person lives year by year from the start
+// of the history window (or birth, or arrival) to the baseline date, facing
+// death (by age, sex and deprivation) and moving away; births and arrivals
+// replace them. The starting population is the baseline age structure run
+// backwards through the same survival, so the baseline reproduces the
+// configured structure. Same configuration and seed: same people, whatever
+// the thread count.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/civil_date.h"
+#include "common/vocabulary.h"
+#include "synth/ics_config.h"
+
+namespace populus::synth {
+
+struct SmallArea {
+  std::string code;  // E0109xxxx: a synthetic range, clear of real LSOA codes
+  uint8_t imd_decile;
+  uint32_t locality;
+};
+
+struct Locality {
+  std::string code, name;
+  bool rural;
+};
+
+struct Pcn {
+  std::string code, name;
+  uint32_t locality;
+};
+
+struct Practice {
+  std::string code, name, postcode;
+  uint32_t locality, pcn;
+  uint32_t list_size;                   // target at baseline
+  std::vector<uint32_t> areas;          // catchment
+  std::vector<double> area_cumulative;  // weights for choosing a home area
+  double mortality_ratio;               // mean deprivation ratio over the catchment
+};
+
+struct Site {
+  std::string code, name, postcode;
+  uint32_t practice;
+};
+
+struct Pharmacy {
+  std::string code, name, postcode;
+  uint32_t pcn;
+};
+
+struct SyntheticIcs {
+  std::string code, name;
+  std::vector<Locality> localities;
+  std::vector<Pcn> pcns;
+  std::vector<Practice> practices;
+  std::vector<Site> sites;
+  std::vector<Pharmacy> pharmacies;
+  std::vector<SmallArea> areas;
+};
+
+SyntheticIcs BuildOrganisations(const IcsConfig& config);
+
+struct Person {
+  uint64_t id;  // the order of people in the output
+  Date birth;
+  Date registered_from;
+  Date registered_to = kNoDate;
+  Date death = kNoDate;
+  uint32_t practice;
+  uint32_t area;
+  Sex sex;
+  int16_t ethnicity = -1;  // index into config.ethnicities; -1 not recorded
+  bool care_home = false;
+};
+
+// The first day of the history window.
+Date HistoryStart(const IcsConfig& config);
+
+// Multipliers on the size of each (sex, age band) cohort at the start of the
+// window, found by CalibratedPopulation so that the baseline matches the
+// configured structure despite migration churn; 1 everywhere to start.
+struct CohortAdjustment {
+  std::array<BandValues, 2> factor;  // [male, female][band]
+  CohortAdjustment() {
+    for (auto& f : factor) f.fill(1.0);
+  }
+};
+
+std::vector<Person> SimulatePopulation(const IcsConfig& config, const SyntheticIcs& ics,
+                                       int threads, const CohortAdjustment& adjustment);
+
+// Runs the simulation, compares the baseline's (sex, age band) counts with the
+// configured structure, adjusts the starting cohorts and runs again, `rounds`
+// times in all; returns the last run. Every run is deterministic, so the
+// result is too.
+std::vector<Person> CalibratedPopulation(const IcsConfig& config, const SyntheticIcs& ics,
+                                         int threads, int rounds = 3);
+
+// Registered on the date: registered_from <= date and not yet left or died.
+inline bool RegisteredOn(const Person& p, Date date) {
+  return p.registered_from <= date && (p.registered_to == kNoDate || p.registered_to > date);
+}
+
+// Age band 0-18 (5-year bands, 90+ last) for an age in years.
+inline int AgeBand(int age) { return age >= 90 ? kAgeBands - 1 : (age < 0 ? 0 : age / 5); }
+
+}  // namespace populus::synth

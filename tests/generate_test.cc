@@ -1,0 +1,261 @@
+// The synthetic ICS: calibration, determinism, invariants, the round trip into
+// ingest, and refusal of bad configurations.
+#include "synth/generate.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "extract/csv_reader.h"
+#include "ingest/ingest.h"
+#include "ingest/nhs_number.h"
+#include "store/snapshot.h"
+#include "synth/synthetic_ics.h"
+#include "test_support.h"
+
+namespace populus::synth {
+namespace {
+namespace fs = std::filesystem;
+using populus::testing::ReadFile;
+using populus::testing::TempDir;
+using populus::testing::WriteFile;
+
+const std::string kConfig = populus::testing::SourceDir() + "/data/ics/dorset-like.toml";
+constexpr double kSmall = 0.0625;  // about 50,000 people
+
+GenerateOptions Small(const std::string& out, int threads = 2) {
+  GenerateOptions o;
+  o.config_path = kConfig;
+  o.data_root = populus::testing::SourceDir();
+  o.out_dir = out;
+  o.threads = threads;
+  o.scale = kSmall;
+  return o;
+}
+
+std::vector<std::vector<std::string>> ReadCsv(const std::string& path) {
+  CsvReader reader;
+  EXPECT_TRUE(reader.Open(path).ok());
+  std::vector<std::vector<std::string>> rows;
+  CsvRecord rec;
+  while (reader.Next(&rec)) rows.emplace_back(rec.fields.begin(), rec.fields.end());
+  return rows;
+}
+
+TEST(Generate, ASmallSystemMeetsEveryScaledTarget) {
+  TempDir dir;
+  GenerateResult r;
+  const Status st = Generate(Small(dir / "ics"), &r);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_NEAR(static_cast<double>(r.registered_at_baseline), 803000 * kSmall,
+              803000 * kSmall * 0.005);
+  ASSERT_EQ(r.calibration.size(), 11u);
+  for (const auto& c : r.calibration) {
+    EXPECT_TRUE(c.pass) << c.measure << ": " << c.achieved << " against " << c.target;
+  }
+  // calibration.csv says the same.
+  const auto rows = ReadCsv(dir / "ics/calibration.csv");
+  ASSERT_EQ(rows.size(), 12u);
+  EXPECT_EQ(rows[0],
+            (std::vector<std::string>{"measure", "target", "achieved", "tolerance", "pass"}));
+  for (size_t i = 1; i < rows.size(); ++i) EXPECT_EQ(rows[i][4], "pass") << rows[i][0];
+}
+
+TEST(Generate, OutputIsByteIdenticalWhateverTheThreadCount) {
+  TempDir dir;
+  GenerateResult r1, r4;
+  ASSERT_TRUE(Generate(Small(dir / "one", 1), &r1).ok());
+  ASSERT_TRUE(Generate(Small(dir / "four", 4), &r4).ok());
+  for (const char* file : {"organisations.csv", "patients.csv", "calibration.csv"}) {
+    const std::string a = ReadFile(dir / (std::string("one/") + file));
+    EXPECT_FALSE(a.empty());
+    EXPECT_TRUE(a == ReadFile(dir / (std::string("four/") + file))) << file;
+  }
+  // A different seed makes a different population.
+  GenerateOptions other = Small(dir / "other");
+  other.seed = 7;
+  GenerateResult r7;
+  ASSERT_TRUE(Generate(other, &r7).ok());
+  EXPECT_NE(ReadFile(dir / "one/patients.csv"), ReadFile(dir / "other/patients.csv"));
+}
+
+TEST(Generate, EveryPersonIsPlausible) {
+  TempDir dir;
+  GenerateResult r;
+  ASSERT_TRUE(Generate(Small(dir / "ics"), &r).ok());
+  std::set<std::string> practices;
+  for (const auto& row : ReadCsv(dir / "ics/organisations.csv")) {
+    if (row[2] == "practice") practices.insert(row[0]);
+  }
+  ASSERT_EQ(practices.size(), 81u);
+  const Date baseline = DaysFromCivil(2019, 6, 30);
+  const Date window = DaysFromCivil(2009, 6, 30);
+  std::set<uint64_t> numbers;
+  uint64_t deaths = 0, registered = 0, care_home_old = 0, old = 0;
+  const auto rows = ReadCsv(dir / "ics/patients.csv");
+  ASSERT_EQ(rows.size() - 1, r.people);
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const auto& f = rows[i];
+    uint64_t nhs;
+    ASSERT_EQ(ParseNhsNumber(f[0], &nhs), NhsNumberCheck::kValid) << f[0];
+    ASSERT_EQ(f[0][0], '9');
+    ASSERT_TRUE(numbers.insert(nhs).second) << "NHS number repeated: line " << i + 1;
+    Date birth, from, to = kNoDate, death = kNoDate;
+    ASSERT_EQ(ParseIsoDate(f[1], &birth), DateParse::kOk);
+    ASSERT_EQ(ParseIsoDate(f[4], &from), DateParse::kOk);
+    if (!f[5].empty()) {
+      ASSERT_EQ(ParseIsoDate(f[5], &to), DateParse::kOk);
+    }
+    if (!f[6].empty()) {
+      ASSERT_EQ(ParseIsoDate(f[6], &death), DateParse::kOk);
+    }
+    ASSERT_TRUE(practices.count(f[3])) << f[3];
+    ASSERT_GE(from, birth) << "line " << i + 1;
+    ASSERT_LE(from, baseline);
+    ASSERT_LE(birth, baseline);
+    ASSERT_GE(AgeInYears(birth, baseline), 0);
+    ASSERT_LE(AgeInYears(birth, baseline), 115);
+    if (to != kNoDate) {
+      ASSERT_GE(to, from);
+      ASSERT_GE(to, window) << "left before the history window, yet in the extract";
+      ASSERT_LE(to, baseline);
+    }
+    if (death != kNoDate) {
+      ++deaths;
+      ASSERT_EQ(to, death) << "registration must end at death";
+      ASSERT_GE(death, birth);
+    }
+    const int imd = std::stoi(f[8]);
+    ASSERT_GE(imd, 1);
+    ASSERT_LE(imd, 10);
+    if (to == kNoDate) {
+      ++registered;
+      if (AgeInYears(birth, baseline) >= 85) {
+        ++old;
+        care_home_old += f[10] == "1";
+      }
+    }
+  }
+  EXPECT_EQ(registered, r.registered_at_baseline);
+  EXPECT_EQ(deaths, r.deaths);
+  // Deaths in ten years: a plausible crude death rate, about 1.1% a year.
+  const double death_share = static_cast<double>(deaths) / static_cast<double>(registered);
+  EXPECT_GT(death_share, 0.07);
+  EXPECT_LT(death_share, 0.16);
+  // Care homes are for the old: a real share of the 85+, nobody young.
+  EXPECT_GT(static_cast<double>(care_home_old) / static_cast<double>(old), 0.05);
+}
+
+TEST(Generate, TheExtractIngestsWithNothingQuarantined) {
+  TempDir dir;
+  GenerateResult r;
+  ASSERT_TRUE(Generate(Small(dir / "ics"), &r).ok());
+  ::setenv("POPULUS_PSEUDO_KEY", populus::testing::kTestKey, 1);
+  IngestOptions o;
+  o.extract_dir = dir / "ics";
+  o.data_dir = dir / "data";
+  o.extract_date = DaysFromCivil(2019, 6, 30);
+  o.progress = ProgressBar::Mode::kNever;
+  IngestResult ir;
+  const Status st = Ingest(o, &ir);
+  ::unsetenv("POPULUS_PSEUDO_KEY");
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::unique_ptr<Snapshot> snap;
+  ASSERT_TRUE(Snapshot::Open(dir / "data", &snap).ok());
+  EXPECT_EQ(snap->rows("patients"), r.people);
+  EXPECT_EQ(snap->rows("organisations"), 1u + 13 + 18 + 81 + 126 + 148);
+  for (const auto& f : ir.files) EXPECT_EQ(f.rows_quarantined, 0u) << f.file;
+  // Registered at baseline, counted from the snapshot independently.
+  auto to = snap->values<int32_t>("patients", "registered_to");
+  uint64_t registered = 0;
+  for (int32_t d : to) registered += d == kNoDate;
+  EXPECT_EQ(registered, r.registered_at_baseline);
+}
+
+TEST(Generate, PractisesDifferInDeprivation) {
+  IcsConfig config;
+  ASSERT_TRUE(LoadIcsConfig(kConfig, populus::testing::SourceDir(), &config).ok());
+  const SyntheticIcs ics = BuildOrganisations(config);
+  double lowest = 10, highest = 1;
+  for (const Practice& p : ics.practices) {
+    double mean = 0;
+    for (uint32_t a : p.areas) mean += ics.areas[a].imd_decile;
+    mean /= static_cast<double>(p.areas.size());
+    lowest = std::min(lowest, mean);
+    highest = std::max(highest, mean);
+  }
+  EXPECT_LT(lowest, 3.5);
+  EXPECT_GT(highest, 8.0);
+}
+
+struct BadConfig {
+  const char* name;
+  const char* from;  // text in the default configuration
+  const char* to;    // what it becomes
+  const char* expected;
+};
+
+class GenerateRefuses : public ::testing::TestWithParam<BadConfig> {};
+
+void PrintTo(const BadConfig& c, std::ostream* os) { *os << c.name; }
+
+TEST_P(GenerateRefuses, ABadConfigurationNamingFileKeyAndReason) {
+  const BadConfig& c = GetParam();
+  TempDir dir;
+  std::string text = ReadFile(kConfig);
+  const size_t at = text.find(c.from);
+  ASSERT_NE(at, std::string::npos) << c.from;
+  text.replace(at, std::string(c.from).size(), c.to);
+  WriteFile(dir / "bad.toml", text);
+  GenerateOptions o = Small(dir / "out");
+  o.config_path = dir / "bad.toml";
+  GenerateResult r;
+  const Status st = Generate(o, &r);
+  EXPECT_EQ(st.kind(), Status::Kind::kData);
+  EXPECT_NE(st.message().find("bad.toml"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find(c.expected), std::string::npos) << st.message();
+  EXPECT_FALSE(fs::exists(dir / "out"));
+  EXPECT_FALSE(fs::exists(dir / "out.partial"));
+}
+
+// clang-format off
+const BadConfig kBad[] = {
+  {"UnknownKey", "history_years = 10", "history_years = 10\nhistroy = 3", "key 'ics.histroy': is not a known key"},
+  {"NegativeRate", "migration_out_rate = [0.040,", "migration_out_rate = [-0.040,", "key 'demography.migration_out_rate': value 1 is negative"},
+  {"NotSummingToOne", "age_band_share = [0.048,", "age_band_share = [0.058,", "key 'population.age_band_share': the proportions sum to"},
+  {"LocalityWithoutPractices", "pcns = 1\npractices = 5\nrural = false\nimd_mean = 5.0", "pcns = 1\npractices = 0\nrural = false\nimd_mean = 5.0", "a locality needs at least one practice"},
+  {"PopulationsDoNotAddUp", "population = 88000", "population = 88001", "the localities' populations sum to 803001"},
+  {"WrongLength", "care_home_share = [0.0, ", "care_home_share = [", "has 18 values; it needs 19"},
+  {"UnknownMeasure", "measure = \"pharmacies\"", "measure = \"pharmacists\"", "'pharmacists' is not a measure"},
+  {"BadDate", "baseline_date = \"2019-06-30\"", "baseline_date = \"2019-06-31\"", "key 'ics.baseline_date'"},
+  {"TomlSyntax", "[practices]", "[practices", "line"},
+};
+// clang-format on
+
+INSTANTIATE_TEST_SUITE_P(Configs, GenerateRefuses, ::testing::ValuesIn(kBad),
+                         [](const auto& param_info) { return std::string(param_info.param.name); });
+
+TEST(Generate, RefusesToWriteOverAnExistingExtract) {
+  TempDir dir;
+  WriteFile(dir / "ics/keep.txt", "precious");
+  GenerateResult r;
+  EXPECT_EQ(Generate(Small(dir / "ics"), &r).kind(), Status::Kind::kUsage);
+  EXPECT_EQ(ReadFile(dir / "ics/keep.txt"), "precious");
+}
+
+TEST(SyntheticNhsNumbers, ValidDistinctAndOutsideIssuedRanges) {
+  SyntheticNhsNumbers numbers(20190630);
+  std::set<uint64_t> seen;
+  for (int i = 0; i < 200000; ++i) {
+    const uint64_t n = numbers.Next();
+    ASSERT_GE(n, 9000000000u);
+    ASSERT_TRUE(seen.insert(n).second);
+    ASSERT_EQ(NhsCheckDigit(n / 10), static_cast<int>(n % 10));
+  }
+}
+
+}  // namespace
+}  // namespace populus::synth
