@@ -15,15 +15,21 @@ build: deps
 	@cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DPOPULUS_BUILD_TESTS=OFF >/dev/null
 	@cmake --build build/release -j $(JOBS)
 
-# Ingests the embedded example extract (a small fictional ICS) and describes
-# the snapshot it makes.
+# Ingests the embedded example extract (a small fictional ICS, with a few bad
+# rows to quarantine), then simulates the default synthetic ICS
+# (data/ics/dorset-like.toml) and ingests that too.
 demo: build
-	@rm -rf demo-data
+	@rm -rf demo-data demo-synthetic-ics demo-synthetic-data
 	$(POPULUS) ingest data/examples/mini-ics --into demo-data --demo --extract-date 2019-06-30
 	$(POPULUS) info demo-data
 	@echo
-	@echo "Snapshot in demo-data/ (quarantined rows: demo-data/versions/v000001/quarantine.csv)."
-	@echo "Next: '$(POPULUS) --help', docs/extract-format.md, docs/ingest.md."
+	$(POPULUS) generate --out demo-synthetic-ics
+	$(POPULUS) ingest demo-synthetic-ics --into demo-synthetic-data --demo --extract-date 2019-06-30
+	$(POPULUS) info demo-synthetic-data
+	@echo
+	@echo "Example snapshot: demo-data/ (quarantined rows: demo-data/versions/v000001/quarantine.csv)."
+	@echo "Synthetic ICS: extract and calibration.csv in demo-synthetic-ics/, snapshot in demo-synthetic-data/."
+	@echo "Next: '$(POPULUS) --help', docs/extract-format.md, docs/ingest.md, docs/simulation.md."
 
 # The whole suite, built with warnings as errors and AddressSanitizer and
 # UndefinedBehaviorSanitizer on.
@@ -40,4 +46,4 @@ format:
 	@clang-format -i $$(git ls-files '*.h' '*.cc')
 
 clean:
-	@rm -rf build demo-data
+	@rm -rf build demo-data demo-synthetic-ics demo-synthetic-data
