@@ -6,12 +6,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include "extract/csv_reader.h"
 #include "ingest/ingest.h"
 #include "ingest/nhs_number.h"
+#include "ingest/snomed_id.h"
 #include "store/snapshot.h"
 #include "synth/synthetic_ics.h"
 #include "test_support.h"
@@ -52,13 +54,13 @@ TEST(Generate, ASmallSystemMeetsEveryScaledTarget) {
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_NEAR(static_cast<double>(r.registered_at_baseline), 803000 * kSmall,
               803000 * kSmall * 0.005);
-  ASSERT_EQ(r.calibration.size(), 11u);
+  ASSERT_EQ(r.calibration.size(), 15u);
   for (const auto& c : r.calibration) {
     EXPECT_TRUE(c.pass) << c.measure << ": " << c.achieved << " against " << c.target;
   }
   // calibration.csv says the same.
   const auto rows = ReadCsv(dir / "ics/calibration.csv");
-  ASSERT_EQ(rows.size(), 12u);
+  ASSERT_EQ(rows.size(), 16u);
   EXPECT_EQ(rows[0],
             (std::vector<std::string>{"measure", "target", "achieved", "tolerance", "pass"}));
   for (size_t i = 1; i < rows.size(); ++i) EXPECT_EQ(rows[i][4], "pass") << rows[i][0];
@@ -175,6 +177,101 @@ TEST(Generate, TheExtractIngestsWithNothingQuarantined) {
   EXPECT_EQ(registered, r.registered_at_baseline);
 }
 
+// Long-term conditions as a clinician would check them: codes from the
+// condition's codelist, never before birth or after the record ends, a
+// resolution only after a diagnosis, and the gradients of age and deprivation.
+TEST(Generate, ConditionsAreCodedPlausiblyWithTheirGradients) {
+  TempDir dir;
+  GenerateResult r;
+  ASSERT_TRUE(Generate(Small(dir / "ics"), &r).ok());
+  const std::string codelists = populus::testing::SourceDir() + "/data/codelists/ltc/";
+  std::map<std::string, std::string> condition_of;  // code -> condition file
+  std::map<std::string, std::string> role_of;
+  for (const char* c : {"htn", "copd", "dm", "ast", "dep"}) {
+    for (const auto& row : ReadCsv(codelists + c + ".csv")) {
+      if (row[0] == "code") continue;
+      condition_of[row[0]] = c;
+      role_of[row[0]] = row[2];
+    }
+  }
+  struct Patient {
+    Date birth, exit;
+    int imd;
+  };
+  std::map<std::string, Patient> patients;
+  const Date baseline = DaysFromCivil(2019, 6, 30);
+  for (const auto& f : ReadCsv(dir / "ics/patients.csv")) {
+    if (f[0] == "nhs_number") continue;
+    Patient p;
+    ParseIsoDate(f[1], &p.birth);
+    p.exit = baseline;
+    if (!f[5].empty()) ParseIsoDate(f[5], &p.exit);
+    p.imd = std::stoi(f[8]);
+    patients[f[0]] = p;
+  }
+  std::map<std::string, std::set<std::string>> diagnosed;  // patient -> conditions
+  uint64_t events = 0;
+  for (const auto& f : ReadCsv(dir / "ics/events.csv")) {
+    if (f[0] == "patient") continue;
+    ++events;
+    auto it = patients.find(f[0]);
+    ASSERT_NE(it, patients.end()) << "event for an unknown patient";
+    Date d;
+    ASSERT_EQ(ParseIsoDate(f[1], &d), DateParse::kOk);
+    ASSERT_GE(d, it->second.birth);
+    ASSERT_LE(d, it->second.exit);
+    ASSERT_TRUE(IsSnomedConceptId(f[2])) << f[2];
+    auto c = condition_of.find(f[2]);
+    if (c == condition_of.end()) continue;
+    if (role_of[f[2]] == "diagnosis") {
+      diagnosed[f[0]].insert(c->second);
+    } else {
+      EXPECT_TRUE(diagnosed[f[0]].count(c->second)) << "resolved before diagnosed: " << f[2];
+    }
+  }
+  EXPECT_GT(events, 40000u);
+  auto share = [&](const char* condition, auto in_group) {
+    double n = 0, with = 0;
+    for (const auto& [nhs, p] : patients) {
+      if (p.exit != baseline || !in_group(p)) continue;
+      ++n;
+      with += diagnosed[nhs].count(condition) ? 1 : 0;
+    }
+    return with / n;
+  };
+  const auto age = [&](const Patient& p) { return AgeInYears(p.birth, baseline); };
+  // Hypertension rises steeply with age.
+  EXPECT_GT(share("htn", [&](const Patient& p) { return age(p) >= 70; }),
+            3 * share("htn", [&](const Patient& p) { return age(p) >= 40 && age(p) < 50; }));
+  // COPD is commoner among adults in the most deprived areas than the least.
+  EXPECT_GT(share("copd", [&](const Patient& p) { return age(p) >= 40 && p.imd <= 2; }),
+            1.5 * share("copd", [&](const Patient& p) { return age(p) >= 40 && p.imd >= 9; }));
+  // Nobody under 16 has COPD.
+  EXPECT_EQ(share("copd", [&](const Patient& p) { return age(p) < 16; }), 0);
+}
+
+TEST(Codelists, EveryRegisterHasAValidCodelist) {
+  // ../shared/reference/ltc/ltc_register_rules.csv lists the registers.
+  const std::string rules = populus::testing::SharedDir() + "/reference/ltc/ltc_register_rules.csv";
+  if (!fs::exists(rules)) GTEST_SKIP() << "no reference data at " << rules;
+  size_t registers = 0;
+  for (const auto& row : ReadCsv(rules)) {
+    if (row[0] == "condition_code") continue;
+    ++registers;
+    std::string file = row[0];
+    for (char& ch : file) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const auto codes =
+        ReadCsv(populus::testing::SourceDir() + "/data/codelists/ltc/" + file + ".csv");
+    ASSERT_GT(codes.size(), 1u) << row[0];
+    EXPECT_EQ(codes[0], (std::vector<std::string>{"code", "term", "role"})) << row[0];
+    for (size_t i = 1; i < codes.size(); ++i) {
+      EXPECT_TRUE(IsSnomedConceptId(codes[i][0])) << file << ": " << codes[i][0];
+      EXPECT_TRUE(codes[i][2] == "diagnosis" || codes[i][2] == "resolved") << file;
+    }
+  }
+  EXPECT_EQ(registers, 37u);
+}
+
 TEST(Generate, PractisesDifferInDeprivation) {
   IcsConfig config;
   ASSERT_TRUE(LoadIcsConfig(kConfig, populus::testing::SourceDir(), &config).ok());
@@ -232,6 +329,7 @@ const BadConfig kBad[] = {
   {"UnknownMeasure", "measure = \"pharmacies\"", "measure = \"pharmacists\"", "'pharmacists' is not a measure"},
   {"BadDate", "baseline_date = \"2019-06-30\"", "baseline_date = \"2019-06-31\"", "key 'ics.baseline_date'"},
   {"TomlSyntax", "[practices]", "[practices", "line"},
+  {"MissingCodelists", "codelists = \"data/codelists/ltc\"", "codelists = \"data/codelists/none\"", "key 'conditions.codelists': 'data/codelists/none' is not a directory"},
 };
 // clang-format on
 

@@ -64,6 +64,7 @@ Command AddGenerateCommand(CLI::App& app) {
       j["deaths"] = r.deaths;
       j["departures"] = r.departures;
       j["seconds"] = r.seconds;
+      j["latent_sigma"] = r.latent_sigma;
       for (const auto& c : r.calibration) {
         j["calibration"].push_back({{"measure", c.measure},
                                     {"target", c.target},

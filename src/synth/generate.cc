@@ -62,19 +62,20 @@ Status WriteOrganisations(const SyntheticIcs& ics, const std::string& path) {
 }
 
 Status WritePatients(const IcsConfig& config, const SyntheticIcs& ics,
-                     const std::vector<Person>& people, const std::string& path) {
+                     const std::vector<Person>& people, const std::vector<uint64_t>& nhs,
+                     const std::string& path) {
   FileWriter out;
   POPULUS_RETURN_IF_ERROR(out.Open(path));
   POPULUS_RETURN_IF_ERROR(out.Append(
       "nhs_number,date_of_birth,sex,practice_code,registered_from,registered_to,date_of_death,"
       "lsoa,imd_decile,ethnicity,care_home\n"));
-  SyntheticNhsNumbers numbers(config.seed);
   std::string line;
-  for (const Person& p : people) {
+  for (size_t i = 0; i < people.size(); ++i) {
+    const Person& p = people[i];
     const SmallArea& area = ics.areas[p.area];
     line.clear();
-    fmt::format_to(std::back_inserter(line), "{:010d},{},{},{},{},{},{},{},{},{},{}\n",
-                   numbers.Next(), FormatIsoDate(p.birth), p.sex == Sex::kFemale ? "F" : "M",
+    fmt::format_to(std::back_inserter(line), "{:010d},{},{},{},{},{},{},{},{},{},{}\n", nhs[i],
+                   FormatIsoDate(p.birth), p.sex == Sex::kFemale ? "F" : "M",
                    ics.practices[p.practice].code, FormatIsoDate(p.registered_from),
                    FormatIsoDate(p.registered_to), FormatIsoDate(p.death), area.code,
                    area.imd_decile, p.ethnicity < 0 ? "" : config.ethnicities[p.ethnicity].code,
@@ -85,8 +86,41 @@ Status WritePatients(const IcsConfig& config, const SyntheticIcs& ics,
   return out.Close();
 }
 
+// Coded diagnoses (and resolutions) of every condition episode in the record.
+Status WriteEvents(const IcsConfig& config, const ConditionModel& model,
+                   const std::vector<Person>& people, const std::vector<uint64_t>& nhs,
+                   const std::string& path) {
+  FileWriter out;
+  POPULUS_RETURN_IF_ERROR(out.Open(path));
+  POPULUS_RETURN_IF_ERROR(out.Append("patient,date,snomed_code,numeric_value,unit\n"));
+  std::string line;
+  for (size_t i = 0; i < people.size(); ++i) {
+    const Person& p = people[i];
+    for (const Episode& e : p.episodes) {
+      if (e.diagnosed == kNoDate) continue;
+      const ConditionSpec& spec = model.conditions[e.condition];
+      // Mostly the condition's usual code; sometimes a more specific one.
+      Stream codes(config.seed, Purpose::kCodes, p.id, e.condition);
+      const std::string& code =
+          spec.diagnosis_codes.size() == 1 || codes.Bernoulli(0.7)
+              ? spec.diagnosis_codes[0]
+              : spec.diagnosis_codes[1 + codes.Below(spec.diagnosis_codes.size() - 1)];
+      line.clear();
+      fmt::format_to(std::back_inserter(line), "{:010d},{},{},,\n", nhs[i],
+                     FormatIsoDate(e.diagnosed), code);
+      if (e.resolved != kNoDate) {
+        fmt::format_to(std::back_inserter(line), "{:010d},{},{},,\n", nhs[i],
+                       FormatIsoDate(e.resolved), spec.resolved_codes[0]);
+      }
+      POPULUS_RETURN_IF_ERROR(out.Append(line));
+    }
+  }
+  POPULUS_RETURN_IF_ERROR(out.Sync());
+  return out.Close();
+}
+
 double Measure(const std::string& measure, const IcsConfig& config, const SyntheticIcs& ics,
-               const std::vector<Person>& people) {
+               const ConditionModel& model, const std::vector<Person>& people) {
   const Date baseline = config.baseline_date;
   if (measure == "localities") return static_cast<double>(ics.localities.size());
   if (measure == "pcns") return static_cast<double>(ics.pcns.size());
@@ -94,7 +128,9 @@ double Measure(const std::string& measure, const IcsConfig& config, const Synthe
   if (measure == "sites") return static_cast<double>(ics.sites.size());
   if (measure == "pharmacies") return static_cast<double>(ics.pharmacies.size());
   std::vector<uint64_t> per_practice(ics.practices.size(), 0);
-  uint64_t registered = 0, over_70 = 0, over_65 = 0, under_20 = 0;
+  uint64_t registered = 0, over_70 = 0, over_65 = 0, under_20 = 0, over_16 = 0;
+  uint64_t one_plus = 0, three_plus = 0, diabetes_16 = 0, dementia_65 = 0;
+  const int diabetes = model.index("DM"), dementia = model.index("DEM");
   for (const Person& p : people) {
     if (!RegisteredOn(p, baseline)) continue;
     ++registered;
@@ -103,12 +139,27 @@ double Measure(const std::string& measure, const IcsConfig& config, const Synthe
     over_70 += age >= 70;
     over_65 += age >= 65;
     under_20 += age < 20;
+    over_16 += age >= 16;
+    const int conditions = RecordedConditions(p, baseline);
+    one_plus += conditions >= 1;
+    three_plus += conditions >= 3;
+    for (const Episode& e : p.episodes) {
+      // Diabetes counts diagnosed or not; dementia as recorded.
+      if (e.condition == diabetes && age >= 16 && e.PresentOn(baseline)) ++diabetes_16;
+      if (e.condition == dementia && age >= 65 && e.RecordedOn(baseline)) ++dementia_65;
+    }
   }
   const double n = std::max<double>(1, static_cast<double>(registered));
   if (measure == "registered_population") return static_cast<double>(registered);
   if (measure == "aged_70_plus_share") return static_cast<double>(over_70) / n;
   if (measure == "aged_65_plus_share") return static_cast<double>(over_65) / n;
   if (measure == "aged_under_20_share") return static_cast<double>(under_20) / n;
+  if (measure == "one_or_more_ltc_share") return static_cast<double>(one_plus) / n;
+  if (measure == "three_or_more_ltc_share") return static_cast<double>(three_plus) / n;
+  if (measure == "diabetes_16_plus_share") {
+    return static_cast<double>(diabetes_16) / std::max<double>(1, static_cast<double>(over_16));
+  }
+  if (measure == "dementia_65_plus") return static_cast<double>(dementia_65);
   if (measure == "practice_list_size_min") {
     return static_cast<double>(*std::min_element(per_practice.begin(), per_practice.end()));
   }
@@ -165,8 +216,14 @@ Status Generate(const GenerateOptions& options, GenerateResult* result) {
         fmt::format("'{}' already exists and is not empty; choose another --out or add --overwrite",
                     options.out_dir));
   }
+  ConditionModel model;
+  POPULUS_RETURN_IF_ERROR(LoadConditionModel(config.condition_table, config.condition_codelists,
+                                             config.latent_sigma, &model));
   const SyntheticIcs ics = BuildOrganisations(config);
-  std::vector<Person> people = CalibratedPopulation(config, ics, options.threads);
+  std::vector<Person> people = CalibratedPopulation(config, ics, &model, options.threads);
+  std::vector<uint64_t> nhs(people.size());
+  SyntheticNhsNumbers numbers(config.seed);
+  for (uint64_t& n : nhs) n = numbers.Next();
 
   // Everything is written into a staging directory, then renamed into place.
   const fs::path staging = out.string() + ".partial";
@@ -174,12 +231,15 @@ Status Generate(const GenerateOptions& options, GenerateResult* result) {
   fs::create_directories(staging, ec);
   if (ec) return Status::Io(fmt::format("cannot create '{}': {}", staging.string(), ec.message()));
   POPULUS_RETURN_IF_ERROR(WriteOrganisations(ics, (staging / "organisations.csv").string()));
-  POPULUS_RETURN_IF_ERROR(WritePatients(config, ics, people, (staging / "patients.csv").string()));
+  POPULUS_RETURN_IF_ERROR(
+      WritePatients(config, ics, people, nhs, (staging / "patients.csv").string()));
+  POPULUS_RETURN_IF_ERROR(
+      WriteEvents(config, model, people, nhs, (staging / "events.csv").string()));
 
   std::string calibration = "measure,target,achieved,tolerance,pass\n";
   for (const CalibrationTarget& t : config.targets) {
-    CalibrationResult r{t.measure, t.value, Measure(t.measure, config, ics, people), t.tolerance,
-                        false};
+    CalibrationResult r{t.measure, t.value, Measure(t.measure, config, ics, model, people),
+                        t.tolerance, false};
     r.pass = std::fabs(r.achieved - r.target) <= r.tolerance + 1e-9;
     calibration +=
         fmt::format("{},{},{},{},{}\n", r.measure, FormatNumber(r.target), FormatNumber(r.achieved),
@@ -205,6 +265,7 @@ Status Generate(const GenerateOptions& options, GenerateResult* result) {
     }
   }
   result->out_dir = out.string();
+  result->latent_sigma = model.latent_sigma;
   result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return Status::Ok();
 }

@@ -44,6 +44,7 @@ struct GenerateResult {
   uint64_t registered_at_baseline = 0;  // alive and registered on the baseline date
   uint64_t deaths = 0, departures = 0;  // in the history window
   std::vector<CalibrationResult> calibration;
+  double latent_sigma = 0;  // the calibrated spread of latent health
   double seconds = 0;
   std::string out_dir;
 };

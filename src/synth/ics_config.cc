@@ -156,13 +156,33 @@ const std::vector<std::string>& CalibrationMeasures() {
                                                      "pharmacies",
                                                      "practice_list_size_min",
                                                      "practice_list_size_max",
-                                                     "pcn_share_30k_to_50k"};
+                                                     "pcn_share_30k_to_50k",
+                                                     "one_or_more_ltc_share",
+                                                     "three_or_more_ltc_share",
+                                                     "diabetes_16_plus_share",
+                                                     "dementia_65_plus"};
   return kMeasures;
 }
 
 bool MeasureCountsPeople(const std::string& measure) {
   return measure == "registered_population" || measure == "practice_list_size_min" ||
-         measure == "practice_list_size_max";
+         measure == "practice_list_size_max" || measure == "dementia_65_plus";
+}
+
+std::string ResolveDataPath(const std::string& config_path, const std::string& data_root,
+                            const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path given(path);
+  if (!given.is_relative() || fs::exists(given)) return path;
+  std::vector<fs::path> candidates = {fs::path(data_root) / given};
+  for (fs::path dir = fs::absolute(config_path).parent_path();
+       !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
+    candidates.push_back(dir / given);
+  }
+  for (const fs::path& candidate : candidates) {
+    if (fs::exists(candidate)) return candidate.string();
+  }
+  return path;
 }
 
 uint32_t IcsConfig::total_pcns() const {
@@ -188,8 +208,9 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
         fmt::format("{} line {}: {}", path, e.source().begin.line, std::string(e.description())));
   }
   Checker c(path);
-  c.NoUnknownKeys(root, "",
-                  {"ics", "practices", "population", "demography", "localities", "targets"});
+  c.NoUnknownKeys(
+      root, "",
+      {"ics", "practices", "population", "demography", "conditions", "localities", "targets"});
 
   if (const toml::table* ics = c.Table(root, "ics")) {
     c.NoUnknownKeys(*ics, "ics.",
@@ -248,6 +269,25 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
         c.Array<10>(*d, "demography.", "deprivation_mortality_ratio", 0, 10);
     config->migration_out_rate = c.Array<kAgeBands>(*d, "demography.", "migration_out_rate", 0, 1);
     config->care_home_share = c.Array<kAgeBands>(*d, "demography.", "care_home_share", 0, 1);
+  }
+  if (const toml::table* cond = c.Table(root, "conditions")) {
+    c.NoUnknownKeys(*cond, "conditions.", {"prevalence_table", "codelists", "latent_sigma"});
+    config->condition_table = ResolveDataPath(
+        path, data_root, c.Get<std::string>(*cond, "conditions.", "prevalence_table"));
+    config->condition_codelists =
+        ResolveDataPath(path, data_root, c.Get<std::string>(*cond, "conditions.", "codelists"));
+    config->latent_sigma = c.Get<double>(*cond, "conditions.", "latent_sigma");
+    if (c.ok() && !std::filesystem::is_regular_file(config->condition_table)) {
+      c.Fail("conditions.prevalence_table",
+             fmt::format("'{}' is not a file", config->condition_table));
+    }
+    if (c.ok() && !std::filesystem::is_directory(config->condition_codelists)) {
+      c.Fail("conditions.codelists",
+             fmt::format("'{}' is not a directory of codelists", config->condition_codelists));
+    }
+    if (c.ok() && (config->latent_sigma < 0 || config->latent_sigma > 3)) {
+      c.Fail("conditions.latent_sigma", "must be from 0 to 3");
+    }
   }
   const toml::array* locs = root["localities"].as_array();
   if (locs == nullptr || locs->empty()) {
@@ -327,24 +367,8 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
   }
   POPULUS_RETURN_IF_ERROR(c.status());
 
-  // A relative path is looked for as given, then under the data root, then
-  // under each folder above the configuration file.
-  namespace fs = std::filesystem;
-  fs::path list(ethnicity_codelist);
-  if (list.is_relative() && !fs::exists(list)) {
-    std::vector<fs::path> candidates = {fs::path(data_root) / list};
-    for (fs::path dir = fs::absolute(path).parent_path(); !dir.empty() && dir != dir.root_path();
-         dir = dir.parent_path()) {
-      candidates.push_back(dir / list);
-    }
-    for (const fs::path& candidate : candidates) {
-      if (fs::exists(candidate)) {
-        list = candidate;
-        break;
-      }
-    }
-  }
-  return LoadEthnicities(list.string(), "population.ethnicity_codelist", config);
+  return LoadEthnicities(ResolveDataPath(path, data_root, ethnicity_codelist),
+                         "population.ethnicity_codelist", config);
 }
 
 void ScaleIcsConfig(double factor, IcsConfig* config) {

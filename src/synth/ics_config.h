@@ -79,6 +79,12 @@ struct IcsConfig {
   std::vector<LocalityConfig> localities;
   std::vector<CalibrationTarget> targets;
 
+  // Long-term conditions: the prevalence table and the codelist directory
+  // (resolved paths) and the starting spread of latent health.
+  std::string condition_table;
+  std::string condition_codelists;
+  double latent_sigma = 0.9;
+
   uint32_t total_pcns() const;
   uint32_t total_practices() const;
 };
@@ -87,6 +93,11 @@ struct IcsConfig {
 // ethnicity codelist) are resolved against `data_root` (the repository or
 // installation root) if not found as given.
 Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsConfig* config);
+
+// Finds a data file named relative to the working directory, the data root, or
+// a folder above the configuration file; returns it unchanged if none exists.
+std::string ResolveDataPath(const std::string& config_path, const std::string& data_root,
+                            const std::string& path);
 
 // Scales every population count by `factor` (for small test systems), keeping
 // the structure; practice counts are kept, list-size bounds scaled too.

@@ -30,6 +30,7 @@ enum class Purpose : uint64_t {
   kArrivals,
   kBirths,
   kIdentifiers,
+  kCodes,
 };
 
 class Stream {

@@ -232,6 +232,7 @@ double SingleYearWeight(int age) {
 struct PracticeSimulation {
   const IcsConfig& config;
   const SyntheticIcs& ics;
+  const ConditionModel& model;
   const CohortAdjustment& adjustment;
   uint32_t practice_index;
   Date start, baseline;
@@ -261,7 +262,56 @@ struct PracticeSimulation {
         }
       }
     }
+    DrawConditions(person, rng);
     return person;
+  }
+
+  // For every condition, a time to onset from birth by inverting the
+  // cumulative hazard over age bands; then resolution and diagnosis delays.
+  void DrawConditions(Person& person, Stream& rng) {
+    const bool female = person.sex == Sex::kFemale;
+    const int decile = ics.areas[person.area].imd_decile;
+    const double sigma = model.latent_sigma;
+    const double log_latent = sigma * rng.Normal() - sigma * sigma / 2;
+    for (size_t c = 0; c < model.conditions.size(); ++c) {
+      const ConditionSpec& spec = model.conditions[c];
+      const double multiplier =
+          model.DeprivationFactor(c, decile) * std::exp(spec.latent_weight * log_latent);
+      double target = -std::log(1.0 - rng.Uniform());  // cumulative hazard at onset
+      double onset_years = -1;
+      for (int band = 0; band < kAgeBands && onset_years < 0; ++band) {
+        const double rate = model.BaseHazard(c, band, female) * multiplier;
+        const double band_start = band * 5.0;
+        const double width = band == kAgeBands - 1 ? 30.0 : 5.0;
+        if (rate * width >= target) {
+          onset_years = band_start + target / rate;
+        } else {
+          target -= rate * width;
+        }
+      }
+      if (onset_years < 0) continue;
+      Episode e;
+      e.condition = static_cast<uint8_t>(c);
+      e.onset = person.birth + static_cast<Date>(onset_years * kDaysPerYear);
+      const double delay =
+          spec.diagnosis_delay_years > 0 ? rng.Exponential(spec.diagnosis_delay_years) : 0;
+      e.diagnosed = e.onset + static_cast<Date>(delay * kDaysPerYear);
+      if (spec.resolution_per_year > 0) {
+        e.resolved =
+            e.diagnosed + 1 +
+            static_cast<Date>(rng.Exponential(1.0 / spec.resolution_per_year) * kDaysPerYear);
+      }
+      person.episodes.push_back(e);
+    }
+  }
+
+  // The mortality multiplier from the conditions present on a date.
+  double ConditionMortality(const Person& person, Date date, int band) const {
+    double m = 1;
+    for (const Episode& e : person.episodes) {
+      if (e.PresentOn(date)) m *= model.conditions[e.condition].mortality_ratio;
+    }
+    return m / model.mortality_normaliser[person.sex == Sex::kFemale ? 1 : 0][band];
   }
 
   // Lives the person year by year from `from` to the baseline date.
@@ -271,7 +321,8 @@ struct PracticeSimulation {
       const Date step_end = std::min<Date>(baseline, t + 365);
       const double years = (step_end - t) / kDaysPerYear;
       const int age = AgeInYears(person.birth, t);
-      const double death = DeathHazard(config, person.sex, age) * ratio;
+      const double death = DeathHazard(config, person.sex, age) * ratio *
+                           ConditionMortality(person, t, AgeBand(age));
       const double leave = config.migration_out_rate[AgeBand(age)];
       if (rng.Bernoulli(1.0 - std::exp(-(death + leave) * years))) {
         const Date when = t + static_cast<Date>(rng.Below(static_cast<uint64_t>(step_end - t)));
@@ -281,9 +332,16 @@ struct PracticeSimulation {
       }
       t = step_end;
     }
-    const Date end = person.registered_to == kNoDate ? baseline : person.registered_to;
+    const Date end = person.exit(baseline);
     const int age = AgeInYears(person.birth, end);
     person.care_home = rng.Bernoulli(config.care_home_share[AgeBand(age)]);
+    // What happens after the person leaves is not in this practice's record.
+    std::erase_if(person.episodes, [&](const Episode& e) { return e.onset > end; });
+    for (Episode& e : person.episodes) {
+      if (e.diagnosed > end) e.diagnosed = kNoDate;
+      if (e.resolved != kNoDate && (e.diagnosed == kNoDate || e.resolved > end))
+        e.resolved = kNoDate;
+    }
   }
 
   void Run() {
@@ -359,14 +417,16 @@ struct PracticeSimulation {
 }  // namespace
 
 std::vector<Person> SimulatePopulation(const IcsConfig& config, const SyntheticIcs& ics,
-                                       int threads, const CohortAdjustment& adjustment) {
+                                       const ConditionModel& model, int threads,
+                                       const CohortAdjustment& adjustment) {
   const Date start = HistoryStart(config);
   std::vector<std::vector<Person>> per_practice(ics.practices.size());
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i; (i = next.fetch_add(1)) < ics.practices.size();) {
       PracticeSimulation sim{
-          config, ics, adjustment, static_cast<uint32_t>(i), start, config.baseline_date, {}};
+          config, ics, model, adjustment, static_cast<uint32_t>(i), start, config.baseline_date,
+          {}};
       sim.Run();
       per_practice[i] = std::move(sim.people);
     }
@@ -380,18 +440,38 @@ std::vector<Person> SimulatePopulation(const IcsConfig& config, const SyntheticI
   return people;
 }
 
+int RecordedConditions(const Person& p, Date date) {
+  int n = 0;
+  for (const Episode& e : p.episodes) n += e.RecordedOn(date) ? 1 : 0;
+  return n;
+}
+
 std::vector<Person> CalibratedPopulation(const IcsConfig& config, const SyntheticIcs& ics,
-                                         int threads, int rounds) {
+                                         ConditionModel* model, int threads, int rounds) {
   CohortAdjustment adjustment;
   std::vector<Person> people;
+  const Date baseline = config.baseline_date;
+  double one_plus_target = -1;
+  for (const CalibrationTarget& t : config.targets) {
+    if (t.measure == "one_or_more_ltc_share") one_plus_target = t.value;
+  }
   for (int round = 0; round < rounds; ++round) {
-    people = SimulatePopulation(config, ics, threads, adjustment);
+    people = SimulatePopulation(config, ics, *model, threads, adjustment);
     if (round + 1 == rounds) break;
     std::array<BandValues, 2> achieved{};
+    BandValues registered{};
+    std::vector<BandValues> present(model->conditions.size(), BandValues{});
+    uint64_t total = 0, one_plus = 0;
     for (const Person& p : people) {
-      if (!RegisteredOn(p, config.baseline_date)) continue;
-      achieved[p.sex == Sex::kFemale ? 1 : 0][AgeBand(AgeInYears(p.birth, config.baseline_date))] +=
-          1;
+      if (!RegisteredOn(p, baseline)) continue;
+      const int band = AgeBand(AgeInYears(p.birth, baseline));
+      achieved[p.sex == Sex::kFemale ? 1 : 0][band] += 1;
+      registered[band] += 1;
+      ++total;
+      one_plus += RecordedConditions(p, baseline) >= 1 ? 1 : 0;
+      for (const Episode& e : p.episodes) {
+        if (e.PresentOn(baseline)) present[e.condition][band] += 1;
+      }
     }
     for (int s = 0; s < 2; ++s) {
       for (int b = 0; b < kAgeBands; ++b) {
@@ -400,6 +480,26 @@ std::vector<Person> CalibratedPopulation(const IcsConfig& config, const Syntheti
                               (s == 1 ? female : 1 - female);
         if (achieved[s][b] > 0 && target > 0) adjustment.factor[s][b] *= target / achieved[s][b];
       }
+    }
+    // Each condition's hazard by band towards its target prevalence; damped,
+    // because a band's prevalence also carries the hazards of younger bands.
+    for (size_t c = 0; c < model->conditions.size(); ++c) {
+      for (int b = 0; b < kAgeBands; ++b) {
+        const double target = model->conditions[c].prevalence[b];
+        if (registered[b] < 50 || target <= 0 || present[c][b] <= 0) continue;
+        const double ratio = target / (present[c][b] / registered[b]);
+        model->hazard_scale[c][b] *= std::clamp(std::pow(ratio, 0.8), 0.5, 2.0);
+      }
+    }
+    model->Prepare();
+    // With every condition's prevalence held to its target, more spread in
+    // latent health concentrates conditions in fewer people: fewer have one or
+    // more. Step the spread towards the target share, a bounded step a round.
+    if (one_plus_target > 0 && total > 0) {
+      const double share = static_cast<double>(one_plus) / static_cast<double>(total);
+      const double step =
+          std::clamp(1.0 + 2.5 * (share - one_plus_target) / one_plus_target, 0.8, 1.25);
+      model->latent_sigma = std::clamp(model->latent_sigma * step, 0.05, 2.0);
     }
   }
   return people;

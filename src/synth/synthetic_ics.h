@@ -20,6 +20,7 @@
 
 #include "common/civil_date.h"
 #include "common/vocabulary.h"
+#include "synth/conditions.h"
 #include "synth/ics_config.h"
 
 namespace populus::synth {
@@ -82,6 +83,10 @@ struct Person {
   Sex sex;
   int16_t ethnicity = -1;  // index into config.ethnicities; -1 not recorded
   bool care_home = false;
+  std::vector<Episode> episodes;  // long-term conditions with onset before leaving
+
+  // The last day the person is in the practice's record.
+  Date exit(Date baseline) const { return registered_to == kNoDate ? baseline : registered_to; }
 };
 
 // The first day of the history window.
@@ -98,14 +103,21 @@ struct CohortAdjustment {
 };
 
 std::vector<Person> SimulatePopulation(const IcsConfig& config, const SyntheticIcs& ics,
-                                       int threads, const CohortAdjustment& adjustment);
+                                       const ConditionModel& model, int threads,
+                                       const CohortAdjustment& adjustment);
 
-// Runs the simulation, compares the baseline's (sex, age band) counts with the
-// configured structure, adjusts the starting cohorts and runs again, `rounds`
-// times in all; returns the last run. Every run is deterministic, so the
-// result is too.
+// Runs the simulation and calibrates it, `rounds` times in all, returning the
+// last run: after each run the starting cohorts of each (sex, age band) are
+// scaled to the configured structure, each condition's hazard by band to its
+// target prevalence, and the latent health spread towards the target share
+// with one or more conditions (if the configuration has that target); the
+// share with three or more then follows from the prevalences and the spread.
+// Every run is deterministic, so the result is too.
 std::vector<Person> CalibratedPopulation(const IcsConfig& config, const SyntheticIcs& ics,
-                                         int threads, int rounds = 3);
+                                         ConditionModel* model, int threads, int rounds = 6);
+
+// Distinct conditions recorded (diagnosed, not resolved) on the date.
+int RecordedConditions(const Person& p, Date date);
 
 // Registered on the date: registered_from <= date and not yet left or died.
 inline bool RegisteredOn(const Person& p, Date date) {

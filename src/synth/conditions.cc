@@ -1,0 +1,201 @@
+#include "synth/conditions.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "ingest/snomed_id.h"
+
+namespace populus::synth {
+namespace {
+
+std::vector<std::string> SplitCsvLine(const std::string& line) {
+  std::vector<std::string> out;
+  std::string field;
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        field.push_back('"');
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field.push_back(c);
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      out.push_back(field);
+      field.clear();
+    } else if (c != '\r') {
+      field.push_back(c);
+    }
+  }
+  out.push_back(field);
+  return out;
+}
+
+Status LoadCodelist(const std::string& path, ConditionSpec* spec) {
+  std::ifstream in(path);
+  if (!in)
+    return Status::Data(fmt::format("{}: cannot read the codelist for {}", path, spec->code));
+  std::string line;
+  std::getline(in, line);
+  if (SplitCsvLine(line) != std::vector<std::string>{"code", "term", "role"}) {
+    return Status::Data(fmt::format("{} line 1: the header must be code,term,role", path));
+  }
+  for (int n = 2; std::getline(in, line); ++n) {
+    if (line.empty()) continue;
+    const auto f = SplitCsvLine(line);
+    if (f.size() != 3) return Status::Data(fmt::format("{} line {}: expected 3 fields", path, n));
+    if (!IsSnomedConceptId(f[0])) {
+      return Status::Data(
+          fmt::format("{} line {}: '{}' is not a SNOMED CT concept id", path, n, f[0]));
+    }
+    if (f[2] == "diagnosis") {
+      spec->diagnosis_codes.push_back(f[0]);
+    } else if (f[2] == "resolved") {
+      spec->resolved_codes.push_back(f[0]);
+    } else {
+      return Status::Data(
+          fmt::format("{} line {}: role '{}' is not diagnosis or resolved", path, n, f[2]));
+    }
+  }
+  if (spec->diagnosis_codes.empty()) {
+    return Status::Data(fmt::format("{}: no diagnosis codes for {}", path, spec->code));
+  }
+  if (spec->resolution_per_year > 0 && spec->resolved_codes.empty()) {
+    return Status::Data(
+        fmt::format("{}: {} resolves at {} a year but its codelist has no resolved codes", path,
+                    spec->code, spec->resolution_per_year));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int ConditionModel::index(const std::string& code) const {
+  for (size_t i = 0; i < conditions.size(); ++i) {
+    if (conditions[i].code == code) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void ConditionModel::Prepare() {
+  hazard_.assign(conditions.size() * 2 * kAgeBands, 0);
+  deprivation_.assign(conditions.size() * 10, 1);
+  for (size_t c = 0; c < conditions.size(); ++c) {
+    const ConditionSpec& spec = conditions[c];
+    for (int band = 0; band < kAgeBands; ++band) {
+      const double p = spec.prevalence[band];
+      const double before = band == 0 ? 0.0 : spec.prevalence[band - 1];
+      const double years = band == 0 ? 2.5 : 5.0;
+      // Incidence that carries prevalence from the band before to this one,
+      // plus what replaces resolutions.
+      double h = std::max(0.0, p - before) / years / std::max(0.05, 1.0 - before);
+      h += spec.resolution_per_year * p / std::max(0.05, 1.0 - p);
+      h *= hazard_scale[c][band];
+      const double r = spec.female_ratio;
+      hazard_[(c * 2 + 0) * kAgeBands + band] = h * 2.0 / (1.0 + r);
+      hazard_[(c * 2 + 1) * kAgeBands + band] = h * 2.0 * r / (1.0 + r);
+    }
+    for (int decile = 1; decile <= 10; ++decile) {
+      deprivation_[c * 10 + (decile - 1)] = std::pow(spec.deprivation_ratio, (5.5 - decile) / 9.0);
+    }
+  }
+}
+
+void ConditionModel::ComputeMortalityNormaliser() {
+  for (int s = 0; s < 2; ++s) {
+    for (int b = 0; b < kAgeBands; ++b) {
+      double expected = 1;
+      for (const ConditionSpec& c : conditions) {
+        const double r = c.female_ratio;
+        const double p =
+            std::min(0.95, c.prevalence[b] * (s == 1 ? 2.0 * r / (1.0 + r) : 2.0 / (1.0 + r)));
+        expected *= 1.0 + (c.mortality_ratio - 1.0) * p;
+      }
+      mortality_normaliser[s][b] = expected;
+    }
+  }
+}
+
+Status LoadConditionModel(const std::string& table_path, const std::string& codelist_dir,
+                          double latent_sigma, ConditionModel* model) {
+  *model = ConditionModel();
+  model->latent_sigma = latent_sigma;
+  std::ifstream in(table_path);
+  if (!in) return Status::Data(fmt::format("cannot read the condition table '{}'", table_path));
+  std::string line;
+  std::getline(in, line);
+  const auto header = SplitCsvLine(line);
+  const std::vector<std::string> fixed = {
+      "condition",     "female_ratio",          "deprivation_ratio", "resolution_per_year",
+      "latent_weight", "diagnosis_delay_years", "mortality_ratio"};
+  if (header.size() != fixed.size() + kAgeBands ||
+      !std::equal(fixed.begin(), fixed.end(), header.begin())) {
+    return Status::Data(fmt::format("{} line 1: expected the columns {} and {} prevalence bands",
+                                    table_path, fmt::join(fixed, ","), kAgeBands));
+  }
+  for (int n = 2; std::getline(in, line); ++n) {
+    if (line.empty()) continue;
+    const auto f = SplitCsvLine(line);
+    if (f.size() != header.size()) {
+      return Status::Data(fmt::format("{} line {}: {} fields, expected {}", table_path, n, f.size(),
+                                      header.size()));
+    }
+    ConditionSpec c;
+    c.code = f[0];
+    double* numbers[] = {&c.female_ratio,  &c.deprivation_ratio,     &c.resolution_per_year,
+                         &c.latent_weight, &c.diagnosis_delay_years, &c.mortality_ratio};
+    for (size_t k = 0; k < std::size(numbers); ++k) {
+      try {
+        *numbers[k] = std::stod(f[k + 1]);
+      } catch (...) {
+        return Status::Data(fmt::format("{} line {} column {}: '{}' is not a number", table_path, n,
+                                        header[k + 1], f[k + 1]));
+      }
+      if (*numbers[k] < 0) {
+        return Status::Data(fmt::format("{} line {} column {}: must not be negative", table_path, n,
+                                        header[k + 1]));
+      }
+    }
+    for (int b = 0; b < kAgeBands; ++b) {
+      const std::string& text = f[fixed.size() + static_cast<size_t>(b)];
+      try {
+        c.prevalence[b] = std::stod(text);
+      } catch (...) {
+        return Status::Data(fmt::format("{} line {} column {}: '{}' is not a number", table_path, n,
+                                        header[fixed.size() + b], text));
+      }
+      if (c.prevalence[b] < 0 || c.prevalence[b] >= 1) {
+        return Status::Data(
+            fmt::format("{} line {} column {}: a prevalence must be from 0 to below 1", table_path,
+                        n, header[fixed.size() + b]));
+      }
+    }
+    std::string file = c.code;
+    std::transform(file.begin(), file.end(), file.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    POPULUS_RETURN_IF_ERROR(
+        LoadCodelist((std::filesystem::path(codelist_dir) / (file + ".csv")).string(), &c));
+    model->conditions.push_back(std::move(c));
+  }
+  if (model->conditions.empty() || model->conditions.size() > 250) {
+    return Status::Data(fmt::format("{}: expected between 1 and 250 conditions", table_path));
+  }
+  BandValues ones;
+  ones.fill(1.0);
+  model->hazard_scale.assign(model->conditions.size(), ones);
+  model->ComputeMortalityNormaliser();
+  model->Prepare();
+  return Status::Ok();
+}
+
+}  // namespace populus::synth

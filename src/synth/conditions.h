@@ -1,0 +1,88 @@
+// Long-term conditions in the microsimulation.
+//
+// A ConditionModel holds, per condition, the prevalence it should have by age
+// band at the baseline date (data/conditions/england-ltc-prevalence.csv), how
+// sex, deprivation and a person's latent health shift their risk, how often it
+// resolves, how long diagnosis takes, how much it raises mortality, and the
+// SNOMED CT codes that record it (data/codelists/ltc/<condition>.csv).
+//
+// Each person draws, at birth, a time to onset for every condition from a
+// piecewise-constant hazard by age band (one draw per condition, by inverting
+// the cumulative hazard); onsets after the person leaves are never recorded.
+// People share a latent health factor (lognormal, mean 1), raised to each
+// condition's weight, which is what makes conditions cluster: its spread is
+// calibrated so the share of people with one or more conditions meets its
+// target while each condition keeps its own prevalence.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/civil_date.h"
+#include "common/status.h"
+#include "synth/ics_config.h"
+
+namespace populus::synth {
+
+struct ConditionSpec {
+  std::string code;  // register code, e.g. "AF"
+  double female_ratio = 1;
+  double deprivation_ratio = 1;  // risk, most deprived decile against least
+  double resolution_per_year = 0;
+  double latent_weight = 0;
+  double diagnosis_delay_years = 0;  // mean delay from onset to a coded diagnosis
+  double mortality_ratio = 1;
+  BandValues prevalence{};                   // target active prevalence by band (both sexes)
+  std::vector<std::string> diagnosis_codes;  // the first is the usual one
+  std::vector<std::string> resolved_codes;
+};
+
+struct ConditionModel {
+  std::vector<ConditionSpec> conditions;
+  double latent_sigma = 0.9;
+  // Calibrated multipliers of each condition's hazard by band.
+  std::vector<BandValues> hazard_scale;
+  // Expected mortality multiplier from conditions by [sex][band], used to keep
+  // overall death rates at the configured level.
+  std::array<BandValues, 2> mortality_normaliser{};
+
+  int index(const std::string& code) const;
+  // Annual onset hazard for a condition at a band and sex, before the person's
+  // own multipliers (from the table computed by Prepare()).
+  double BaseHazard(size_t condition, int band, bool female) const {
+    return hazard_[(condition * 2 + (female ? 1 : 0)) * kAgeBands + static_cast<size_t>(band)];
+  }
+  // Deprivation multiplier of a condition's hazard for a decile (1-10).
+  double DeprivationFactor(size_t condition, int decile) const {
+    return deprivation_[condition * 10 + static_cast<size_t>(decile - 1)];
+  }
+  // Recomputes the hazard and deprivation tables; call after hazard_scale changes.
+  void Prepare();
+  void ComputeMortalityNormaliser();
+
+ private:
+  std::vector<double> hazard_;
+  std::vector<double> deprivation_;
+};
+
+// Loads the prevalence table and one codelist per condition from
+// `codelist_dir` (files named after the lower-case condition code).
+Status LoadConditionModel(const std::string& table_path, const std::string& codelist_dir,
+                          double latent_sigma, ConditionModel* model);
+
+struct Episode {
+  uint8_t condition;
+  Date onset;
+  Date diagnosed = kNoDate;  // kNoDate: never diagnosed in life
+  Date resolved = kNoDate;   // kNoDate: never resolved
+  // Active and coded on the date: diagnosed by then and not yet resolved.
+  bool RecordedOn(Date d) const {
+    return diagnosed != kNoDate && diagnosed <= d && (resolved == kNoDate || resolved > d);
+  }
+  // Present (diagnosed or not) and not resolved on the date.
+  bool PresentOn(Date d) const { return onset <= d && (resolved == kNoDate || resolved > d); }
+};
+
+}  // namespace populus::synth
