@@ -17,6 +17,7 @@ struct Command {
 Command AddIngestCommand(CLI::App& app);
 Command AddInfoCommand(CLI::App& app);
 Command AddGenerateCommand(CLI::App& app);
+Command AddProjectCommand(CLI::App& app);
 
 }  // namespace populus::cli
 

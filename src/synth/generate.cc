@@ -201,35 +201,62 @@ uint64_t SyntheticNhsNumbers::Next() {
   }
 }
 
+Status LoadSystem(const std::string& config_path, const std::string& data_root,
+                  std::optional<uint64_t> seed, double scale, IcsConfig* config,
+                  ConditionModel* model, SyntheticIcs* ics) {
+  POPULUS_RETURN_IF_ERROR(LoadIcsConfig(config_path, data_root, config));
+  if (seed) config->seed = *seed;
+  if (scale <= 0) return Status::Usage("--scale must be greater than 0");
+  if (scale != 1) ScaleIcsConfig(scale, config);
+  POPULUS_RETURN_IF_ERROR(LoadConditionModel(config->condition_table, config->condition_codelists,
+                                             config->latent_sigma, model));
+  *ics = BuildOrganisations(*config);
+  return Status::Ok();
+}
+
+Status OutputDirectory::Begin(const std::string& dir, bool overwrite) {
+  dir_ = dir;
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec) && !overwrite) {
+    return Status::Usage(fmt::format(
+        "'{}' already exists and is not empty; choose another --out or add --overwrite", dir));
+  }
+  staging_ = dir + ".partial";
+  fs::remove_all(staging_, ec);
+  fs::create_directories(staging_, ec);
+  if (ec) return Status::Io(fmt::format("cannot create '{}': {}", staging_, ec.message()));
+  return Status::Ok();
+}
+
+Status OutputDirectory::Finish() {
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(staging_, ec)) {
+    if (entry.is_directory()) POPULUS_RETURN_IF_ERROR(SyncDirectory(entry.path().string()));
+  }
+  POPULUS_RETURN_IF_ERROR(SyncDirectory(staging_));
+  if (fs::exists(dir_, ec)) fs::remove_all(dir_, ec);
+  fs::rename(staging_, dir_, ec);
+  if (ec) {
+    return Status::Io(fmt::format("cannot rename '{}' to '{}': {}", staging_, dir_, ec.message()));
+  }
+  const fs::path parent = fs::path(dir_).parent_path();
+  return SyncDirectory(parent.empty() ? "." : parent.string());
+}
+
 Status Generate(const GenerateOptions& options, GenerateResult* result) {
   const auto start = std::chrono::steady_clock::now();
   IcsConfig config;
-  POPULUS_RETURN_IF_ERROR(LoadIcsConfig(options.config_path, options.data_root, &config));
-  if (options.seed) config.seed = *options.seed;
-  if (options.scale <= 0) return Status::Usage("--scale must be greater than 0");
-  if (options.scale != 1) ScaleIcsConfig(options.scale, &config);
-
-  const fs::path out(options.out_dir);
-  std::error_code ec;
-  if (fs::exists(out, ec) && !fs::is_empty(out, ec) && !options.overwrite) {
-    return Status::Usage(
-        fmt::format("'{}' already exists and is not empty; choose another --out or add --overwrite",
-                    options.out_dir));
-  }
   ConditionModel model;
-  POPULUS_RETURN_IF_ERROR(LoadConditionModel(config.condition_table, config.condition_codelists,
-                                             config.latent_sigma, &model));
-  const SyntheticIcs ics = BuildOrganisations(config);
+  SyntheticIcs ics;
+  POPULUS_RETURN_IF_ERROR(LoadSystem(options.config_path, options.data_root, options.seed,
+                                     options.scale, &config, &model, &ics));
+  OutputDirectory out;
+  POPULUS_RETURN_IF_ERROR(out.Begin(options.out_dir, options.overwrite));
+  const fs::path staging = out.staging();
   std::vector<Person> people = CalibratedPopulation(config, ics, &model, options.threads);
   std::vector<uint64_t> nhs(people.size());
   SyntheticNhsNumbers numbers(config.seed);
   for (uint64_t& n : nhs) n = numbers.Next();
-
-  // Everything is written into a staging directory, then renamed into place.
-  const fs::path staging = out.string() + ".partial";
-  fs::remove_all(staging, ec);
-  fs::create_directories(staging, ec);
-  if (ec) return Status::Io(fmt::format("cannot create '{}': {}", staging.string(), ec.message()));
   POPULUS_RETURN_IF_ERROR(WriteOrganisations(ics, (staging / "organisations.csv").string()));
   POPULUS_RETURN_IF_ERROR(
       WritePatients(config, ics, people, nhs, (staging / "patients.csv").string()));
@@ -247,14 +274,7 @@ Status Generate(const GenerateOptions& options, GenerateResult* result) {
     result->calibration.push_back(r);
   }
   POPULUS_RETURN_IF_ERROR(WriteFileAtomically((staging / "calibration.csv").string(), calibration));
-  POPULUS_RETURN_IF_ERROR(SyncDirectory(staging.string()));
-  if (fs::exists(out, ec)) fs::remove_all(out, ec);
-  fs::rename(staging, out, ec);
-  if (ec)
-    return Status::Io(fmt::format("cannot rename '{}' to '{}': {}", staging.string(), out.string(),
-                                  ec.message()));
-  const std::string parent = out.parent_path().empty() ? "." : out.parent_path().string();
-  POPULUS_RETURN_IF_ERROR(SyncDirectory(parent));
+  POPULUS_RETURN_IF_ERROR(out.Finish());
 
   const Date window_start = HistoryStart(config);
   result->people = people.size();
@@ -264,7 +284,7 @@ Status Generate(const GenerateOptions& options, GenerateResult* result) {
       (p.death != kNoDate ? result->deaths : result->departures) += 1;
     }
   }
-  result->out_dir = out.string();
+  result->out_dir = options.out_dir;
   result->latent_sigma = model.latent_sigma;
   result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return Status::Ok();

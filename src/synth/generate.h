@@ -51,6 +51,28 @@ struct GenerateResult {
 
 Status Generate(const GenerateOptions& options, GenerateResult* result);
 
+struct ConditionModel;
+struct SyntheticIcs;
+
+// Loads and validates a configuration (applying a seed override and a scale),
+// its condition model, and lays out its organisations.
+Status LoadSystem(const std::string& config_path, const std::string& data_root,
+                  std::optional<uint64_t> seed, double scale, IcsConfig* config,
+                  ConditionModel* model, SyntheticIcs* ics);
+
+// Output directories appear whole or not at all: files are written into
+// Begin()'s staging directory, and Finish() renames it into place.
+class OutputDirectory {
+ public:
+  // A usage error if `dir` exists and is not empty, unless overwriting.
+  Status Begin(const std::string& dir, bool overwrite);
+  const std::string& staging() const { return staging_; }
+  Status Finish();
+
+ private:
+  std::string dir_, staging_;
+};
+
 // Synthetic NHS numbers: a seeded walk through the 9xx range (a bijection of
 // the eight free digits), skipping numbers with no valid check digit. Never
 // repeats within 100 million draws.

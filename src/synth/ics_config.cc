@@ -208,9 +208,9 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
         fmt::format("{} line {}: {}", path, e.source().begin.line, std::string(e.description())));
   }
   Checker c(path);
-  c.NoUnknownKeys(
-      root, "",
-      {"ics", "practices", "population", "demography", "conditions", "localities", "targets"});
+  c.NoUnknownKeys(root, "",
+                  {"ics", "practices", "population", "demography", "conditions", "projection",
+                   "localities", "targets"});
 
   if (const toml::table* ics = c.Table(root, "ics")) {
     c.NoUnknownKeys(*ics, "ics.",
@@ -288,6 +288,15 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
     if (c.ok() && (config->latent_sigma < 0 || config->latent_sigma > 3)) {
       c.Fail("conditions.latent_sigma", "must be from 0 to 3");
     }
+  }
+  if (const toml::table* proj = c.Table(root, "projection")) {
+    c.NoUnknownKeys(*proj, "projection.", {"general_fertility_rate", "arrival_to_departure_ratio"});
+    config->general_fertility_rate = c.Get<double>(*proj, "projection.", "general_fertility_rate");
+    if (c.ok() && (config->general_fertility_rate < 0 || config->general_fertility_rate > 200)) {
+      c.Fail("projection.general_fertility_rate", "must be from 0 to 200 births per 1,000 women");
+    }
+    config->arrival_ratio =
+        c.Array<kAgeBands>(*proj, "projection.", "arrival_to_departure_ratio", 0, 10);
   }
   const toml::array* locs = root["localities"].as_array();
   if (locs == nullptr || locs->empty()) {

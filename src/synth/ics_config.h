@@ -85,6 +85,10 @@ struct IcsConfig {
   std::string condition_codelists;
   double latent_sigma = 0.9;
 
+  // Projection past the baseline (`populus project`).
+  double general_fertility_rate = 0;  // births a year per 1,000 women aged 15-44
+  BandValues arrival_ratio{};         // arrivals per departure by band
+
   uint32_t total_pcns() const;
   uint32_t total_practices() const;
 };

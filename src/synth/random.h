@@ -31,6 +31,7 @@ enum class Purpose : uint64_t {
   kBirths,
   kIdentifiers,
   kCodes,
+  kFutureArrivals,
 };
 
 class Stream {

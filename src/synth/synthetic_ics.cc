@@ -234,6 +234,7 @@ struct PracticeSimulation {
   const SyntheticIcs& ics;
   const ConditionModel& model;
   const CohortAdjustment& adjustment;
+  const Projection* projection;  // null: stop at the baseline
   uint32_t practice_index;
   Date start, baseline;
   std::vector<Person> people;
@@ -277,29 +278,47 @@ struct PracticeSimulation {
       const ConditionSpec& spec = model.conditions[c];
       const double multiplier =
           model.DeprivationFactor(c, decile) * std::exp(spec.latent_weight * log_latent);
+      // A scenario's change of incidence applies from its date: the age at
+      // which it starts splits the band it falls in.
+      double change_age = 1e9, change = 1;
+      if (projection != nullptr) {
+        for (const IncidenceChange& ic : projection->incidence_changes) {
+          if (ic.condition == static_cast<int>(c)) {
+            change_age = (ic.from - person.birth) / kDaysPerYear;
+            change = ic.multiplier;
+          }
+        }
+      }
+      // Every condition takes the same three draws whatever happens, so a change
+      // to one condition (a scenario) never shifts another's random numbers.
       double target = -std::log(1.0 - rng.Uniform());  // cumulative hazard at onset
+      const double delay_draw = rng.Uniform();
+      const double resolution_draw = rng.Uniform();
       double onset_years = -1;
       for (int band = 0; band < kAgeBands && onset_years < 0; ++band) {
-        const double rate = model.BaseHazard(c, band, female) * multiplier;
+        const double base = model.BaseHazard(c, band, female) * multiplier;
         const double band_start = band * 5.0;
-        const double width = band == kAgeBands - 1 ? 30.0 : 5.0;
-        if (rate * width >= target) {
-          onset_years = band_start + target / rate;
-        } else {
-          target -= rate * width;
+        const double band_end = band_start + (band == kAgeBands - 1 ? 30.0 : 5.0);
+        const double split = std::clamp(change_age, band_start, band_end);
+        const double segments[2][3] = {{band_start, split, base}, {split, band_end, base * change}};
+        for (const auto& [from, to, rate] : segments) {
+          if (onset_years >= 0 || to <= from) continue;
+          if (rate * (to - from) >= target) {
+            onset_years = from + target / rate;
+          } else {
+            target -= rate * (to - from);
+          }
         }
       }
       if (onset_years < 0) continue;
       Episode e;
       e.condition = static_cast<uint8_t>(c);
       e.onset = person.birth + static_cast<Date>(onset_years * kDaysPerYear);
-      const double delay =
-          spec.diagnosis_delay_years > 0 ? rng.Exponential(spec.diagnosis_delay_years) : 0;
+      const double delay = -spec.diagnosis_delay_years * std::log(1.0 - delay_draw);
       e.diagnosed = e.onset + static_cast<Date>(delay * kDaysPerYear);
       if (spec.resolution_per_year > 0) {
-        e.resolved =
-            e.diagnosed + 1 +
-            static_cast<Date>(rng.Exponential(1.0 / spec.resolution_per_year) * kDaysPerYear);
+        const double years = -std::log(1.0 - resolution_draw) / spec.resolution_per_year;
+        e.resolved = e.diagnosed + 1 + static_cast<Date>(years * kDaysPerYear);
       }
       person.episodes.push_back(e);
     }
@@ -317,22 +336,31 @@ struct PracticeSimulation {
   // Lives the person year by year from `from` to the baseline date.
   void Live(Person& person, Date from, Stream& rng) {
     const double ratio = config.deprivation_mortality_ratio[ics.areas[person.area].imd_decile - 1];
-    for (Date t = from; t < baseline;) {
-      const Date step_end = std::min<Date>(baseline, t + 365);
+    const Date horizon = projection != nullptr ? projection->horizon : baseline;
+    for (Date t = from; t < horizon;) {
+      // Steps always break at the baseline, so the years before it draw the
+      // same numbers whether or not the run goes on past it.
+      const Date step_end = std::min<Date>(t < baseline ? baseline : horizon, t + 365);
       const double years = (step_end - t) / kDaysPerYear;
       const int age = AgeInYears(person.birth, t);
       const double death = DeathHazard(config, person.sex, age) * ratio *
                            ConditionMortality(person, t, AgeBand(age));
       const double leave = config.migration_out_rate[AgeBand(age)];
       if (rng.Bernoulli(1.0 - std::exp(-(death + leave) * years))) {
-        const Date when = t + static_cast<Date>(rng.Below(static_cast<uint64_t>(step_end - t)));
+        // Before the baseline an event falls on [t, step_end); after it on
+        // (t, step_end], so nobody leaves on the baseline date itself, as in
+        // a run that stops there.
+        const Date when =
+            t >= baseline
+                ? t + 1 + static_cast<Date>(rng.Below(static_cast<uint64_t>(step_end - t)))
+                : t + static_cast<Date>(rng.Below(static_cast<uint64_t>(step_end - t)));
         person.registered_to = std::max(when, person.registered_from);
         if (rng.Uniform() * (death + leave) < death) person.death = person.registered_to;
         break;
       }
       t = step_end;
     }
-    const Date end = person.exit(baseline);
+    const Date end = person.exit(horizon);
     const int age = AgeInYears(person.birth, end);
     person.care_home = rng.Bernoulli(config.care_home_share[AgeBand(age)]);
     // What happens after the person leaves is not in this practice's record.
@@ -411,6 +439,63 @@ struct PracticeSimulation {
         }
       }
     }
+    if (projection != nullptr && projection->horizon > baseline) Project();
+  }
+
+  // The years after the baseline: arrivals at the configured ratio to
+  // departures, and births to the women registered each year.
+  void Project() {
+    const Practice& p = ics.practices[practice_index];
+    const int years = static_cast<int>(std::ceil((projection->horizon - baseline) / kDaysPerYear));
+    for (int year = 0; year < years; ++year) {
+      const Date year_start = baseline + static_cast<Date>(year * kDaysPerYear);
+      for (int sex_index = 0; sex_index < 2; ++sex_index) {
+        const Sex sex = sex_index == 0 ? Sex::kMale : Sex::kFemale;
+        for (int band = 0; band < kAgeBands; ++band) {
+          const double female = config.female_share[band];
+          const double mean = p.list_size * config.age_band_share[band] *
+                              (sex == Sex::kFemale ? female : 1 - female) *
+                              config.migration_out_rate[band] * projection->arrival_ratio[band];
+          Stream arrivals(config.seed, Purpose::kFutureArrivals, practice_index,
+                          static_cast<uint64_t>(year * 64 + band * 2 + sex_index));
+          const uint64_t n = arrivals.Poisson(mean);
+          for (uint64_t i = 0; i < n; ++i) {
+            Stream person_rng(config.seed, Purpose::kPerson, practice_index, counter);
+            const Date arrival =
+                year_start + 1 + static_cast<Date>(person_rng.Uniform() * kDaysPerYear);
+            if (arrival >= projection->horizon) continue;
+            const int top = band == kAgeBands - 1 ? 100 : band * 5 + 5;
+            const double age = band * 5 + person_rng.Uniform() * (top - band * 5);
+            Person person = NewPerson(sex, YearsBefore(arrival, age), person_rng);
+            person.registered_from = arrival;
+            Live(person, arrival, person_rng);
+            people.push_back(person);
+          }
+        }
+      }
+      // Births: the general fertility rate times the women aged 15-44
+      // registered at the start of the year.
+      uint64_t women = 0;
+      for (const Person& person : people) {
+        if (person.sex != Sex::kFemale || !RegisteredOn(person, year_start)) continue;
+        const int age = AgeInYears(person.birth, year_start);
+        women += age >= 15 && age <= 44 ? 1 : 0;
+      }
+      Stream births(config.seed, Purpose::kBirths, practice_index, static_cast<uint64_t>(year));
+      const uint64_t n =
+          births.Poisson(projection->general_fertility_rate / 1000.0 * static_cast<double>(women));
+      for (uint64_t i = 0; i < n; ++i) {
+        Stream person_rng(config.seed, Purpose::kPerson, practice_index, counter);
+        const Date birth = year_start + 1 + static_cast<Date>(person_rng.Uniform() * kDaysPerYear);
+        if (birth >= projection->horizon) continue;
+        Person person =
+            NewPerson(person_rng.Bernoulli(0.512) ? Sex::kMale : Sex::kFemale, birth, person_rng);
+        person.registered_from = std::min<Date>(
+            projection->horizon - 1, birth + 7 + static_cast<Date>(person_rng.Below(36)));
+        Live(person, person.registered_from, person_rng);
+        people.push_back(person);
+      }
+    }
   }
 };
 
@@ -418,15 +503,18 @@ struct PracticeSimulation {
 
 std::vector<Person> SimulatePopulation(const IcsConfig& config, const SyntheticIcs& ics,
                                        const ConditionModel& model, int threads,
-                                       const CohortAdjustment& adjustment) {
+                                       const CohortAdjustment& adjustment,
+                                       const Projection* projection) {
   const Date start = HistoryStart(config);
   std::vector<std::vector<Person>> per_practice(ics.practices.size());
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i; (i = next.fetch_add(1)) < ics.practices.size();) {
-      PracticeSimulation sim{
-          config, ics, model, adjustment, static_cast<uint32_t>(i), start, config.baseline_date,
-          {}};
+      PracticeSimulation sim{config,     ics,
+                             model,      adjustment,
+                             projection, static_cast<uint32_t>(i),
+                             start,      config.baseline_date,
+                             {}};
       sim.Run();
       per_practice[i] = std::move(sim.people);
     }
@@ -447,7 +535,8 @@ int RecordedConditions(const Person& p, Date date) {
 }
 
 std::vector<Person> CalibratedPopulation(const IcsConfig& config, const SyntheticIcs& ics,
-                                         ConditionModel* model, int threads, int rounds) {
+                                         ConditionModel* model, int threads, int rounds,
+                                         CohortAdjustment* adjustment_out) {
   CohortAdjustment adjustment;
   std::vector<Person> people;
   const Date baseline = config.baseline_date;
@@ -502,6 +591,7 @@ std::vector<Person> CalibratedPopulation(const IcsConfig& config, const Syntheti
       model->latent_sigma = std::clamp(model->latent_sigma * step, 0.05, 2.0);
     }
   }
+  if (adjustment_out != nullptr) *adjustment_out = adjustment;
   return people;
 }
 

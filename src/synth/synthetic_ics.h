@@ -102,9 +102,28 @@ struct CohortAdjustment {
   }
 };
 
+// A change to a condition's incidence from a date on (a scenario, such as a
+// prevention programme cutting diabetes incidence by 10%).
+struct IncidenceChange {
+  int condition;      // index in the ConditionModel
+  double multiplier;  // of the onset hazard
+  Date from;
+};
+
+// How to run the simulation on past the baseline date (`populus project`).
+// Before the baseline nothing differs from `populus generate`: every random
+// draw up to the baseline is the same, and the years after it follow.
+struct Projection {
+  Date horizon = kNoDate;
+  double general_fertility_rate = 0;  // births a year per 1,000 women aged 15-44
+  BandValues arrival_ratio{};         // after baseline: arrivals per departure, by band
+  std::vector<IncidenceChange> incidence_changes;  // at most one per condition
+};
+
 std::vector<Person> SimulatePopulation(const IcsConfig& config, const SyntheticIcs& ics,
                                        const ConditionModel& model, int threads,
-                                       const CohortAdjustment& adjustment);
+                                       const CohortAdjustment& adjustment,
+                                       const Projection* projection = nullptr);
 
 // Runs the simulation and calibrates it, `rounds` times in all, returning the
 // last run: after each run the starting cohorts of each (sex, age band) are
@@ -114,7 +133,8 @@ std::vector<Person> SimulatePopulation(const IcsConfig& config, const SyntheticI
 // share with three or more then follows from the prevalences and the spread.
 // Every run is deterministic, so the result is too.
 std::vector<Person> CalibratedPopulation(const IcsConfig& config, const SyntheticIcs& ics,
-                                         ConditionModel* model, int threads, int rounds = 6);
+                                         ConditionModel* model, int threads, int rounds = 6,
+                                         CohortAdjustment* adjustment_out = nullptr);
 
 // Distinct conditions recorded (diagnosed, not resolved) on the date.
 int RecordedConditions(const Person& p, Date date);

@@ -1,0 +1,139 @@
+// `populus project`: the synthetic ICS run on to 2030, and a scenario against it.
+#include "synth/project.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "extract/csv_reader.h"
+#include "test_support.h"
+
+namespace populus::synth {
+namespace {
+using populus::testing::ReadFile;
+using populus::testing::TempDir;
+using populus::testing::WriteFile;
+
+const std::string kConfig = populus::testing::SourceDir() + "/data/ics/dorset-like.toml";
+const std::string kScenario =
+    populus::testing::SourceDir() + "/data/scenarios/diabetes-prevention.toml";
+
+ProjectOptions Small(const std::string& out, int threads = 2) {
+  ProjectOptions o;
+  o.config_path = kConfig;
+  o.data_root = populus::testing::SourceDir();
+  o.out_dir = out;
+  o.to_year = 2030;
+  o.threads = threads;
+  o.scale = 0.0625;
+  return o;
+}
+
+TEST(Project, ThePopulationAgesAndTheFirstYearIsTheGeneratedBaseline) {
+  TempDir dir;
+  ProjectResult r;
+  const Status st = Project(Small(dir / "p"), &r);
+  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_EQ(r.years.size(), 12u);
+  EXPECT_EQ(r.years.front().year, 2019);
+  EXPECT_EQ(r.years.back().year, 2030);
+  // The over-70 share rises, the under-20 share falls, multimorbidity grows.
+  EXPECT_GT(r.years.back().aged_70_plus_share, r.years.front().aged_70_plus_share + 0.02);
+  EXPECT_LT(r.years.back().aged_under_20_share, r.years.front().aged_under_20_share);
+  EXPECT_GT(r.years.back().three_or_more_ltc_share, r.years.front().three_or_more_ltc_share);
+  // Births and deaths every year, of a plausible size for ~50,000 people.
+  for (const auto& y : r.years) {
+    EXPECT_GT(y.births, 200u) << y.year;
+    EXPECT_GT(y.deaths, 200u) << y.year;
+    EXPECT_LT(y.deaths, 1200u) << y.year;
+  }
+  // The projection's first year is exactly what `populus generate` makes.
+  GenerateOptions g;
+  g.config_path = kConfig;
+  g.data_root = populus::testing::SourceDir();
+  g.out_dir = dir / "g";
+  g.threads = 2;
+  g.scale = 0.0625;
+  GenerateResult gr;
+  ASSERT_TRUE(Generate(g, &gr).ok());
+  EXPECT_EQ(r.years.front().registered, gr.registered_at_baseline);
+  // The tables are written.
+  for (const char* file : {"summary.csv", "conditions.csv", "population.csv"}) {
+    EXPECT_FALSE(ReadFile(dir / (std::string("p/") + file)).empty()) << file;
+  }
+  EXPECT_NE(ReadFile(dir / "p/population.csv").find("2030,Weymouth & Portland,female,90+,"),
+            std::string::npos);
+}
+
+TEST(Project, AScenarioChangesOnlyWhatItTargetsAndOnlyFromItsDate) {
+  TempDir dir;
+  ProjectOptions o = Small(dir / "p");
+  o.scenario_path = kScenario;
+  o.compare = true;
+  ProjectResult r;
+  ASSERT_TRUE(Project(o, &r).ok());
+  ASSERT_EQ(r.years.size(), r.baseline_years.size());
+  // Identical until the programme starts in April 2020.
+  const ProjectedYear& b0 = r.baseline_years[0];
+  const ProjectedYear& s0 = r.years[0];
+  EXPECT_EQ(b0.registered, s0.registered);
+  EXPECT_EQ(b0.condition_people, s0.condition_people);
+  // Fewer people with diabetes by 2030.
+  const size_t dm = static_cast<size_t>(std::find(r.conditions.begin(), r.conditions.end(), "DM") -
+                                        r.conditions.begin());
+  ASSERT_LT(dm, r.conditions.size());
+  EXPECT_LT(r.years.back().condition_people[dm], r.baseline_years.back().condition_people[dm]);
+  const std::string compare = ReadFile(dir / "p/compare.csv");
+  EXPECT_NE(compare.find("2019,DM_people,"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(dir / "p/baseline/summary.csv"));
+}
+
+TEST(Project, OutputIsIdenticalWhateverTheThreadCount) {
+  TempDir dir;
+  ProjectResult r1, r2;
+  ASSERT_TRUE(Project(Small(dir / "one", 1), &r1).ok());
+  ASSERT_TRUE(Project(Small(dir / "two", 2), &r2).ok());
+  for (const char* file : {"summary.csv", "conditions.csv", "population.csv"}) {
+    EXPECT_TRUE(ReadFile(dir / (std::string("one/") + file)) ==
+                ReadFile(dir / (std::string("two/") + file)))
+        << file;
+  }
+}
+
+TEST(Project, RefusesBadScenariosAndOptions) {
+  TempDir dir;
+  auto run = [&](const std::string& scenario_text, bool compare = true) {
+    WriteFile(dir / "s.toml", scenario_text);
+    ProjectOptions o = Small(dir / "p");
+    o.scenario_path = dir / "s.toml";
+    o.compare = compare;
+    ProjectResult r;
+    return Project(o, &r);
+  };
+  Status st =
+      run("name = \"x\"\n[[incidence]]\ncondition = \"DIABETES\"\nmultiplier = 0.9\nfrom = "
+          "\"2020-01-01\"\n");
+  EXPECT_EQ(st.kind(), Status::Kind::kData);
+  EXPECT_NE(
+      st.message().find("key 'incidence[1].condition': 'DIABETES' is not a simulated condition"),
+      std::string::npos)
+      << st.message();
+  st = run(
+      "name = \"x\"\n[[incidence]]\ncondition = \"DM\"\nmultiplier = -1\nfrom = \"2020-01-01\"\n");
+  EXPECT_NE(st.message().find("incidence[1].multiplier"), std::string::npos) << st.message();
+  st = run("name = \"x\"\nbudget = 3\n");
+  EXPECT_NE(st.message().find("key 'budget': is not a known key"), std::string::npos)
+      << st.message();
+  EXPECT_FALSE(std::filesystem::exists(dir / "p"));
+  ProjectOptions o = Small(dir / "q");
+  o.compare = true;
+  ProjectResult r;
+  EXPECT_EQ(Project(o, &r).kind(), Status::Kind::kUsage);
+  o.compare = false;
+  o.to_year = 2019;
+  EXPECT_EQ(Project(o, &r).kind(), Status::Kind::kUsage);
+}
+
+}  // namespace
+}  // namespace populus::synth
