@@ -230,6 +230,21 @@ TEST(Generate, ConditionsAreCodedPlausiblyWithTheirGradients) {
     }
   }
   EXPECT_GT(events, 40000u);
+  // Every diagnosis is coded with a code of one simulated condition only.
+  std::map<std::string, int> lists_holding;
+  for (const auto& entry : fs::directory_iterator(codelists)) {
+    const std::string name = entry.path().stem().string();
+    if (entry.path().extension() != ".csv" || name == "cyp_ast" || name == "ld_u14" ||
+        name == "frail")
+      continue;
+    for (const auto& row : ReadCsv(entry.path().string())) {
+      if (row[0] != "code") ++lists_holding[row[0]];
+    }
+  }
+  for (const auto& f : ReadCsv(dir / "ics/events.csv")) {
+    if (f[0] == "patient") continue;
+    EXPECT_EQ(lists_holding[f[2]], 1) << f[2];
+  }
   auto share = [&](const char* condition, auto in_group) {
     double n = 0, with = 0;
     for (const auto& [nhs, p] : patients) {
@@ -329,12 +344,40 @@ const BadConfig kBad[] = {
   {"UnknownMeasure", "measure = \"pharmacies\"", "measure = \"pharmacists\"", "'pharmacists' is not a measure"},
   {"BadDate", "baseline_date = \"2019-06-30\"", "baseline_date = \"2019-06-31\"", "key 'ics.baseline_date'"},
   {"TomlSyntax", "[practices]", "[practices", "line"},
+  {"NotANumber", "imd_mean = 7.6", "imd_mean = nan", "key 'localities[1].imd_mean'"},
+  {"Infinite", "list_size_spread = 0.8", "list_size_spread = inf", "key 'practices.list_size_spread': must be a finite number"},
+  {"TooLarge", "history_years = 10", "history_years = 4294967297", "key 'ics.history_years': is too large"},
   {"MissingCodelists", "codelists = \"data/codelists/ltc\"", "codelists = \"data/codelists/none\"", "key 'conditions.codelists': 'data/codelists/none' is not a directory"},
 };
 // clang-format on
 
 INSTANTIATE_TEST_SUITE_P(Configs, GenerateRefuses, ::testing::ValuesIn(kBad),
                          [](const auto& param_info) { return std::string(param_info.param.name); });
+
+TEST(Generate, NeverWritesOverTheWorkingDirectoryOrItsParents) {
+  TempDir dir;
+  const auto cwd = fs::current_path();
+  fs::current_path(dir.path());
+  WriteFile(dir / "keep.txt", "precious");
+  for (const char* out : {".", "./", "..", "/"}) {
+    GenerateOptions o = Small(out);
+    o.overwrite = true;
+    GenerateResult r;
+    EXPECT_EQ(Generate(o, &r).kind(), Status::Kind::kUsage) << out;
+  }
+  fs::current_path(cwd);
+  EXPECT_EQ(ReadFile(dir / "keep.txt"), "precious");
+  // A trailing slash names the same folder, written whole.
+  GenerateOptions o = Small(dir / "ics/");
+  GenerateResult r;
+  ASSERT_TRUE(Generate(o, &r).ok());
+  o.overwrite = true;
+  ASSERT_TRUE(Generate(o, &r).ok());
+  EXPECT_TRUE(fs::exists(dir / "ics/patients.csv"));
+  EXPECT_FALSE(fs::exists(dir / "ics/.partial"));
+  EXPECT_FALSE(fs::exists(dir / "ics.partial"));
+  EXPECT_FALSE(fs::exists(dir / "ics.old"));
+}
 
 TEST(Generate, RefusesToWriteOverAnExistingExtract) {
   TempDir dir;

@@ -100,7 +100,7 @@ void ConditionModel::Prepare() {
       // plus what replaces resolutions.
       double h = std::max(0.0, p - before) / years / std::max(0.05, 1.0 - before);
       h += spec.resolution_per_year * p / std::max(0.05, 1.0 - p);
-      h *= hazard_scale[c][band];
+
       const double r = spec.female_ratio;
       hazard_[(c * 2 + 0) * kAgeBands + band] = h * 2.0 / (1.0 + r);
       hazard_[(c * 2 + 1) * kAgeBands + band] = h * 2.0 * r / (1.0 + r);
@@ -161,9 +161,11 @@ Status LoadConditionModel(const std::string& table_path, const std::string& code
         return Status::Data(fmt::format("{} line {} column {}: '{}' is not a number", table_path, n,
                                         header[k + 1], f[k + 1]));
       }
-      if (*numbers[k] < 0) {
-        return Status::Data(fmt::format("{} line {} column {}: must not be negative", table_path, n,
-                                        header[k + 1]));
+      if (!std::isfinite(*numbers[k]) || *numbers[k] < 0 ||
+          (k != 2 && k != 3 && k != 4 && *numbers[k] == 0)) {
+        return Status::Data(
+            fmt::format("{} line {} column {}: must be a finite number, greater than 0 for ratios",
+                        table_path, n, header[k + 1]));
       }
     }
     for (int b = 0; b < kAgeBands; ++b) {
@@ -174,7 +176,7 @@ Status LoadConditionModel(const std::string& table_path, const std::string& code
         return Status::Data(fmt::format("{} line {} column {}: '{}' is not a number", table_path, n,
                                         header[fixed.size() + b], text));
       }
-      if (c.prevalence[b] < 0 || c.prevalence[b] >= 1) {
+      if (!(c.prevalence[b] >= 0 && c.prevalence[b] < 1)) {
         return Status::Data(
             fmt::format("{} line {} column {}: a prevalence must be from 0 to below 1", table_path,
                         n, header[fixed.size() + b]));
@@ -192,7 +194,29 @@ Status LoadConditionModel(const std::string& table_path, const std::string& code
   }
   BandValues ones;
   ones.fill(1.0);
-  model->hazard_scale.assign(model->conditions.size(), ones);
+  model->cohort_scale.assign(model->conditions.size(), ones);
+  for (const ConditionSpec& c : model->conditions) {
+    if (model->index(c.code) != &c - model->conditions.data()) {
+      return Status::Data(fmt::format("{}: condition {} appears twice", table_path, c.code));
+    }
+    std::vector<std::string> own;
+    for (const std::string& code : c.diagnosis_codes) {
+      bool shared = false;
+      for (const ConditionSpec& other : model->conditions) {
+        if (&other == &c) continue;
+        for (const auto* list : {&other.diagnosis_codes, &other.resolved_codes}) {
+          shared = shared || std::find(list->begin(), list->end(), code) != list->end();
+        }
+      }
+      if (!shared) own.push_back(code);
+    }
+    if (own.empty()) {
+      return Status::Data(fmt::format(
+          "{}: every diagnosis code of {} is also another condition's; it needs one of its own",
+          table_path, c.code));
+    }
+    model->own_codes.push_back(std::move(own));
+  }
   model->ComputeMortalityNormaliser();
   model->Prepare();
   return Status::Ok();

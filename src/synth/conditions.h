@@ -42,8 +42,17 @@ struct ConditionSpec {
 struct ConditionModel {
   std::vector<ConditionSpec> conditions;
   double latent_sigma = 0.9;
-  // Calibrated multipliers of each condition's hazard by band.
-  std::vector<BandValues> hazard_scale;
+  // Calibrated multipliers of each condition's hazard over a whole life, by
+  // birth cohort: the age band a person is in on the baseline date (people
+  // born after it take band 0's). Calibrating by cohort moves each band's
+  // prevalence at the baseline directly, and lets prevalence fall with age
+  // where older generations were diagnosed less (autism, ADHD, learning
+  // disability).
+  std::vector<BandValues> cohort_scale;
+  // Diagnosis codes that belong to this condition alone among the simulated
+  // ones; the generator codes diagnoses only with these, so a register built
+  // from any codelist sees no phantom conditions.
+  std::vector<std::vector<std::string>> own_codes;
   // Expected mortality multiplier from conditions by [sex][band], used to keep
   // overall death rates at the configured level.
   std::array<BandValues, 2> mortality_normaliser{};
@@ -58,7 +67,7 @@ struct ConditionModel {
   double DeprivationFactor(size_t condition, int decile) const {
     return deprivation_[condition * 10 + static_cast<size_t>(decile - 1)];
   }
-  // Recomputes the hazard and deprivation tables; call after hazard_scale changes.
+  // Computes the hazard and deprivation tables.
   void Prepare();
   void ComputeMortalityNormaliser();
 

@@ -99,12 +99,12 @@ Status WriteEvents(const IcsConfig& config, const ConditionModel& model,
     for (const Episode& e : p.episodes) {
       if (e.diagnosed == kNoDate) continue;
       const ConditionSpec& spec = model.conditions[e.condition];
-      // Mostly the condition's usual code; sometimes a more specific one.
+      // Mostly the condition's usual code; sometimes a more specific one, never
+      // a code another condition's codelist also holds.
       Stream codes(config.seed, Purpose::kCodes, p.id, e.condition);
+      const std::vector<std::string>& own = model.own_codes[e.condition];
       const std::string& code =
-          spec.diagnosis_codes.size() == 1 || codes.Bernoulli(0.7)
-              ? spec.diagnosis_codes[0]
-              : spec.diagnosis_codes[1 + codes.Below(spec.diagnosis_codes.size() - 1)];
+          own.size() == 1 || codes.Bernoulli(0.7) ? own[0] : own[1 + codes.Below(own.size() - 1)];
       line.clear();
       fmt::format_to(std::back_inserter(line), "{:010d},{},{},,\n", nhs[i],
                      FormatIsoDate(e.diagnosed), code);
@@ -215,13 +215,24 @@ Status LoadSystem(const std::string& config_path, const std::string& data_root,
 }
 
 Status OutputDirectory::Begin(const std::string& dir, bool overwrite) {
-  dir_ = dir;
   std::error_code ec;
-  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec) && !overwrite) {
+  // A plain folder name: never the working directory, one above it, or the root.
+  fs::path normal = fs::absolute(dir, ec).lexically_normal();
+  if (!normal.has_filename()) normal = normal.parent_path();
+  const fs::path cwd = fs::current_path(ec).lexically_normal();
+  const auto [mismatch, ignored] =
+      std::mismatch(normal.begin(), normal.end(), cwd.begin(), cwd.end());
+  if (normal == normal.root_path() || mismatch == normal.end() || normal.filename() == "..") {
+    return Status::Usage(fmt::format(
+        "--out '{}' is the working directory, a folder above it or the root; name a new folder",
+        dir));
+  }
+  dir_ = normal.string();
+  if (fs::exists(dir_, ec) && !fs::is_empty(dir_, ec) && !overwrite) {
     return Status::Usage(fmt::format(
         "'{}' already exists and is not empty; choose another --out or add --overwrite", dir));
   }
-  staging_ = dir + ".partial";
+  staging_ = dir_ + ".partial";
   fs::remove_all(staging_, ec);
   fs::create_directories(staging_, ec);
   if (ec) return Status::Io(fmt::format("cannot create '{}': {}", staging_, ec.message()));
@@ -234,11 +245,19 @@ Status OutputDirectory::Finish() {
     if (entry.is_directory()) POPULUS_RETURN_IF_ERROR(SyncDirectory(entry.path().string()));
   }
   POPULUS_RETURN_IF_ERROR(SyncDirectory(staging_));
-  if (fs::exists(dir_, ec)) fs::remove_all(dir_, ec);
+  // The old output is moved aside, not deleted, until the new one is in place.
+  const std::string old = dir_ + ".old";
+  fs::remove_all(old, ec);
+  const bool replacing = fs::exists(dir_, ec);
+  if (replacing) {
+    fs::rename(dir_, old, ec);
+    if (ec) return Status::Io(fmt::format("cannot move '{}' aside: {}", dir_, ec.message()));
+  }
   fs::rename(staging_, dir_, ec);
   if (ec) {
     return Status::Io(fmt::format("cannot rename '{}' to '{}': {}", staging_, dir_, ec.message()));
   }
+  if (replacing) fs::remove_all(old, ec);
   const fs::path parent = fs::path(dir_).parent_path();
   return SyncDirectory(parent.empty() ? "." : parent.string());
 }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 
 namespace populus::synth {
@@ -47,7 +48,11 @@ class Checker {
       return T{};
     }
     if constexpr (std::is_same_v<T, double>) {
-      if (auto v = node->value<double>()) return *v;
+      if (auto v = node->value<double>()) {
+        if (std::isfinite(*v)) return *v;
+        Fail(prefix + key, "must be a finite number");
+        return T{};
+      }
       Fail(prefix + key, "must be a number");
     } else if constexpr (std::is_same_v<T, std::string>) {
       if (auto v = node->value<std::string>()) return *v;
@@ -59,6 +64,10 @@ class Checker {
       if (auto v = node->value<int64_t>()) {
         if (*v < 0) {
           Fail(prefix + key, "must not be negative");
+          return T{};
+        }
+        if (static_cast<uint64_t>(*v) > static_cast<uint64_t>(std::numeric_limits<T>::max())) {
+          Fail(prefix + key, "is too large");
           return T{};
         }
         return static_cast<T>(*v);
@@ -87,7 +96,7 @@ class Checker {
         Fail(prefix + key, fmt::format("value {} is not a number", i + 1));
         return out;
       }
-      if (*v < min || *v > max) {
+      if (!(*v >= min && *v <= max)) {  // NaN fails too
         Fail(prefix + key,
              *v < 0 ? fmt::format("value {} is negative ({})", i + 1, *v)
                     : fmt::format("value {} ({}) is outside {} to {}", i + 1, *v, min, max));
@@ -239,8 +248,8 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
     if (c.ok() && config->min_list_size >= config->max_list_size) {
       c.Fail("practices.max_list_size", "must be larger than min_list_size");
     }
-    if (c.ok() && config->list_size_spread < 0) {
-      c.Fail("practices.list_size_spread", "must not be negative");
+    if (c.ok() && !(config->list_size_spread >= 0 && config->list_size_spread <= 3)) {
+      c.Fail("practices.list_size_spread", "must be from 0 to 3");
     }
   }
   std::string ethnicity_codelist;
@@ -332,8 +341,9 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
       if (l.practices == 0) c.Fail(prefix + "practices", "a locality needs at least one practice");
       if (l.pcns == 0) c.Fail(prefix + "pcns", "a locality needs at least one PCN");
       if (l.pcns > l.practices) c.Fail(prefix + "pcns", "a PCN needs at least one practice");
-      if (l.imd_mean < 1 || l.imd_mean > 10) c.Fail(prefix + "imd_mean", "must be from 1 to 10");
-      if (l.imd_sd < 0) c.Fail(prefix + "imd_sd", "must not be negative");
+      if (!(l.imd_mean >= 1 && l.imd_mean <= 10))
+        c.Fail(prefix + "imd_mean", "must be from 1 to 10");
+      if (!(l.imd_sd >= 0 && l.imd_sd <= 10)) c.Fail(prefix + "imd_sd", "must be from 0 to 10");
       if (l.postcode_districts.empty()) {
         c.Fail(prefix + "postcode_districts", "needs at least one outward code, such as \"BH15\"");
       }
@@ -370,7 +380,7 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
         c.Fail(prefix + "measure",
                fmt::format("'{}' is not a measure populus can check ({})", target.measure, list));
       }
-      if (c.ok() && target.tolerance < 0) c.Fail(prefix + "tolerance", "must not be negative");
+      if (c.ok() && !(target.tolerance >= 0)) c.Fail(prefix + "tolerance", "must not be negative");
       config->targets.push_back(target);
     }
   }

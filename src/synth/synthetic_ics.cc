@@ -208,13 +208,26 @@ SyntheticIcs BuildOrganisations(const IcsConfig& config) {
 
 namespace {
 
+double SingleYearWeight(int age);
+
+// The population-weighted mean of the 90+ mortality ramp.
+double NinetiesRampMean() {
+  static const double kMean = [] {
+    double mean = 0;
+    for (int a = 90; a <= kOldestAge; ++a) mean += SingleYearWeight(a) * std::pow(1.11, a - 90);
+    return mean;
+  }();
+  return kMean;
+}
+
 // Annual death hazard at an age, before the deprivation ratio.
 double DeathHazard(const IcsConfig& config, Sex sex, int age) {
   const BandValues& rates =
       sex == Sex::kFemale ? config.female_deaths_per_1000 : config.male_deaths_per_1000;
   double rate = rates[AgeBand(age)] / 1000.0;
-  // Beyond 90 mortality keeps rising (about 11% a year of age).
-  if (age > 92) rate *= std::pow(1.11, age - 92);
+  // The 90+ rate is the band's average: within the band mortality keeps
+  // rising (about 11% a year of age), scaled so the band average holds.
+  if (age >= 90) rate *= std::pow(1.11, age - 90) / NinetiesRampMean();
   return std::min(rate, 0.9);
 }
 
@@ -273,11 +286,14 @@ struct PracticeSimulation {
     const bool female = person.sex == Sex::kFemale;
     const int decile = ics.areas[person.area].imd_decile;
     const double sigma = model.latent_sigma;
-    const double log_latent = sigma * rng.Normal() - sigma * sigma / 2;
+    const double latent_z = rng.Normal();
+    const int cohort = person.birth > baseline ? 0 : AgeBand(AgeInYears(person.birth, baseline));
     for (size_t c = 0; c < model.conditions.size(); ++c) {
       const ConditionSpec& spec = model.conditions[c];
-      const double multiplier =
-          model.DeprivationFactor(c, decile) * std::exp(spec.latent_weight * log_latent);
+      // The latent factor raised to the weight keeps a mean of 1.
+      const double ws = spec.latent_weight * sigma;
+      const double multiplier = model.DeprivationFactor(c, decile) * model.cohort_scale[c][cohort] *
+                                std::exp(ws * latent_z - ws * ws / 2);
       // A scenario's change of incidence applies from its date: the age at
       // which it starts splits the band it falls in.
       double change_age = 1e9, change = 1;
@@ -354,7 +370,8 @@ struct PracticeSimulation {
             t >= baseline
                 ? t + 1 + static_cast<Date>(rng.Below(static_cast<uint64_t>(step_end - t)))
                 : t + static_cast<Date>(rng.Below(static_cast<uint64_t>(step_end - t)));
-        person.registered_to = std::max(when, person.registered_from);
+        // A registration lasts at least a day.
+        person.registered_to = std::max(when, person.registered_from + 1);
         if (rng.Uniform() * (death + leave) < death) person.death = person.registered_to;
         break;
       }
@@ -428,7 +445,10 @@ struct PracticeSimulation {
             Stream person_rng(config.seed, Purpose::kPerson, practice_index, counter);
             const Date arrival = start + static_cast<Date>(year * kDaysPerYear +
                                                            person_rng.Uniform() * kDaysPerYear);
-            if (arrival >= baseline) continue;
+            if (arrival >= baseline) {
+              ++counter;  // the next arrival must not reuse this one's stream
+              continue;
+            }
             const int top = band == kAgeBands - 1 ? 100 : band * 5 + 5;
             const double age = band * 5 + person_rng.Uniform() * (top - band * 5);
             Person person = NewPerson(sex, YearsBefore(arrival, age), person_rng);
@@ -463,7 +483,10 @@ struct PracticeSimulation {
             Stream person_rng(config.seed, Purpose::kPerson, practice_index, counter);
             const Date arrival =
                 year_start + 1 + static_cast<Date>(person_rng.Uniform() * kDaysPerYear);
-            if (arrival >= projection->horizon) continue;
+            if (arrival >= projection->horizon) {
+              ++counter;
+              continue;
+            }
             const int top = band == kAgeBands - 1 ? 100 : band * 5 + 5;
             const double age = band * 5 + person_rng.Uniform() * (top - band * 5);
             Person person = NewPerson(sex, YearsBefore(arrival, age), person_rng);
@@ -487,7 +510,10 @@ struct PracticeSimulation {
       for (uint64_t i = 0; i < n; ++i) {
         Stream person_rng(config.seed, Purpose::kPerson, practice_index, counter);
         const Date birth = year_start + 1 + static_cast<Date>(person_rng.Uniform() * kDaysPerYear);
-        if (birth >= projection->horizon) continue;
+        if (birth >= projection->horizon) {
+          ++counter;
+          continue;
+        }
         Person person =
             NewPerson(person_rng.Bernoulli(0.512) ? Sex::kMale : Sex::kFemale, birth, person_rng);
         person.registered_from = std::min<Date>(
@@ -570,17 +596,17 @@ std::vector<Person> CalibratedPopulation(const IcsConfig& config, const Syntheti
         if (achieved[s][b] > 0 && target > 0) adjustment.factor[s][b] *= target / achieved[s][b];
       }
     }
-    // Each condition's hazard by band towards its target prevalence; damped,
-    // because a band's prevalence also carries the hazards of younger bands.
+    // Each cohort's lifetime risk of each condition towards the target
+    // prevalence of the band it is in at the baseline.
     for (size_t c = 0; c < model->conditions.size(); ++c) {
       for (int b = 0; b < kAgeBands; ++b) {
         const double target = model->conditions[c].prevalence[b];
         if (registered[b] < 50 || target <= 0 || present[c][b] <= 0) continue;
         const double ratio = target / (present[c][b] / registered[b]);
-        model->hazard_scale[c][b] *= std::clamp(std::pow(ratio, 0.8), 0.5, 2.0);
+        model->cohort_scale[c][b] *= std::clamp(ratio, 0.25, 4.0);
       }
     }
-    model->Prepare();
+
     // With every condition's prevalence held to its target, more spread in
     // latent health concentrates conditions in fewer people: fewer have one or
     // more. Step the spread towards the target share, a bounded step a round.
