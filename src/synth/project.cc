@@ -34,7 +34,9 @@ std::vector<ProjectedYear> Measure(const IcsConfig& config, const ConditionModel
     y.condition_people.assign(model.conditions.size(), 0);
     uint64_t over_70 = 0, under_20 = 0, one_plus = 0, three_plus = 0;
     for (const Person& p : people) {
-      if (p.birth > year_before && p.birth <= on) ++y.births;
+      // Births: babies registered within six weeks of birth (not the young
+      // children who arrive from elsewhere).
+      if (p.birth > year_before && p.birth <= on && p.registered_from - p.birth <= 42) ++y.births;
       if (p.death != kNoDate && p.death > year_before && p.death <= on) ++y.deaths;
       if (!RegisteredOn(p, on)) continue;
       ++y.registered;
