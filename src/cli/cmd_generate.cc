@@ -18,19 +18,17 @@ struct GenerateArgs {
   bool json = false;
 };
 
-// The default configuration: data/ics/dorset-like.toml under the working
-// directory if it is there, else under the source tree populus was built from.
-std::string DefaultConfig() {
+}  // namespace
+
+std::string DefaultIcsConfig() {
   const std::string relative = "data/ics/dorset-like.toml";
   if (std::filesystem::exists(relative)) return relative;
   return std::string(POPULUS_DATA_ROOT) + "/" + relative;
 }
 
-}  // namespace
-
 Command AddGenerateCommand(CLI::App& app) {
   auto args = std::make_shared<GenerateArgs>();
-  args->options.config_path = DefaultConfig();
+  args->options.config_path = DefaultIcsConfig();
   args->options.data_root = POPULUS_DATA_ROOT;
   args->options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   CLI::App* sub = app.add_subcommand(

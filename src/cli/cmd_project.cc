@@ -16,17 +16,11 @@ struct ProjectArgs {
   uint64_t seed = 0;
 };
 
-std::string DefaultConfig() {
-  const std::string relative = "data/ics/dorset-like.toml";
-  if (std::filesystem::exists(relative)) return relative;
-  return std::string(POPULUS_DATA_ROOT) + "/" + relative;
-}
-
 }  // namespace
 
 Command AddProjectCommand(CLI::App& app) {
   auto args = std::make_shared<ProjectArgs>();
-  args->options.config_path = DefaultConfig();
+  args->options.config_path = DefaultIcsConfig();
   args->options.data_root = POPULUS_DATA_ROOT;
   args->options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   CLI::App* sub = app.add_subcommand(

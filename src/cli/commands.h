@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
 
 namespace populus::cli {
 
@@ -18,6 +19,11 @@ Command AddIngestCommand(CLI::App& app);
 Command AddInfoCommand(CLI::App& app);
 Command AddGenerateCommand(CLI::App& app);
 Command AddProjectCommand(CLI::App& app);
+
+// The default synthetic ICS configuration: data/ics/dorset-like.toml under the
+// working directory if it is there, else under the source tree populus was
+// built from.
+std::string DefaultIcsConfig();
 
 }  // namespace populus::cli
 

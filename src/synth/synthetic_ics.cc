@@ -445,21 +445,27 @@ struct PracticeSimulation {
             Stream person_rng(config.seed, Purpose::kPerson, practice_index, counter);
             const Date arrival = start + static_cast<Date>(year * kDaysPerYear +
                                                            person_rng.Uniform() * kDaysPerYear);
-            if (arrival >= baseline) {
-              ++counter;  // the next arrival must not reuse this one's stream
-              continue;
-            }
-            const int top = band == kAgeBands - 1 ? 100 : band * 5 + 5;
-            const double age = band * 5 + person_rng.Uniform() * (top - band * 5);
-            Person person = NewPerson(sex, YearsBefore(arrival, age), person_rng);
-            person.registered_from = arrival;
-            Live(person, arrival, person_rng);
-            people.push_back(person);
+            Arrive(sex, band, arrival, baseline, person_rng);
           }
         }
       }
     }
     if (projection != nullptr && projection->horizon > baseline) Project();
+  }
+
+  // A new registration of someone of the band's ages, arriving on the date
+  // (if before `until`; a skipped arrival still uses up its stream's number).
+  void Arrive(Sex sex, int band, Date arrival, Date until, Stream& rng) {
+    if (arrival >= until) {
+      ++counter;
+      return;
+    }
+    const int top = band == kAgeBands - 1 ? 100 : band * 5 + 5;
+    const double age = band * 5 + rng.Uniform() * (top - band * 5);
+    Person person = NewPerson(sex, YearsBefore(arrival, age), rng);
+    person.registered_from = arrival;
+    Live(person, arrival, rng);
+    people.push_back(person);
   }
 
   // The years after the baseline: arrivals at the configured ratio to
@@ -483,16 +489,7 @@ struct PracticeSimulation {
             Stream person_rng(config.seed, Purpose::kPerson, practice_index, counter);
             const Date arrival =
                 year_start + 1 + static_cast<Date>(person_rng.Uniform() * kDaysPerYear);
-            if (arrival >= projection->horizon) {
-              ++counter;
-              continue;
-            }
-            const int top = band == kAgeBands - 1 ? 100 : band * 5 + 5;
-            const double age = band * 5 + person_rng.Uniform() * (top - band * 5);
-            Person person = NewPerson(sex, YearsBefore(arrival, age), person_rng);
-            person.registered_from = arrival;
-            Live(person, arrival, person_rng);
-            people.push_back(person);
+            Arrive(sex, band, arrival, projection->horizon, person_rng);
           }
         }
       }
