@@ -178,6 +178,16 @@ bool MeasureCountsPeople(const std::string& measure) {
          measure == "practice_list_size_max" || measure == "dementia_65_plus";
 }
 
+Status ParseTomlFile(const std::string& path, toml::table* root) {
+  try {
+    *root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Status::Data(
+        fmt::format("{} line {}: {}", path, e.source().begin.line, std::string(e.description())));
+  }
+  return Status::Ok();
+}
+
 std::string ResolveDataPath(const std::string& config_path, const std::string& data_root,
                             const std::string& path) {
   namespace fs = std::filesystem;
@@ -210,12 +220,7 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
   *config = IcsConfig();
   config->path = path;
   toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return Status::Data(
-        fmt::format("{} line {}: {}", path, e.source().begin.line, std::string(e.description())));
-  }
+  POPULUS_RETURN_IF_ERROR(ParseTomlFile(path, &root));
   Checker c(path);
   c.NoUnknownKeys(root, "",
                   {"ics", "practices", "population", "demography", "conditions", "projection",

@@ -7,6 +7,8 @@
 // file, the key and the reason; nothing is generated from a bad configuration.
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <array>
 #include <cstdint>
 #include <string>
@@ -97,6 +99,9 @@ struct IcsConfig {
 // ethnicity codelist) are resolved against `data_root` (the repository or
 // installation root) if not found as given.
 Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsConfig* config);
+
+// Parses a TOML file; a syntax error is a data error naming the file and line.
+Status ParseTomlFile(const std::string& path, toml::table* root);
 
 // Finds a data file named relative to the working directory, the data root, or
 // a folder above the configuration file; returns it unchanged if none exists.

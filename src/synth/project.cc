@@ -116,12 +116,7 @@ Status WritePopulation(const std::string& path, const IcsConfig& config, const S
 Status LoadScenario(const std::string& path, const ConditionModel& model, Scenario* scenario) {
   *scenario = Scenario();
   toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return Status::Data(
-        fmt::format("{} line {}: {}", path, e.source().begin.line, std::string(e.description())));
-  }
+  POPULUS_RETURN_IF_ERROR(ParseTomlFile(path, &root));
   auto fail = [&](const std::string& key, const std::string& reason) {
     return Status::Data(fmt::format("{}: key '{}': {}", path, key, reason));
   };
