@@ -210,6 +210,17 @@ namespace {
 
 double SingleYearWeight(int age);
 
+// The first birthday after `t` (29 February birthdays fall on 28 February).
+Date NextBirthday(Date birth, Date t) {
+  const YearMonthDay b = CivilFromDays(birth);
+  const int year = CivilFromDays(t).year;
+  for (int y = year; y <= year + 1; ++y) {
+    const Date d = DaysFromCivil(y, b.month, std::min(b.day, DaysInMonth(y, b.month)));
+    if (d > t) return d;
+  }
+  return t + 365;
+}
+
 // The population-weighted mean of the 90+ mortality ramp.
 double NinetiesRampMean() {
   static const double kMean = [] {
@@ -354,9 +365,11 @@ struct PracticeSimulation {
     const double ratio = config.deprivation_mortality_ratio[ics.areas[person.area].imd_decile - 1];
     const Date horizon = projection != nullptr ? projection->horizon : baseline;
     for (Date t = from; t < horizon;) {
-      // Steps always break at the baseline, so the years before it draw the
-      // same numbers whether or not the run goes on past it.
-      const Date step_end = std::min<Date>(t < baseline ? baseline : horizon, t + 365);
+      // Steps end at the next birthday, so each has one age and one rate, and
+      // always break at the baseline, so the years before it draw the same
+      // numbers whether or not the run goes on past it.
+      const Date step_end =
+          std::min<Date>(t < baseline ? baseline : horizon, NextBirthday(person.birth, t));
       const double years = (step_end - t) / kDaysPerYear;
       const int age = AgeInYears(person.birth, t);
       const double death = DeathHazard(config, person.sex, age) * ratio *
@@ -460,8 +473,15 @@ struct PracticeSimulation {
       ++counter;
       return;
     }
-    const int top = band == kAgeBands - 1 ? 100 : band * 5 + 5;
-    const double age = band * 5 + rng.Uniform() * (top - band * 5);
+    // Ages within the band follow the band's single-year profile (falling
+    // with age at 90+).
+    double age = band * 5 + rng.Uniform() * 5;
+    if (band == kAgeBands - 1) {
+      double u = rng.Uniform() * 0.9999;
+      int a = 90;
+      for (; a < kOldestAge && u >= SingleYearWeight(a); ++a) u -= SingleYearWeight(a);
+      age = a + rng.Uniform();
+    }
     Person person = NewPerson(sex, YearsBefore(arrival, age), rng);
     person.registered_from = arrival;
     Live(person, arrival, rng);
