@@ -346,6 +346,7 @@ const BadConfig kBad[] = {
   {"TomlSyntax", "[practices]", "[practices", "line"},
   {"NotANumber", "imd_mean = 7.6", "imd_mean = nan", "key 'localities[1].imd_mean'"},
   {"Infinite", "list_size_spread = 0.8", "list_size_spread = inf", "key 'practices.list_size_spread': must be a finite number"},
+  {"UnmeetableListSizes", "min_list_size = 2000", "min_list_size = 20000", "key 'localities[1].population': 88000 people cannot be shared among 8 practices"},
   {"TooLarge", "history_years = 10", "history_years = 4294967297", "key 'ics.history_years': is too large"},
   {"MissingCodelists", "codelists = \"data/codelists/ltc\"", "codelists = \"data/codelists/none\"", "key 'conditions.codelists': 'data/codelists/none' is not a directory"},
 };
@@ -377,6 +378,29 @@ TEST(Generate, NeverWritesOverTheWorkingDirectoryOrItsParents) {
   EXPECT_FALSE(fs::exists(dir / "ics/.partial"));
   EXPECT_FALSE(fs::exists(dir / "ics.partial"));
   EXPECT_FALSE(fs::exists(dir / "ics.old"));
+}
+
+TEST(Generate, RefusesATargetWhoseConditionIsNotModelled) {
+  TempDir dir;
+  const std::string source = populus::testing::SourceDir();
+  std::string table = ReadFile(source + "/data/conditions/england-ltc-prevalence.csv");
+  const size_t dm = table.find("\nDM,");
+  ASSERT_NE(dm, std::string::npos);
+  table.erase(dm + 1, table.find('\n', dm + 1) - dm);
+  WriteFile(dir / "table.csv", table);
+  std::string config = ReadFile(kConfig);
+  const std::string from = "prevalence_table = \"data/conditions/england-ltc-prevalence.csv\"";
+  config.replace(config.find(from), from.size(),
+                 "prevalence_table = \"" + (dir / "table.csv") + "\"");
+  WriteFile(dir / "ics.toml", config);
+  GenerateOptions o = Small(dir / "out");
+  o.config_path = dir / "ics.toml";
+  GenerateResult r;
+  const Status st = Generate(o, &r);
+  EXPECT_EQ(st.kind(), Status::Kind::kData);
+  EXPECT_NE(st.message().find("target diabetes_16_plus_share needs condition DM"),
+            std::string::npos)
+      << st.message();
 }
 
 TEST(Generate, RefusesToWriteOverAnExistingExtract) {

@@ -210,6 +210,16 @@ Status LoadSystem(const std::string& config_path, const std::string& data_root,
   if (scale != 1) ScaleIcsConfig(scale, config);
   POPULUS_RETURN_IF_ERROR(LoadConditionModel(config->condition_table, config->condition_codelists,
                                              config->latent_sigma, model));
+  // A target about a condition needs that condition in the model.
+  for (const CalibrationTarget& t : config->targets) {
+    const char* needed = t.measure == "diabetes_16_plus_share" ? "DM"
+                         : t.measure == "dementia_65_plus"     ? "DEM"
+                                                               : nullptr;
+    if (needed != nullptr && model->index(needed) < 0) {
+      return Status::Data(fmt::format("{}: target {} needs condition {} in '{}'", config_path,
+                                      t.measure, needed, config->condition_table));
+    }
+  }
   *ics = BuildOrganisations(*config);
   return Status::Ok();
 }

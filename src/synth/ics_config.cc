@@ -10,6 +10,8 @@
 #include <limits>
 #include <set>
 
+#include "ingest/snomed_id.h"
+
 namespace populus::synth {
 namespace {
 
@@ -135,7 +137,14 @@ Status LoadEthnicities(const std::string& path, const std::string& key, IcsConfi
     const size_t comma = line.find(',');
     const size_t last = line.rfind(',');
     EthnicCategory c;
+    if (comma == std::string::npos || comma == last) {
+      return Status::Data(fmt::format("{} line {}: expected code,term,...,share", path, line_no));
+    }
     c.code = line.substr(0, comma);
+    if (!IsSnomedConceptId(c.code)) {
+      return Status::Data(
+          fmt::format("{} line {}: '{}' is not a SNOMED CT concept id", path, line_no, c.code));
+    }
     try {
       c.share = std::stod(line.substr(last + 1));
     } catch (...) {
@@ -346,6 +355,13 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
       if (l.practices == 0) c.Fail(prefix + "practices", "a locality needs at least one practice");
       if (l.pcns == 0) c.Fail(prefix + "pcns", "a locality needs at least one PCN");
       if (l.pcns > l.practices) c.Fail(prefix + "pcns", "a PCN needs at least one practice");
+      if (c.ok() && (static_cast<uint64_t>(l.practices) * config->min_list_size > l.population ||
+                     static_cast<uint64_t>(l.practices) * config->max_list_size < l.population)) {
+        c.Fail(
+            prefix + "population",
+            fmt::format("{} people cannot be shared among {} practices of {} to {} patients",
+                        l.population, l.practices, config->min_list_size, config->max_list_size));
+      }
       if (!(l.imd_mean >= 1 && l.imd_mean <= 10))
         c.Fail(prefix + "imd_mean", "must be from 1 to 10");
       if (!(l.imd_sd >= 0 && l.imd_sd <= 10)) c.Fail(prefix + "imd_sd", "must be from 0 to 10");
