@@ -363,6 +363,14 @@ class Loader {
   Status WriteSnapshot();
   // The key fingerprint of the newest kept version made from NHS numbers.
   void LatestKeyFingerprint(std::string* version, std::string* fingerprint) const;
+  // Orders a patient-keyed table by (patient, date) and writes its
+  // patient_offsets and date columns; *order is the row order for the rest.
+  Status WritePatientOrder(const std::string& table, const std::vector<uint32_t>& patient,
+                           const std::vector<Date>& date, std::vector<uint32_t>* order);
+  // Writes a dictionary-encoded column in row order, its dictionary sorted.
+  Status WriteCodes(const std::string& table, const std::string& name,
+                    const StringInterner& interner, const std::vector<uint32_t>& ids,
+                    const std::vector<uint32_t>& order);
   Status WriteOrganisations();
   Status WritePatients();
   Status WriteEvents();
@@ -1326,6 +1334,23 @@ void Loader::SortPatients() {
   }
 }
 
+Status Loader::WritePatientOrder(const std::string& table, const std::vector<uint32_t>& patient,
+                                 const std::vector<Date>& date, std::vector<uint32_t>* order) {
+  std::vector<uint64_t> offsets;
+  PatientDateOrder(patient, date, patients_.key.size(), order, &offsets);
+  POPULUS_RETURN_IF_ERROR(writer_.Column(table, "patient_offsets", offsets));
+  return writer_.Column(table, "date", Gather(date, *order));
+}
+
+Status Loader::WriteCodes(const std::string& table, const std::string& name,
+                          const StringInterner& interner, const std::vector<uint32_t>& ids,
+                          const std::vector<uint32_t>& order) {
+  std::vector<std::string> dict;
+  std::vector<uint32_t> remap;
+  interner.Finish(&dict, &remap);
+  return writer_.Codes(table, name, GatherRemapped(ids, order, remap), dict);
+}
+
 Status Loader::WriteOrganisations() {
   SnapshotWriter& w = writer_;
   std::vector<std::string> code, name, postcode;
@@ -1375,16 +1400,11 @@ Status Loader::WritePatients() {
 Status Loader::WriteEvents() {
   // Values are stored only where present, found through a bitmap and its rank.
   SnapshotWriter& w = writer_;
-  const size_t patients = patients_.key.size();
   std::vector<std::string> dict;
   std::vector<uint32_t> remap, order;
-  std::vector<uint64_t> offsets;
   EventRows& e = events_;
-  PatientDateOrder(e.patient, e.date, patients, &order, &offsets);
-  POPULUS_RETURN_IF_ERROR(w.Column("events", "patient_offsets", offsets));
-  POPULUS_RETURN_IF_ERROR(w.Column("events", "date", Gather(e.date, order)));
-  e.codes.Finish(&dict, &remap);
-  POPULUS_RETURN_IF_ERROR(w.Codes("events", "code", GatherRemapped(e.code, order, remap), dict));
+  POPULUS_RETURN_IF_ERROR(WritePatientOrder("events", e.patient, e.date, &order));
+  POPULUS_RETURN_IF_ERROR(WriteCodes("events", "code", e.codes, e.code, order));
   const size_t n = order.size();
   std::vector<uint64_t> present((n + 63) / 64, 0);
   std::vector<uint32_t> rank(present.size(), 0);
@@ -1411,17 +1431,10 @@ Status Loader::WriteEvents() {
 
 Status Loader::WriteMedications() {
   SnapshotWriter& w = writer_;
-  const size_t patients = patients_.key.size();
-  std::vector<std::string> dict;
-  std::vector<uint32_t> remap, order;
-  std::vector<uint64_t> offsets;
+  std::vector<uint32_t> order;
   MedicationRows& m = medications_;
-  PatientDateOrder(m.patient, m.date, patients, &order, &offsets);
-  POPULUS_RETURN_IF_ERROR(w.Column("medications", "patient_offsets", offsets));
-  POPULUS_RETURN_IF_ERROR(w.Column("medications", "date", Gather(m.date, order)));
-  m.codes.Finish(&dict, &remap);
-  POPULUS_RETURN_IF_ERROR(
-      w.Codes("medications", "dmd_code", GatherRemapped(m.code, order, remap), dict));
+  POPULUS_RETURN_IF_ERROR(WritePatientOrder("medications", m.patient, m.date, &order));
+  POPULUS_RETURN_IF_ERROR(WriteCodes("medications", "dmd_code", m.codes, m.code, order));
   POPULUS_RETURN_IF_ERROR(w.Column("medications", "quantity", Gather(m.quantity, order)));
   w.SetTableRows("medications", order.size());
   return Status::Ok();
@@ -1429,18 +1442,12 @@ Status Loader::WriteMedications() {
 
 Status Loader::WriteHospitalActivity() {
   SnapshotWriter& w = writer_;
-  const size_t patients = patients_.key.size();
-  std::vector<std::string> dict;
-  std::vector<uint32_t> remap, order;
-  std::vector<uint64_t> offsets;
+  std::vector<uint32_t> order;
   ActivityRows& h = activity_;
-  PatientDateOrder(h.patient, h.date, patients, &order, &offsets);
-  POPULUS_RETURN_IF_ERROR(w.Column("hospital_activity", "patient_offsets", offsets));
-  POPULUS_RETURN_IF_ERROR(w.Column("hospital_activity", "date", Gather(h.date, order)));
+  POPULUS_RETURN_IF_ERROR(WritePatientOrder("hospital_activity", h.patient, h.date, &order));
   POPULUS_RETURN_IF_ERROR(w.Column("hospital_activity", "setting", Gather(h.setting, order)));
-  h.providers.Finish(&dict, &remap);
   POPULUS_RETURN_IF_ERROR(
-      w.Codes("hospital_activity", "provider", GatherRemapped(h.provider, order, remap), dict));
+      WriteCodes("hospital_activity", "provider", h.providers, h.provider, order));
   POPULUS_RETURN_IF_ERROR(
       w.Column("hospital_activity", "length_of_stay_days", Gather(h.length_of_stay, order)));
   w.SetTableRows("hospital_activity", order.size());

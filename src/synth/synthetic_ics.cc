@@ -268,6 +268,13 @@ struct PracticeSimulation {
     return d - static_cast<Date>(std::lround(years * kDaysPerYear));
   }
 
+  // The practice's configured count at baseline of one sex in one age band.
+  double BaselineCount(int band, Sex sex) const {
+    const double female = config.female_share[band];
+    return ics.practices[practice_index].list_size * config.age_band_share[band] *
+           (sex == Sex::kFemale ? female : 1 - female);
+  }
+
   Person NewPerson(Sex sex, Date birth, Stream& rng) {
     const Practice& p = ics.practices[practice_index];
     Person person;
@@ -410,9 +417,7 @@ struct PracticeSimulation {
       const Sex sex = sex_index == 0 ? Sex::kMale : Sex::kFemale;
       for (int age = 0; age <= kOldestAge; ++age) {
         const int band = AgeBand(age);
-        const double female = config.female_share[band];
-        const double target = p.list_size * config.age_band_share[band] *
-                              (sex == Sex::kFemale ? female : 1 - female) * SingleYearWeight(age);
+        const double target = BaselineCount(band, sex) * SingleYearWeight(age);
         // Run the baseline count backwards through survival to the cohort's
         // size at the start of the window (or at birth, if born within it).
         const int years_back = std::min(age, history);
@@ -447,10 +452,7 @@ struct PracticeSimulation {
       for (int sex_index = 0; sex_index < 2; ++sex_index) {
         const Sex sex = sex_index == 0 ? Sex::kMale : Sex::kFemale;
         for (int band = 0; band < kAgeBands; ++band) {
-          const double female = config.female_share[band];
-          const double mean = p.list_size * config.age_band_share[band] *
-                              (sex == Sex::kFemale ? female : 1 - female) *
-                              config.migration_out_rate[band];
+          const double mean = BaselineCount(band, sex) * config.migration_out_rate[band];
           Stream arrivals(config.seed, Purpose::kArrivals, practice_index,
                           static_cast<uint64_t>(year * 64 + band * 2 + sex_index));
           const uint64_t n = arrivals.Poisson(mean);
@@ -491,17 +493,14 @@ struct PracticeSimulation {
   // The years after the baseline: arrivals at the configured ratio to
   // departures, and births to the women registered each year.
   void Project() {
-    const Practice& p = ics.practices[practice_index];
     const int years = static_cast<int>(std::ceil((projection->horizon - baseline) / kDaysPerYear));
     for (int year = 0; year < years; ++year) {
       const Date year_start = baseline + static_cast<Date>(year * kDaysPerYear);
       for (int sex_index = 0; sex_index < 2; ++sex_index) {
         const Sex sex = sex_index == 0 ? Sex::kMale : Sex::kFemale;
         for (int band = 0; band < kAgeBands; ++band) {
-          const double female = config.female_share[band];
-          const double mean = p.list_size * config.age_band_share[band] *
-                              (sex == Sex::kFemale ? female : 1 - female) *
-                              config.migration_out_rate[band] * projection->arrival_ratio[band];
+          const double mean = BaselineCount(band, sex) * config.migration_out_rate[band] *
+                              projection->arrival_ratio[band];
           Stream arrivals(config.seed, Purpose::kFutureArrivals, practice_index,
                           static_cast<uint64_t>(year * 64 + band * 2 + sex_index));
           const uint64_t n = arrivals.Poisson(mean);
