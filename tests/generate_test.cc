@@ -54,13 +54,13 @@ TEST(Generate, ASmallSystemMeetsEveryScaledTarget) {
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_NEAR(static_cast<double>(r.registered_at_baseline), 803000 * kSmall,
               803000 * kSmall * 0.005);
-  ASSERT_EQ(r.calibration.size(), 15u);
+  ASSERT_EQ(r.calibration.size(), 19u);
   for (const auto& c : r.calibration) {
     EXPECT_TRUE(c.pass) << c.measure << ": " << c.achieved << " against " << c.target;
   }
   // calibration.csv says the same.
   const auto rows = ReadCsv(dir / "ics/calibration.csv");
-  ASSERT_EQ(rows.size(), 16u);
+  ASSERT_EQ(rows.size(), 20u);
   EXPECT_EQ(rows[0],
             (std::vector<std::string>{"measure", "target", "achieved", "tolerance", "pass"}));
   for (size_t i = 1; i < rows.size(); ++i) EXPECT_EQ(rows[i][4], "pass") << rows[i][0];
@@ -232,7 +232,10 @@ TEST(Generate, ConditionsAreCodedPlausiblyWithTheirGradients) {
   EXPECT_GT(events, 40000u);
   // Every diagnosis is coded with a code of one simulated condition only.
   std::map<std::string, int> lists_holding;
-  for (const auto& entry : fs::directory_iterator(codelists)) {
+  std::vector<fs::directory_entry> lists(fs::directory_iterator(codelists), {});
+  lists.insert(lists.end(), fs::directory_iterator(fs::path(codelists) / ".." / "efi"),
+               fs::directory_iterator());
+  for (const auto& entry : lists) {
     const std::string name = entry.path().stem().string();
     if (entry.path().extension() != ".csv" || name == "cyp_ast" || name == "ld_u14" ||
         name == "frail")

@@ -7,39 +7,13 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
 #include "ingest/snomed_id.h"
+#include "synth/csv_lines.h"
 
 namespace populus::synth {
 namespace {
-
-std::vector<std::string> SplitCsvLine(const std::string& line) {
-  std::vector<std::string> out;
-  std::string field;
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        field.push_back('"');
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        field.push_back(c);
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.push_back(field);
-      field.clear();
-    } else if (c != '\r') {
-      field.push_back(c);
-    }
-  }
-  out.push_back(field);
-  return out;
-}
 
 Status LoadCodelist(const std::string& path, ConditionSpec* spec) {
   std::ifstream in(path);
@@ -47,18 +21,25 @@ Status LoadCodelist(const std::string& path, ConditionSpec* spec) {
     return Status::Data(fmt::format("{}: cannot read the codelist for {}", path, spec->code));
   std::string line;
   std::getline(in, line);
-  if (SplitCsvLine(line) != std::vector<std::string>{"code", "term", "role"}) {
-    return Status::Data(fmt::format("{} line 1: the header must be code,term,role", path));
+  // A condition's list gives each code a role; a deficit's codes all record it.
+  const std::vector<std::string> header = spec->deficit
+                                              ? std::vector<std::string>{"code", "term"}
+                                              : std::vector<std::string>{"code", "term", "role"};
+  if (SplitCsvLine(line) != header) {
+    return Status::Data(
+        fmt::format("{} line 1: the header must be {}", path, fmt::join(header, ",")));
   }
   for (int n = 2; std::getline(in, line); ++n) {
     if (line.empty()) continue;
     const auto f = SplitCsvLine(line);
-    if (f.size() != 3) return Status::Data(fmt::format("{} line {}: expected 3 fields", path, n));
+    if (f.size() != header.size()) {
+      return Status::Data(fmt::format("{} line {}: expected {} fields", path, n, header.size()));
+    }
     if (!IsSnomedConceptId(f[0])) {
       return Status::Data(
           fmt::format("{} line {}: '{}' is not a SNOMED CT concept id", path, n, f[0]));
     }
-    if (f[2] == "diagnosis") {
+    if (spec->deficit || f[2] == "diagnosis") {
       spec->diagnosis_codes.push_back(f[0]);
     } else if (f[2] == "resolved") {
       spec->resolved_codes.push_back(f[0]);
@@ -93,8 +74,8 @@ void ConditionModel::Prepare() {
   for (size_t c = 0; c < conditions.size(); ++c) {
     const ConditionSpec& spec = conditions[c];
     for (int band = 0; band < kAgeBands; ++band) {
-      const double p = spec.prevalence[band];
-      const double before = band == 0 ? 0.0 : spec.prevalence[band - 1];
+      const double p = TargetPrevalence(c, band);
+      const double before = band == 0 ? 0.0 : TargetPrevalence(c, band - 1);
       const double years = band == 0 ? 2.5 : 5.0;
       // Incidence that carries prevalence from the band before to this one,
       // plus what replaces resolutions.
@@ -115,10 +96,11 @@ void ConditionModel::ComputeMortalityNormaliser() {
   for (int s = 0; s < 2; ++s) {
     for (int b = 0; b < kAgeBands; ++b) {
       double expected = 1;
-      for (const ConditionSpec& c : conditions) {
+      for (size_t i = 0; i < conditions.size(); ++i) {
+        const ConditionSpec& c = conditions[i];
         const double r = c.female_ratio;
-        const double p =
-            std::min(0.95, c.prevalence[b] * (s == 1 ? 2.0 * r / (1.0 + r) : 2.0 / (1.0 + r)));
+        const double p = std::min(
+            0.95, TargetPrevalence(i, b) * (s == 1 ? 2.0 * r / (1.0 + r) : 2.0 / (1.0 + r)));
         expected *= 1.0 + (c.mortality_ratio - 1.0) * p;
       }
       mortality_normaliser[s][b] = expected;
@@ -126,17 +108,19 @@ void ConditionModel::ComputeMortalityNormaliser() {
   }
 }
 
-Status LoadConditionModel(const std::string& table_path, const std::string& codelist_dir,
-                          double latent_sigma, ConditionModel* model) {
-  *model = ConditionModel();
-  model->latent_sigma = latent_sigma;
+namespace {
+
+// Reads a prevalence table whose first column is `id_column`, appending one
+// spec per row (with its codelist) to the model.
+Status ReadPrevalenceTable(const std::string& table_path, const std::string& id_column,
+                           const std::string& codelist_dir, bool deficit, ConditionModel* model) {
   std::ifstream in(table_path);
-  if (!in) return Status::Data(fmt::format("cannot read the condition table '{}'", table_path));
+  if (!in) return Status::Data(fmt::format("cannot read the prevalence table '{}'", table_path));
   std::string line;
   std::getline(in, line);
   const auto header = SplitCsvLine(line);
   const std::vector<std::string> fixed = {
-      "condition",     "female_ratio",          "deprivation_ratio", "resolution_per_year",
+      id_column,       "female_ratio",          "deprivation_ratio", "resolution_per_year",
       "latent_weight", "diagnosis_delay_years", "mortality_ratio"};
   if (header.size() != fixed.size() + kAgeBands ||
       !std::equal(fixed.begin(), fixed.end(), header.begin())) {
@@ -152,6 +136,7 @@ Status LoadConditionModel(const std::string& table_path, const std::string& code
     }
     ConditionSpec c;
     c.code = f[0];
+    c.deficit = deficit;
     double* numbers[] = {&c.female_ratio,  &c.deprivation_ratio,     &c.resolution_per_year,
                          &c.latent_weight, &c.diagnosis_delay_years, &c.mortality_ratio};
     for (size_t k = 0; k < std::size(numbers); ++k) {
@@ -167,6 +152,11 @@ Status LoadConditionModel(const std::string& table_path, const std::string& code
             fmt::format("{} line {} column {}: must be a finite number, greater than 0 for ratios",
                         table_path, n, header[k + 1]));
       }
+    }
+    if (deficit && c.resolution_per_year > 0) {
+      return Status::Data(fmt::format(
+          "{} line {}: a frailty deficit stays on the record; resolution_per_year must be 0",
+          table_path, n));
     }
     for (int b = 0; b < kAgeBands; ++b) {
       const std::string& text = f[fixed.size() + static_cast<size_t>(b)];
@@ -187,33 +177,57 @@ Status LoadConditionModel(const std::string& table_path, const std::string& code
                    [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
     POPULUS_RETURN_IF_ERROR(
         LoadCodelist((std::filesystem::path(codelist_dir) / (file + ".csv")).string(), &c));
+    if (model->index(c.code) >= 0) {
+      return Status::Data(
+          fmt::format("{} line {}: {} appears twice in the model", table_path, n, c.code));
+    }
     model->conditions.push_back(std::move(c));
   }
-  if (model->conditions.empty() || model->conditions.size() > 250) {
-    return Status::Data(fmt::format("{}: expected between 1 and 250 conditions", table_path));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status LoadConditionModel(const std::string& table_path, const std::string& codelist_dir,
+                          double latent_sigma, ConditionModel* model) {
+  *model = ConditionModel();
+  model->latent_sigma = latent_sigma;
+  POPULUS_RETURN_IF_ERROR(ReadPrevalenceTable(table_path, "condition", codelist_dir, false, model));
+  if (model->conditions.empty()) {
+    return Status::Data(fmt::format("{}: there are no conditions", table_path));
+  }
+  return FinishConditionModel(table_path, model);
+}
+
+Status AppendDeficits(const std::string& table_path, const std::string& codelist_dir,
+                      ConditionModel* model) {
+  return ReadPrevalenceTable(table_path, "deficit", codelist_dir, true, model);
+}
+
+Status FinishConditionModel(const std::string& source, ConditionModel* model) {
+  if (model->conditions.size() > 250) {
+    return Status::Data(fmt::format("{}: more than 250 conditions and deficits", source));
   }
   BandValues ones;
   ones.fill(1.0);
   model->cohort_scale.assign(model->conditions.size(), ones);
+  model->own_codes.clear();
+  std::unordered_map<std::string, int> owners;  // code -> how many specs list it
   for (const ConditionSpec& c : model->conditions) {
-    if (model->index(c.code) != &c - model->conditions.data()) {
-      return Status::Data(fmt::format("{}: condition {} appears twice", table_path, c.code));
+    for (const auto* list : {&c.diagnosis_codes, &c.resolved_codes}) {
+      for (const std::string& code : *list) ++owners[code];
     }
+  }
+  for (const ConditionSpec& c : model->conditions) {
     std::vector<std::string> own;
     for (const std::string& code : c.diagnosis_codes) {
-      bool shared = false;
-      for (const ConditionSpec& other : model->conditions) {
-        if (&other == &c) continue;
-        for (const auto* list : {&other.diagnosis_codes, &other.resolved_codes}) {
-          shared = shared || std::find(list->begin(), list->end(), code) != list->end();
-        }
-      }
-      if (!shared) own.push_back(code);
+      // Listed once in this spec (a list has no duplicates) and nowhere else.
+      if (owners[code] == 1) own.push_back(code);
     }
     if (own.empty()) {
       return Status::Data(fmt::format(
           "{}: every diagnosis code of {} is also another condition's; it needs one of its own",
-          table_path, c.code));
+          source, c.code));
     }
     model->own_codes.push_back(std::move(own));
   }

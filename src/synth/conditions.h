@@ -37,6 +37,29 @@ struct ConditionSpec {
   BandValues prevalence{};                   // target active prevalence by band (both sexes)
   std::vector<std::string> diagnosis_codes;  // the first is the usual one
   std::vector<std::string> resolved_codes;
+  // An electronic Frailty Index deficit that is not a long-term condition
+  // (falls, hearing impairment, ...): simulated like a condition, but not
+  // counted among long-term conditions.
+  bool deficit = false;
+};
+
+// The electronic Frailty Index as the simulation sees it (src/synth/frailty.h
+// loads it): which eFI deficit each simulated condition or deficit counts
+// towards, and the calibrated knobs of the deficits that are not conditions.
+struct FrailtyModel {
+  std::vector<std::string> deficits;  // ids of the eFI deficits, in definition order
+  std::vector<int> deficit_of;        // per simulated condition: eFI deficit index or -1
+  int polypharmacy = -1;              // index of the polypharmacy deficit, or -1
+  int polypharmacy_drugs = 5;         // distinct drugs ...
+  int polypharmacy_days = 365;        // ... within this many days before the date
+  std::vector<double> category_from;  // lowest score of each category (fit, mild, ...)
+  std::vector<std::string> categories;
+  int from_age = 65;            // assessed from this age
+  double sigma = 0.5;           // spread of the frailty factor (calibrated)
+  double prevalence_scale = 1;  // multiplier of deficit prevalences (calibrated)
+  bool enabled() const { return !deficits.empty(); }
+  // The category index of a count of deficits.
+  int Category(int deficits_present) const;
 };
 
 struct ConditionModel {
@@ -56,6 +79,15 @@ struct ConditionModel {
   // Expected mortality multiplier from conditions by [sex][band], used to keep
   // overall death rates at the configured level.
   std::array<BandValues, 2> mortality_normaliser{};
+  FrailtyModel frailty;
+
+  // The prevalence a condition should reach in a band: the table's, and for
+  // a frailty deficit times the calibrated scale.
+  double TargetPrevalence(size_t condition, int band) const {
+    const ConditionSpec& c = conditions[condition];
+    return c.deficit ? std::min(0.9, c.prevalence[band] * frailty.prevalence_scale)
+                     : c.prevalence[band];
+  }
 
   int index(const std::string& code) const;
   // Annual onset hazard for a condition at a band and sex, before the person's
@@ -80,6 +112,17 @@ struct ConditionModel {
 // `codelist_dir` (files named after the lower-case condition code).
 Status LoadConditionModel(const std::string& table_path, const std::string& codelist_dir,
                           double latent_sigma, ConditionModel* model);
+
+// Appends the rows of a prevalence table (same columns, first column named
+// `deficit` not `condition`) to a model as frailty deficits, each with the
+// codelist `<codelist_dir>/<row id>.csv` (header `code,term`). Call
+// FinishConditionModel afterwards.
+Status AppendDeficits(const std::string& table_path, const std::string& codelist_dir,
+                      ConditionModel* model);
+
+// Works out each condition's own codes (a code shared with another condition
+// is never emitted) and the hazard and mortality tables.
+Status FinishConditionModel(const std::string& source, ConditionModel* model);
 
 struct Episode {
   uint8_t condition;

@@ -11,6 +11,7 @@
 #include "common/vocabulary.h"
 #include "ingest/nhs_number.h"
 #include "ingest/quarantine.h"
+#include "synth/frailty.h"
 #include "synth/random.h"
 #include "synth/synthetic_ics.h"
 
@@ -119,8 +120,11 @@ Status WriteEvents(const IcsConfig& config, const ConditionModel& model,
   return out.Close();
 }
 
-double Measure(const std::string& measure, const IcsConfig& config, const SyntheticIcs& ics,
-               const ConditionModel& model, const std::vector<Person>& people) {
+double Measure(const std::string& measure, const SyntheticSystem& system,
+               const std::vector<Person>& people) {
+  const IcsConfig& config = system.config;
+  const SyntheticIcs& ics = system.ics;
+  const ConditionModel& model = system.model;
   const Date baseline = config.baseline_date;
   if (measure == "localities") return static_cast<double>(ics.localities.size());
   if (measure == "pcns") return static_cast<double>(ics.pcns.size());
@@ -130,6 +134,8 @@ double Measure(const std::string& measure, const IcsConfig& config, const Synthe
   std::vector<uint64_t> per_practice(ics.practices.size(), 0);
   uint64_t registered = 0, over_70 = 0, over_65 = 0, under_20 = 0, over_16 = 0;
   uint64_t one_plus = 0, three_plus = 0, diabetes_16 = 0, dementia_65 = 0;
+  std::vector<uint64_t> efi_categories(model.frailty.categories.size(), 0);
+  const bool efi = measure.starts_with("efi_");
   const int diabetes = model.index("DM"), dementia = model.index("DEM");
   for (const Person& p : people) {
     if (!RegisteredOn(p, baseline)) continue;
@@ -140,7 +146,11 @@ double Measure(const std::string& measure, const IcsConfig& config, const Synthe
     over_65 += age >= 65;
     under_20 += age < 20;
     over_16 += age >= 16;
-    const int conditions = RecordedConditions(p, baseline);
+    if (efi) {
+      const int category = PersonEfi(model, &system.medicines, p, baseline).category;
+      if (category >= 0) ++efi_categories[static_cast<size_t>(category)];
+    }
+    const int conditions = RecordedConditions(model, p, baseline);
     one_plus += conditions >= 1;
     three_plus += conditions >= 3;
     for (const Episode& e : p.episodes) {
@@ -160,6 +170,18 @@ double Measure(const std::string& measure, const IcsConfig& config, const Synthe
     return static_cast<double>(diabetes_16) / std::max<double>(1, static_cast<double>(over_16));
   }
   if (measure == "dementia_65_plus") return static_cast<double>(dementia_65);
+  if (efi && efi_categories.size() >= 2) {
+    // Frail: every category above the first (fit); shares are of the frail.
+    uint64_t frail = 0;
+    for (size_t k = 1; k < efi_categories.size(); ++k) frail += efi_categories[k];
+    if (measure == "efi_frail") return static_cast<double>(frail);
+    const size_t k = measure == "efi_mild_share"       ? 1
+                     : measure == "efi_moderate_share" ? 2
+                                                       : efi_categories.size() - 1;
+    return k < efi_categories.size() ? static_cast<double>(efi_categories[k]) /
+                                           std::max<double>(1, static_cast<double>(frail))
+                                     : std::nan("");
+  }
   if (measure == "practice_list_size_min") {
     return static_cast<double>(*std::min_element(per_practice.begin(), per_practice.end()));
   }
@@ -202,8 +224,9 @@ uint64_t SyntheticNhsNumbers::Next() {
 }
 
 Status LoadSystem(const std::string& config_path, const std::string& data_root,
-                  std::optional<uint64_t> seed, double scale, IcsConfig* config,
-                  ConditionModel* model, SyntheticIcs* ics) {
+                  std::optional<uint64_t> seed, double scale, SyntheticSystem* system) {
+  IcsConfig* config = &system->config;
+  ConditionModel* model = &system->model;
   POPULUS_RETURN_IF_ERROR(LoadIcsConfig(config_path, data_root, config));
   if (seed) config->seed = *seed;
   if (scale <= 0) return Status::Usage("--scale must be greater than 0");
@@ -220,7 +243,12 @@ Status LoadSystem(const std::string& config_path, const std::string& data_root,
                                       t.measure, needed, config->condition_table));
     }
   }
-  *ics = BuildOrganisations(*config);
+  POPULUS_RETURN_IF_ERROR(LoadFrailtyModel(*config, model));
+  if (config->has_medicines) {
+    POPULUS_RETURN_IF_ERROR(LoadMedicineModel(config->medicine_rules, config->medicine_codelists,
+                                              *model, config->seed, &system->medicines));
+  }
+  system->ics = BuildOrganisations(*config);
   return Status::Ok();
 }
 
@@ -274,15 +302,17 @@ Status OutputDirectory::Finish() {
 
 Status Generate(const GenerateOptions& options, GenerateResult* result) {
   const auto start = std::chrono::steady_clock::now();
-  IcsConfig config;
-  ConditionModel model;
-  SyntheticIcs ics;
-  POPULUS_RETURN_IF_ERROR(LoadSystem(options.config_path, options.data_root, options.seed,
-                                     options.scale, &config, &model, &ics));
+  SyntheticSystem system;
+  POPULUS_RETURN_IF_ERROR(
+      LoadSystem(options.config_path, options.data_root, options.seed, options.scale, &system));
+  const IcsConfig& config = system.config;
+  ConditionModel& model = system.model;
+  const SyntheticIcs& ics = system.ics;
   OutputDirectory out;
   POPULUS_RETURN_IF_ERROR(out.Begin(options.out_dir, options.overwrite));
   const fs::path staging = out.staging();
-  std::vector<Person> people = CalibratedPopulation(config, ics, &model, options.threads);
+  std::vector<Person> people =
+      CalibratedPopulation(config, ics, &model, options.threads, &system.medicines);
   std::vector<uint64_t> nhs(people.size());
   SyntheticNhsNumbers numbers(config.seed);
   for (uint64_t& n : nhs) n = numbers.Next();
@@ -294,8 +324,7 @@ Status Generate(const GenerateOptions& options, GenerateResult* result) {
 
   std::string calibration = "measure,target,achieved,tolerance,pass\n";
   for (const CalibrationTarget& t : config.targets) {
-    CalibrationResult r{t.measure, t.value, Measure(t.measure, config, ics, model, people),
-                        t.tolerance, false};
+    CalibrationResult r{t.measure, t.value, Measure(t.measure, system, people), t.tolerance, false};
     r.pass = std::fabs(r.achieved - r.target) <= r.tolerance + 1e-9;
     calibration +=
         fmt::format("{},{},{},{},{}\n", r.measure, FormatNumber(r.target), FormatNumber(r.achieved),

@@ -18,6 +18,7 @@
 #include "common/progress.h"
 #include "common/status.h"
 #include "synth/ics_config.h"
+#include "synth/synthetic_ics.h"
 
 namespace populus::synth {
 
@@ -51,14 +52,19 @@ struct GenerateResult {
 
 Status Generate(const GenerateOptions& options, GenerateResult* result);
 
-struct ConditionModel;
-struct SyntheticIcs;
+// Everything a configuration describes: its settings, the condition and
+// frailty model, medicines, and the organisations.
+struct SyntheticSystem {
+  IcsConfig config;
+  ConditionModel model;
+  MedicineModel medicines;
+  SyntheticIcs ics;
+};
 
 // Loads and validates a configuration (applying a seed override and a scale),
-// its condition model, and lays out its organisations.
+// its condition, frailty and medicine models, and lays out its organisations.
 Status LoadSystem(const std::string& config_path, const std::string& data_root,
-                  std::optional<uint64_t> seed, double scale, IcsConfig* config,
-                  ConditionModel* model, SyntheticIcs* ics);
+                  std::optional<uint64_t> seed, double scale, SyntheticSystem* system);
 
 // Output directories appear whole or not at all: files are written into
 // Begin()'s staging directory, and Finish() renames it into place.

@@ -175,6 +175,10 @@ const std::vector<std::string>& CalibrationMeasures() {
                                                      "practice_list_size_min",
                                                      "practice_list_size_max",
                                                      "pcn_share_30k_to_50k",
+                                                     "efi_frail",
+                                                     "efi_mild_share",
+                                                     "efi_moderate_share",
+                                                     "efi_severe_share",
                                                      "one_or_more_ltc_share",
                                                      "three_or_more_ltc_share",
                                                      "diabetes_16_plus_share",
@@ -184,7 +188,8 @@ const std::vector<std::string>& CalibrationMeasures() {
 
 bool MeasureCountsPeople(const std::string& measure) {
   return measure == "registered_population" || measure == "practice_list_size_min" ||
-         measure == "practice_list_size_max" || measure == "dementia_65_plus";
+         measure == "practice_list_size_max" || measure == "dementia_65_plus" ||
+         measure == "efi_frail";
 }
 
 Status ParseTomlFile(const std::string& path, toml::table* root) {
@@ -232,8 +237,8 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
   POPULUS_RETURN_IF_ERROR(ParseTomlFile(path, &root));
   Checker c(path);
   c.NoUnknownKeys(root, "",
-                  {"ics", "practices", "population", "demography", "conditions", "projection",
-                   "localities", "targets"});
+                  {"ics", "practices", "population", "demography", "conditions", "frailty",
+                   "medicines", "projection", "localities", "targets"});
 
   if (const toml::table* ics = c.Table(root, "ics")) {
     c.NoUnknownKeys(*ics, "ics.",
@@ -310,6 +315,53 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
     }
     if (c.ok() && (config->latent_sigma < 0 || config->latent_sigma > 3)) {
       c.Fail("conditions.latent_sigma", "must be from 0 to 3");
+    }
+  }
+  if (const toml::table* frailty = root["frailty"].as_table()) {
+    const std::string prefix = "frailty.";
+    c.NoUnknownKeys(
+        *frailty, prefix,
+        {"definition", "categories", "deficit_table", "codelists", "latent_sigma", "from_age"});
+    config->has_frailty = true;
+    config->efi_definition =
+        ResolveDataPath(path, data_root, c.Get<std::string>(*frailty, prefix, "definition"));
+    config->efi_categories =
+        ResolveDataPath(path, data_root, c.Get<std::string>(*frailty, prefix, "categories"));
+    config->deficit_table =
+        ResolveDataPath(path, data_root, c.Get<std::string>(*frailty, prefix, "deficit_table"));
+    config->codelist_root =
+        ResolveDataPath(path, data_root, c.Get<std::string>(*frailty, prefix, "codelists"));
+    config->frailty_sigma = c.Get<double>(*frailty, prefix, "latent_sigma");
+    config->efi_from_age = static_cast<int>(c.Get<uint32_t>(*frailty, prefix, "from_age"));
+    for (const auto& [key, file] : {std::pair{"definition", config->efi_definition},
+                                    std::pair{"categories", config->efi_categories},
+                                    std::pair{"deficit_table", config->deficit_table}}) {
+      if (c.ok() && !std::filesystem::is_regular_file(file)) {
+        c.Fail(prefix + key, fmt::format("'{}' is not a file", file));
+      }
+    }
+    if (c.ok() && !std::filesystem::is_directory(config->codelist_root)) {
+      c.Fail(prefix + "codelists", fmt::format("'{}' is not a directory", config->codelist_root));
+    }
+    if (c.ok() && (config->frailty_sigma < 0 || config->frailty_sigma > 3)) {
+      c.Fail(prefix + "latent_sigma", "must be from 0 to 3");
+    }
+    if (c.ok() && config->efi_from_age > 110) c.Fail(prefix + "from_age", "must be at most 110");
+  }
+  if (const toml::table* medicines = root["medicines"].as_table()) {
+    const std::string prefix = "medicines.";
+    c.NoUnknownKeys(*medicines, prefix, {"rules", "codelists"});
+    config->has_medicines = true;
+    config->medicine_rules =
+        ResolveDataPath(path, data_root, c.Get<std::string>(*medicines, prefix, "rules"));
+    config->medicine_codelists =
+        ResolveDataPath(path, data_root, c.Get<std::string>(*medicines, prefix, "codelists"));
+    if (c.ok() && !std::filesystem::is_regular_file(config->medicine_rules)) {
+      c.Fail(prefix + "rules", fmt::format("'{}' is not a file", config->medicine_rules));
+    }
+    if (c.ok() && !std::filesystem::is_directory(config->medicine_codelists)) {
+      c.Fail(prefix + "codelists",
+             fmt::format("'{}' is not a directory", config->medicine_codelists));
     }
   }
   if (const toml::table* proj = c.Table(root, "projection")) {
@@ -402,6 +454,9 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
                fmt::format("'{}' is not a measure populus can check ({})", target.measure, list));
       }
       if (c.ok() && !(target.tolerance >= 0)) c.Fail(prefix + "tolerance", "must not be negative");
+      if (c.ok() && target.measure.starts_with("efi_") && !config->has_frailty) {
+        c.Fail(prefix + "measure", "an eFI target needs a [frailty] table");
+      }
       config->targets.push_back(target);
     }
   }

@@ -87,6 +87,24 @@ struct IcsConfig {
   std::string condition_codelists;
   double latent_sigma = 0.9;
 
+  // Frailty ([frailty], optional): the electronic Frailty Index definition,
+  // the prevalence table of the deficits that are not long-term conditions,
+  // the root its codelist paths are relative to, the starting spread of the
+  // frailty factor (calibrated from here) and the youngest age assessed.
+  bool has_frailty = false;
+  std::string efi_definition;
+  std::string efi_categories;
+  std::string deficit_table;
+  std::string codelist_root;
+  double frailty_sigma = 0.5;
+  int efi_from_age = 65;
+
+  // Medicines ([medicines], optional): prescribing rules and the directory of
+  // dm+d codelists, one per drug class.
+  bool has_medicines = false;
+  std::string medicine_rules;
+  std::string medicine_codelists;
+
   // Projection past the baseline (`populus project`).
   double general_fertility_rate = 0;  // births a year per 1,000 women aged 15-44
   BandValues arrival_ratio{};         // arrivals per departure by band

@@ -46,7 +46,7 @@ std::vector<ProjectedYear> Measure(const IcsConfig& config, const ConditionModel
       int conditions = 0;
       for (const Episode& e : p.episodes) {
         if (!e.RecordedOn(on)) continue;
-        ++conditions;
+        conditions += model.conditions[e.condition].deficit ? 0 : 1;
         ++y.condition_people[e.condition];
       }
       one_plus += conditions >= 1 ? 1 : 0;
@@ -168,11 +168,12 @@ Status LoadScenario(const std::string& path, const ConditionModel& model, Scenar
 
 Status Project(const ProjectOptions& options, ProjectResult* result) {
   const auto start = std::chrono::steady_clock::now();
-  IcsConfig config;
-  ConditionModel model;
-  SyntheticIcs ics;
-  POPULUS_RETURN_IF_ERROR(LoadSystem(options.config_path, options.data_root, options.seed,
-                                     options.scale, &config, &model, &ics));
+  SyntheticSystem system;
+  POPULUS_RETURN_IF_ERROR(
+      LoadSystem(options.config_path, options.data_root, options.seed, options.scale, &system));
+  const IcsConfig& config = system.config;
+  ConditionModel& model = system.model;
+  const SyntheticIcs& ics = system.ics;
   const int baseline_year = CivilFromDays(config.baseline_date).year;
   if (options.to_year <= baseline_year || options.to_year > 2100) {
     return Status::Usage(fmt::format(
@@ -188,7 +189,7 @@ Status Project(const ProjectOptions& options, ProjectResult* result) {
   POPULUS_RETURN_IF_ERROR(out.Begin(options.out_dir, options.overwrite));
 
   CohortAdjustment adjustment;
-  CalibratedPopulation(config, ics, &model, options.threads, 6, &adjustment);
+  CalibratedPopulation(config, ics, &model, options.threads, &system.medicines, 8, &adjustment);
   Projection projection;
   projection.horizon = DateInYear(config.baseline_date, options.to_year) + 1;
   projection.general_fertility_rate = config.general_fertility_rate;

@@ -32,6 +32,10 @@ enum class Purpose : uint64_t {
   kIdentifiers,
   kCodes,
   kFutureArrivals,
+  kMedicines,
+  kAcuteMedicines,
+  kRecord,
+  kPracticeVariation,
 };
 
 class Stream {

@@ -8,6 +8,7 @@
 #include <numeric>
 #include <thread>
 
+#include "synth/frailty.h"
 #include "synth/random.h"
 
 namespace populus::synth {
@@ -305,13 +306,17 @@ struct PracticeSimulation {
     const int decile = ics.areas[person.area].imd_decile;
     const double sigma = model.latent_sigma;
     const double latent_z = rng.Normal();
+    const double frailty_z = model.frailty.enabled() ? rng.Normal() : 0.0;
+    const double wf = model.frailty.sigma;
+    const double frailty_factor = std::exp(wf * frailty_z - wf * wf / 2);
     const int cohort = person.birth > baseline ? 0 : AgeBand(AgeInYears(person.birth, baseline));
     for (size_t c = 0; c < model.conditions.size(); ++c) {
       const ConditionSpec& spec = model.conditions[c];
       // The latent factor raised to the weight keeps a mean of 1.
       const double ws = spec.latent_weight * sigma;
       const double multiplier = model.DeprivationFactor(c, decile) * model.cohort_scale[c][cohort] *
-                                std::exp(ws * latent_z - ws * ws / 2);
+                                std::exp(ws * latent_z - ws * ws / 2) *
+                                (spec.deficit ? frailty_factor : 1.0);
       // A scenario's change of incidence applies from its date: the age at
       // which it starts splits the band it falls in.
       double change_age = 1e9, change = 1;
@@ -570,36 +575,59 @@ std::vector<Person> SimulatePopulation(const IcsConfig& config, const SyntheticI
   return people;
 }
 
-int RecordedConditions(const Person& p, Date date) {
+int RecordedConditions(const ConditionModel& model, const Person& p, Date date) {
   int n = 0;
-  for (const Episode& e : p.episodes) n += e.RecordedOn(date) ? 1 : 0;
+  for (const Episode& e : p.episodes) {
+    n += e.RecordedOn(date) && !model.conditions[e.condition].deficit ? 1 : 0;
+  }
   return n;
 }
 
+EfiResult PersonEfi(const ConditionModel& model, const MedicineModel* medicines, const Person& p,
+                    Date date) {
+  EfiResult r;
+  const FrailtyModel& f = model.frailty;
+  if (!f.enabled() || AgeInYears(p.birth, date) < f.from_age) return r;
+  const bool poly = medicines != nullptr && !medicines->empty() && f.polypharmacy >= 0 &&
+                    medicines->DistinctDrugs(p, date, f.polypharmacy_days) >= f.polypharmacy_drugs;
+  r.deficits = CountEfiDeficits(model, p.episodes, date, poly);
+  r.category = f.Category(r.deficits);
+  return r;
+}
+
 std::vector<Person> CalibratedPopulation(const IcsConfig& config, const SyntheticIcs& ics,
-                                         ConditionModel* model, int threads, int rounds,
+                                         ConditionModel* model, int threads,
+                                         const MedicineModel* medicines, int rounds,
                                          CohortAdjustment* adjustment_out) {
   CohortAdjustment adjustment;
   std::vector<Person> people;
   const Date baseline = config.baseline_date;
-  double one_plus_target = -1;
+  double one_plus_target = -1, frail_target = -1, severe_target = -1;
   for (const CalibrationTarget& t : config.targets) {
     if (t.measure == "one_or_more_ltc_share") one_plus_target = t.value;
+    if (t.measure == "efi_frail") frail_target = t.value;
+    if (t.measure == "efi_severe_share") severe_target = t.value;
   }
+  const FrailtyModel& frailty = model->frailty;
   for (int round = 0; round < rounds; ++round) {
     people = SimulatePopulation(config, ics, *model, threads, adjustment);
     if (round + 1 == rounds) break;
     std::array<BandValues, 2> achieved{};
     BandValues registered{};
     std::vector<BandValues> present(model->conditions.size(), BandValues{});
-    uint64_t total = 0, one_plus = 0;
+    uint64_t total = 0, one_plus = 0, frail = 0, severe = 0;
     for (const Person& p : people) {
       if (!RegisteredOn(p, baseline)) continue;
+      if (frailty.enabled()) {
+        const int category = PersonEfi(*model, medicines, p, baseline).category;
+        frail += category >= 1 ? 1 : 0;
+        severe += category + 1 == static_cast<int>(frailty.categories.size()) ? 1 : 0;
+      }
       const int band = AgeBand(AgeInYears(p.birth, baseline));
       achieved[p.sex == Sex::kFemale ? 1 : 0][band] += 1;
       registered[band] += 1;
       ++total;
-      one_plus += RecordedConditions(p, baseline) >= 1 ? 1 : 0;
+      one_plus += RecordedConditions(*model, p, baseline) >= 1 ? 1 : 0;
       for (const Episode& e : p.episodes) {
         if (e.PresentOn(baseline)) present[e.condition][band] += 1;
       }
@@ -612,11 +640,30 @@ std::vector<Person> CalibratedPopulation(const IcsConfig& config, const Syntheti
         if (achieved[s][b] > 0 && target > 0) adjustment.factor[s][b] *= target / achieved[s][b];
       }
     }
+    // Frailty: more deficits make more people frail; a wider frailty factor
+    // concentrates them, so a larger share of the frail are severely frail.
+    // Both are bounded steps a round; the deficits' cohort scales below then
+    // chase the new prevalences.
+    if (frailty.enabled()) {
+      if (frail_target > 0 && frail > 0) {
+        const double step = std::clamp(
+            1.0 + 1.2 * (frail_target - static_cast<double>(frail)) / frail_target, 0.75, 1.35);
+        model->frailty.prevalence_scale = std::clamp(frailty.prevalence_scale * step, 0.05, 5.0);
+      }
+      if (severe_target > 0 && frail > 0) {
+        const double share = static_cast<double>(severe) / static_cast<double>(frail);
+        const double step =
+            std::clamp(1.0 + 0.8 * (severe_target - share) / severe_target, 0.8, 1.25);
+        model->frailty.sigma = std::clamp(frailty.sigma * step, 0.05, 2.5);
+      }
+      // The base hazards stay as they were: the cohort scales carry the change.
+      model->ComputeMortalityNormaliser();
+    }
     // Each cohort's lifetime risk of each condition towards the target
     // prevalence of the band it is in at the baseline.
     for (size_t c = 0; c < model->conditions.size(); ++c) {
       for (int b = 0; b < kAgeBands; ++b) {
-        const double target = model->conditions[c].prevalence[b];
+        const double target = model->TargetPrevalence(c, b);
         if (registered[b] < 50 || target <= 0 || present[c][b] <= 0) continue;
         const double ratio = target / (present[c][b] / registered[b]);
         model->cohort_scale[c][b] *= std::clamp(ratio, 0.25, 4.0);

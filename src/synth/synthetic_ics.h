@@ -22,6 +22,7 @@
 #include "common/vocabulary.h"
 #include "synth/conditions.h"
 #include "synth/ics_config.h"
+#include "synth/medicines.h"
 
 namespace populus::synth {
 
@@ -132,12 +133,27 @@ std::vector<Person> SimulatePopulation(const IcsConfig& config, const SyntheticI
 // with one or more conditions (if the configuration has that target); the
 // share with three or more then follows from the prevalences and the spread.
 // Every run is deterministic, so the result is too.
+//
+// With a frailty model, each run also steps the deficits' prevalence scale
+// towards the efi_frail target and the frailty factor's spread towards the
+// efi_severe_share target (polypharmacy counted from `medicines`, if given).
 std::vector<Person> CalibratedPopulation(const IcsConfig& config, const SyntheticIcs& ics,
-                                         ConditionModel* model, int threads, int rounds = 6,
+                                         ConditionModel* model, int threads,
+                                         const MedicineModel* medicines, int rounds = 8,
                                          CohortAdjustment* adjustment_out = nullptr);
 
-// Distinct conditions recorded (diagnosed, not resolved) on the date.
-int RecordedConditions(const Person& p, Date date);
+// The person's eFI deficit count on the date (polypharmacy from `medicines`
+// when given) and its category, or -1 if younger than the assessed age.
+struct EfiResult {
+  int deficits = 0;
+  int category = -1;
+};
+EfiResult PersonEfi(const ConditionModel& model, const MedicineModel* medicines, const Person& p,
+                    Date date);
+
+// Distinct long-term conditions recorded (diagnosed, not resolved) on the
+// date; frailty deficits are not counted.
+int RecordedConditions(const ConditionModel& model, const Person& p, Date date);
 
 // Registered on the date: registered_from <= date and not yet left or died.
 inline bool RegisteredOn(const Person& p, Date date) {
