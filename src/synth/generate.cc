@@ -3,14 +3,17 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <thread>
 
 #include "common/file_io.h"
 #include "common/vocabulary.h"
 #include "ingest/nhs_number.h"
 #include "ingest/quarantine.h"
+#include "synth/clinical_record.h"
 #include "synth/frailty.h"
 #include "synth/random.h"
 #include "synth/synthetic_ics.h"
@@ -87,37 +90,70 @@ Status WritePatients(const IcsConfig& config, const SyntheticIcs& ics,
   return out.Close();
 }
 
-// Coded diagnoses (and resolutions) of every condition episode in the record.
-Status WriteEvents(const IcsConfig& config, const ConditionModel& model,
-                   const std::vector<Person>& people, const std::vector<uint64_t>& nhs,
-                   const std::string& path) {
-  FileWriter out;
-  POPULUS_RETURN_IF_ERROR(out.Open(path));
-  POPULUS_RETURN_IF_ERROR(out.Append("patient,date,snomed_code,numeric_value,unit\n"));
-  std::string line;
-  for (size_t i = 0; i < people.size(); ++i) {
-    const Person& p = people[i];
-    for (const Episode& e : p.episodes) {
-      if (e.diagnosed == kNoDate) continue;
-      const ConditionSpec& spec = model.conditions[e.condition];
-      // Mostly the condition's usual code; sometimes a more specific one, never
-      // a code another condition's codelist also holds.
-      Stream codes(config.seed, Purpose::kCodes, p.id, e.condition);
-      const std::vector<std::string>& own = model.own_codes[e.condition];
-      const std::string& code =
-          own.size() == 1 || codes.Bernoulli(0.7) ? own[0] : own[1 + codes.Below(own.size() - 1)];
-      line.clear();
-      fmt::format_to(std::back_inserter(line), "{:010d},{},{},,\n", nhs[i],
-                     FormatIsoDate(e.diagnosed), code);
-      if (e.resolved != kNoDate) {
-        fmt::format_to(std::back_inserter(line), "{:010d},{},{},,\n", nhs[i],
-                       FormatIsoDate(e.resolved), spec.resolved_codes[0]);
+// The record of everyone: events, medications, appointments and hospital
+// activity, written in people order. Blocks of people are formatted on all
+// threads and appended in order, so the files are the same for any thread
+// count.
+Status WriteRecords(const SyntheticSystem& system, const CareModel& care,
+                    const std::vector<Person>& people, const std::vector<uint64_t>& nhs,
+                    const fs::path& dir, int threads, RecordCounts* counts) {
+  const RecordWriter writer(system, care);
+  struct Output {
+    const char* file;
+    const char* header;
+    std::string RecordRows::*rows;
+    uint64_t* count;
+  };
+  const Output outputs[] = {
+      {"events.csv", "patient,date,snomed_code,numeric_value,unit\n", &RecordRows::events,
+       &counts->events},
+      {"medications.csv", "patient,date,dmd_code,quantity\n", &RecordRows::medications,
+       &counts->medications},
+      {"appointments.csv",
+       "practice_code,patient,date,booked_date,staff_role,mode,status,duration_minutes\n",
+       &RecordRows::appointments, &counts->appointments},
+      {"hospital_activity.csv", "patient,date,setting,provider,length_of_stay_days\n",
+       &RecordRows::hospital, &counts->hospital}};
+  FileWriter files[4];
+  for (size_t f = 0; f < 4; ++f) {
+    POPULUS_RETURN_IF_ERROR(files[f].Open((dir / outputs[f].file).string()));
+    POPULUS_RETURN_IF_ERROR(files[f].Append(outputs[f].header));
+  }
+  constexpr size_t kBlock = 512;
+  const size_t workers = static_cast<size_t>(std::max(1, threads));
+  std::vector<RecordRows> blocks(workers * 4);
+  for (size_t first = 0; first < people.size(); first += kBlock * blocks.size()) {
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t b; (b = next.fetch_add(1)) < blocks.size();) {
+        RecordRows& rows = blocks[b];
+        rows = RecordRows();
+        const size_t lo = first + b * kBlock;
+        const size_t hi = std::min(people.size(), lo + kBlock);
+        char id[16];
+        for (size_t i = lo; i < hi; ++i) {
+          const auto r = fmt::format_to_n(id, sizeof id, "{:010d}", nhs[i]);
+          writer.Write(people[i], std::string_view(id, r.size), &rows);
+        }
       }
-      POPULUS_RETURN_IF_ERROR(out.Append(line));
+    };
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < workers; ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    for (const RecordRows& rows : blocks) {
+      for (size_t f = 0; f < 4; ++f) {
+        const std::string& text = rows.*outputs[f].rows;
+        *outputs[f].count += static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n'));
+        POPULUS_RETURN_IF_ERROR(files[f].Append(text));
+      }
     }
   }
-  POPULUS_RETURN_IF_ERROR(out.Sync());
-  return out.Close();
+  for (FileWriter& f : files) {
+    POPULUS_RETURN_IF_ERROR(f.Sync());
+    POPULUS_RETURN_IF_ERROR(f.Close());
+  }
+  return Status::Ok();
 }
 
 double Measure(const std::string& measure, const SyntheticSystem& system,
@@ -311,6 +347,8 @@ Status Generate(const GenerateOptions& options, GenerateResult* result) {
   OutputDirectory out;
   POPULUS_RETURN_IF_ERROR(out.Begin(options.out_dir, options.overwrite));
   const fs::path staging = out.staging();
+  CareModel care;
+  if (config.has_care) POPULUS_RETURN_IF_ERROR(LoadCareModel(config, model, &care));
   std::vector<Person> people =
       CalibratedPopulation(config, ics, &model, options.threads, &system.medicines);
   std::vector<uint64_t> nhs(people.size());
@@ -320,7 +358,7 @@ Status Generate(const GenerateOptions& options, GenerateResult* result) {
   POPULUS_RETURN_IF_ERROR(
       WritePatients(config, ics, people, nhs, (staging / "patients.csv").string()));
   POPULUS_RETURN_IF_ERROR(
-      WriteEvents(config, model, people, nhs, (staging / "events.csv").string()));
+      WriteRecords(system, care, people, nhs, staging, options.threads, &result->records));
 
   std::string calibration = "measure,target,achieved,tolerance,pass\n";
   for (const CalibrationTarget& t : config.targets) {

@@ -40,10 +40,15 @@ struct CalibrationResult {
   bool pass = false;
 };
 
+struct RecordCounts {
+  uint64_t events = 0, medications = 0, appointments = 0, hospital = 0;
+};
+
 struct GenerateResult {
   uint64_t people = 0;                  // everyone in the extract, incl. those who left or died
   uint64_t registered_at_baseline = 0;  // alive and registered on the baseline date
   uint64_t deaths = 0, departures = 0;  // in the history window
+  RecordCounts records;                 // rows written to each file of the record
   std::vector<CalibrationResult> calibration;
   double latent_sigma = 0;  // the calibrated spread of latent health
   double seconds = 0;

@@ -10,6 +10,7 @@
 #include <limits>
 #include <set>
 
+#include "common/vocabulary.h"
 #include "ingest/snomed_id.h"
 
 namespace populus::synth {
@@ -238,7 +239,7 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
   Checker c(path);
   c.NoUnknownKeys(root, "",
                   {"ics", "practices", "population", "demography", "conditions", "frailty",
-                   "medicines", "projection", "localities", "targets"});
+                   "medicines", "activity", "care", "projection", "localities", "targets"});
 
   if (const toml::table* ics = c.Table(root, "ics")) {
     c.NoUnknownKeys(*ics, "ics.",
@@ -362,6 +363,112 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
     if (c.ok() && !std::filesystem::is_directory(config->medicine_codelists)) {
       c.Fail(prefix + "codelists",
              fmt::format("'{}' is not a directory", config->medicine_codelists));
+    }
+  }
+  if (const toml::table* a = root["activity"].as_table()) {
+    const std::string prefix = "activity.";
+    c.NoUnknownKeys(
+        *a, prefix,
+        {"appointment_history_years", "appointments_per_year", "appointment_need_per_condition",
+         "appointment_need_per_deficit", "staff_role_share", "did_not_attend_rate",
+         "cancelled_rate", "practice_variation_sd", "ae_per_year", "emergency_admissions_per_year",
+         "elective_admissions_per_year", "outpatients_per_year", "admission_risk_per_condition",
+         "admission_risk_per_deficit", "admission_deprivation_ratio", "readmission_ratio",
+         "last_year_of_life_ratio", "providers"});
+    config->has_activity = true;
+    ActivityConfig& ac = config->activity;
+    ac.appointment_history_years =
+        static_cast<int>(c.Get<uint32_t>(*a, prefix, "appointment_history_years"));
+    if (c.ok() && (ac.appointment_history_years < 1 ||
+                   ac.appointment_history_years > config->history_years)) {
+      c.Fail(prefix + "appointment_history_years", "must be from 1 to ics.history_years");
+    }
+    ac.appointments_per_year = c.Array<kAgeBands>(*a, prefix, "appointments_per_year", 0, 50);
+    ac.ae_per_year = c.Array<kAgeBands>(*a, prefix, "ae_per_year", 0, 10);
+    ac.emergency_admissions_per_year =
+        c.Array<kAgeBands>(*a, prefix, "emergency_admissions_per_year", 0, 5);
+    ac.elective_admissions_per_year =
+        c.Array<kAgeBands>(*a, prefix, "elective_admissions_per_year", 0, 5);
+    ac.outpatients_per_year = c.Array<kAgeBands>(*a, prefix, "outpatients_per_year", 0, 20);
+    struct Bounded {
+      const char* key;
+      double* value;
+      double lo, hi;
+    };
+    for (const Bounded& b :
+         {Bounded{"appointment_need_per_condition", &ac.appointment_need_per_condition, 0, 5},
+          Bounded{"appointment_need_per_deficit", &ac.appointment_need_per_deficit, 0, 5},
+          Bounded{"did_not_attend_rate", &ac.did_not_attend_rate, 0, 0.5},
+          Bounded{"cancelled_rate", &ac.cancelled_rate, 0, 0.5},
+          Bounded{"practice_variation_sd", &ac.practice_variation_sd, 0, 2},
+          Bounded{"admission_risk_per_condition", &ac.admission_risk_per_condition, 0, 5},
+          Bounded{"admission_risk_per_deficit", &ac.admission_risk_per_deficit, 0, 5},
+          Bounded{"admission_deprivation_ratio", &ac.admission_deprivation_ratio, 0.1, 10},
+          Bounded{"readmission_ratio", &ac.readmission_ratio, 0.1, 20},
+          Bounded{"last_year_of_life_ratio", &ac.last_year_of_life_ratio, 0.1, 50}}) {
+      *b.value = c.Get<double>(*a, prefix, b.key);
+      if (c.ok() && !(*b.value >= b.lo && *b.value <= b.hi)) {
+        c.Fail(prefix + b.key, fmt::format("must be from {} to {}", b.lo, b.hi));
+      }
+    }
+    if (const toml::table* roles = (*a)["staff_role_share"].as_table(); roles != nullptr) {
+      double sum = 0;
+      for (const auto& [key, node] : *roles) {
+        const std::string role(key.str());
+        uint8_t index;
+        if (c.ok() && !ParseStaffRole(role, &index)) {
+          c.Fail(prefix + "staff_role_share." + role,
+                 fmt::format("is not a staff role ({})", AcceptedStaffRoles()));
+        }
+        const auto v = node.value<double>();
+        if (c.ok() && !(v && *v >= 0 && *v <= 1)) {
+          c.Fail(prefix + "staff_role_share." + role, "must be a share from 0 to 1");
+        }
+        if (!c.ok()) break;
+        ac.staff_role_share.emplace_back(role, *v);
+        sum += *v;
+      }
+      if (c.ok() && std::fabs(sum - 1) > 1e-6) {
+        c.Fail(prefix + "staff_role_share", fmt::format("the shares sum to {}, not 1", sum));
+      }
+    } else {
+      c.Fail(prefix + "staff_role_share", "is missing (a table of role = share)");
+    }
+    if (const toml::array* providers = (*a)["providers"].as_array(); providers != nullptr) {
+      for (const auto& node : *providers) {
+        const auto code = node.value<std::string>();
+        const bool shape = code && !code->empty() && code->size() <= 32 &&
+                           std::all_of(code->begin(), code->end(), [](unsigned char ch) {
+                             return std::isalnum(ch) || ch == '-' || ch == '_';
+                           });
+        if (c.ok() && !shape) {
+          c.Fail(prefix + "providers",
+                 "every provider must be an organisation code such as \"R9A\"");
+        }
+        if (c.ok()) ac.providers.push_back(*code);
+      }
+    }
+    if (c.ok() && ac.providers.empty()) c.Fail(prefix + "providers", "needs at least one provider");
+  }
+  if (const toml::table* care = root["care"].as_table()) {
+    const std::string prefix = "care.";
+    c.NoUnknownKeys(*care, prefix, {"processes", "observation_codelists", "process_codelists"});
+    config->has_care = true;
+    config->care_processes =
+        ResolveDataPath(path, data_root, c.Get<std::string>(*care, prefix, "processes"));
+    config->observation_codelists = ResolveDataPath(
+        path, data_root, c.Get<std::string>(*care, prefix, "observation_codelists"));
+    config->process_codelists =
+        ResolveDataPath(path, data_root, c.Get<std::string>(*care, prefix, "process_codelists"));
+    if (c.ok() && !std::filesystem::is_regular_file(config->care_processes)) {
+      c.Fail(prefix + "processes", fmt::format("'{}' is not a file", config->care_processes));
+    }
+    for (const auto& [key, dir] :
+         {std::pair{"observation_codelists", config->observation_codelists},
+          std::pair{"process_codelists", config->process_codelists}}) {
+      if (c.ok() && !std::filesystem::is_directory(dir)) {
+        c.Fail(prefix + key, fmt::format("'{}' is not a directory", dir));
+      }
     }
   }
   if (const toml::table* proj = c.Table(root, "projection")) {

@@ -51,6 +51,30 @@ const std::vector<std::string>& CalibrationMeasures();
 // True for measures that count people (scaled by ScaleIcsConfig).
 bool MeasureCountsPeople(const std::string& measure);
 
+// What brings people to general practice and hospital ([activity], optional):
+// rates by age band, raised by need (conditions and frailty deficits) and,
+// for admissions, by deprivation and a recent admission.
+struct ActivityConfig {
+  int appointment_history_years = 2;  // appointments and outpatients: the last years
+  BandValues appointments_per_year{};
+  double appointment_need_per_condition = 0;  // proportional rise per recorded LTC
+  double appointment_need_per_deficit = 0;    // ... and per eFI deficit
+  std::vector<std::pair<std::string, double>> staff_role_share;  // sums to 1
+  double did_not_attend_rate = 0;
+  double cancelled_rate = 0;
+  double practice_variation_sd = 0;  // sd of log practice factors
+  BandValues ae_per_year{};
+  BandValues emergency_admissions_per_year{};
+  BandValues elective_admissions_per_year{};
+  BandValues outpatients_per_year{};
+  double admission_risk_per_condition = 0;
+  double admission_risk_per_deficit = 0;
+  double admission_deprivation_ratio = 1;  // most deprived decile against least
+  double readmission_ratio = 1;            // after an emergency admission in the last year
+  double last_year_of_life_ratio = 1;      // emergency admissions in the year before death
+  std::vector<std::string> providers;      // hospital trusts (organisation codes)
+};
+
 struct IcsConfig {
   std::string path;  // where it was read from
   std::string code;
@@ -104,6 +128,16 @@ struct IcsConfig {
   bool has_medicines = false;
   std::string medicine_rules;
   std::string medicine_codelists;
+
+  bool has_activity = false;
+  ActivityConfig activity;
+
+  // Care processes and observations ([care], optional): the table of
+  // processes and the codelist directories of observations and processes.
+  bool has_care = false;
+  std::string care_processes;
+  std::string observation_codelists;
+  std::string process_codelists;
 
   // Projection past the baseline (`populus project`).
   double general_fertility_rate = 0;  // births a year per 1,000 women aged 15-44
