@@ -564,6 +564,44 @@ void RecordWriter::Medications(const Person& p, std::string_view id, std::string
   }
 }
 
+double RecordWriter::AppointmentRate(const Person& p, Date date) const {
+  const ActivityConfig& a = system_.config.activity;
+  const ConditionModel& model = system_.model;
+  const double need =
+      (1 + a.appointment_need_per_condition * RecordedConditions(model, p, date)) *
+      (1 + a.appointment_need_per_deficit * CountEfiDeficits(model, p.episodes, date, false));
+  return a.appointments_per_year[AgeBand(AgeInYears(p.birth, date))] * need *
+         PracticeFactor(p.practice, 0);
+}
+
+double RecordWriter::AdmissionRisk(const Person& p, Date date) const {
+  const ActivityConfig& a = system_.config.activity;
+  const ConditionModel& model = system_.model;
+  const int decile = system_.ics.areas[p.area].imd_decile;
+  double risk =
+      std::pow(1 + a.admission_risk_per_condition, RecordedConditions(model, p, date)) *
+      std::pow(1 + a.admission_risk_per_deficit, CountEfiDeficits(model, p.episodes, date, false)) *
+      std::pow(a.admission_deprivation_ratio, (5.5 - decile) / 9.0);
+  if (p.death != kNoDate && p.death >= date && p.death - date <= 365) {
+    risk *= a.last_year_of_life_ratio;
+  }
+  return risk;
+}
+
+void RecordWriter::AddExpected(const Person& p, Date date, ExpectedActivity* out) const {
+  out->appointments_by_role.resize(StaffRoles().size(), 0.0);
+  const double appointments = AppointmentRate(p, date);
+  const auto& cumulative = role_share_[p.practice];
+  double before = 0;
+  for (size_t k = 0; k < roles_.size(); ++k) {
+    out->appointments_by_role[roles_[k]] += appointments * (cumulative[k] - before);
+    before = cumulative[k];
+  }
+  const int band = AgeBand(AgeInYears(p.birth, date));
+  out->emergency_admissions +=
+      system_.config.activity.emergency_admissions_per_year[band] * AdmissionRisk(p, date);
+}
+
 void RecordWriter::Appointments(const Person& p, std::string_view id, std::string* out) const {
   const IcsConfig& config = system_.config;
   const ActivityConfig& a = config.activity;
@@ -574,7 +612,6 @@ void RecordWriter::Appointments(const Person& p, std::string_view id, std::strin
   Stream rng(config.seed, Purpose::kRecord, p.id, 2);
   const double person_factor = std::exp(0.5 * rng.Normal() - 0.125);
   const double dna_factor = std::exp(0.8 * rng.Normal() - 0.32);
-  const double practice = PracticeFactor(p.practice, 0);
   const int decile = system_.ics.areas[p.area].imd_decile;
   const int housebound = model.index("housebound");
   const auto& cumulative = role_share_[p.practice];
@@ -583,11 +620,7 @@ void RecordWriter::Appointments(const Person& p, std::string_view id, std::strin
     const Date step_end = std::min<Date>(end, t + 91);
     const Date mid = t + (step_end - t) / 2;
     const int age = AgeInYears(p.birth, mid);
-    const double need =
-        (1 + a.appointment_need_per_condition * RecordedConditions(model, p, mid)) *
-        (1 + a.appointment_need_per_deficit * CountEfiDeficits(model, p.episodes, mid, false));
-    const double mean = a.appointments_per_year[AgeBand(age)] * need * person_factor * practice *
-                        (step_end - t) / kDaysPerYear;
+    const double mean = AppointmentRate(p, mid) * person_factor * (step_end - t) / kDaysPerYear;
     bool at_home = p.care_home && AgeInYears(p.birth, end) >= 65;
     for (const Episode& e : p.episodes) {
       at_home = at_home || (e.condition == housebound && e.RecordedOn(mid));
@@ -642,8 +675,6 @@ void RecordWriter::Hospital(const Person& p, std::string_view id, std::string* o
   const Date end = p.exit(baseline_);
   if (from >= end) return;
   Stream rng(config.seed, Purpose::kRecord, p.id, 3);
-  const int decile = system_.ics.areas[p.area].imd_decile;
-  const double deprivation = std::pow(a.admission_deprivation_ratio, (5.5 - decile) / 9.0);
   const std::string& provider =
       a.providers[system_.ics.practices[p.practice].locality % a.providers.size()];
   Date last_emergency = kNoDate;
@@ -665,11 +696,8 @@ void RecordWriter::Hospital(const Person& p, std::string_view id, std::string* o
     const int band = AgeBand(age);
     const double years = (step_end - t) / kDaysPerYear;
     const int conditions = RecordedConditions(model, p, mid);
-    const int deficits = CountEfiDeficits(model, p.episodes, mid, false);
-    double risk = std::pow(1 + a.admission_risk_per_condition, conditions) *
-                  std::pow(1 + a.admission_risk_per_deficit, deficits) * deprivation;
+    double risk = AdmissionRisk(p, mid);
     if (last_emergency != kNoDate && mid - last_emergency <= 365) risk *= a.readmission_ratio;
-    if (p.death != kNoDate && p.death - mid <= 365) risk *= a.last_year_of_life_ratio;
     const uint64_t emergency = rng.Poisson(a.emergency_admissions_per_year[band] * risk * years);
     const uint64_t ae = rng.Poisson(a.ae_per_year[band] * std::sqrt(risk) * years);
     const uint64_t elective =

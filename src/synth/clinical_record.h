@@ -96,13 +96,29 @@ struct RecordRows {
   std::string events, medications, appointments, hospital;
 };
 
+// What a person is expected to need in a year from a date, before their own
+// variation: GP practice appointments by staff role (indexed as
+// StaffRoles()) and emergency admissions. `populus project` sums these.
+struct ExpectedActivity {
+  std::vector<double> appointments_by_role;
+  double emergency_admissions = 0;
+};
+
 class RecordWriter {
  public:
   RecordWriter(const SyntheticSystem& system, const CareModel& care);
   // Appends the person's rows; `id` is how the extract identifies them.
   void Write(const Person& person, std::string_view id, RecordRows* out) const;
+  // Adds the person's expected activity for a year from the date to `out`
+  // (requires an [activity] table).
+  void AddExpected(const Person& person, Date date, ExpectedActivity* out) const;
 
  private:
+  // Appointments a year on the date, before the person's own factor.
+  double AppointmentRate(const Person& p, Date date) const;
+  // Emergency admission risk multiplier on the date (conditions, frailty,
+  // deprivation, last year of life), before a recent admission.
+  double AdmissionRisk(const Person& p, Date date) const;
   struct Physiology;
   void Diagnoses(const Person& p, std::string_view id, std::string* out) const;
   void CareProcesses(const Person& p, std::string_view id, const Physiology& body,

@@ -4,11 +4,15 @@
 #include <toml++/toml.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <thread>
 
 #include "common/file_io.h"
+#include "common/vocabulary.h"
+#include "synth/clinical_record.h"
 #include "synth/conditions.h"
 
 namespace populus::synth {
@@ -22,66 +26,162 @@ Date DateInYear(Date baseline, int year) {
   return DaysFromCivil(year, b.month, std::min(b.day, DaysInMonth(year, b.month)));
 }
 
-std::vector<ProjectedYear> Measure(const IcsConfig& config, const ConditionModel& model,
-                                   const std::vector<Person>& people, int to_year) {
+std::vector<ProjectedYear> Measure(const SyntheticSystem& system, const RecordWriter& writer,
+                                   const std::vector<Person>& people, int to_year,
+                                   const std::vector<AppointmentShift>& shifts, int threads) {
+  const IcsConfig& config = system.config;
+  const ConditionModel& model = system.model;
   const int first = CivilFromDays(config.baseline_date).year;
-  std::vector<ProjectedYear> years;
-  for (int year = first; year <= to_year; ++year) {
-    const Date on = DateInYear(config.baseline_date, year);
-    const Date year_before = DateInYear(config.baseline_date, year - 1);
-    ProjectedYear y;
-    y.year = year;
-    y.condition_people.assign(model.conditions.size(), 0);
-    uint64_t over_70 = 0, under_20 = 0, one_plus = 0, three_plus = 0;
-    for (const Person& p : people) {
-      // Births: babies registered within six weeks of birth (not the young
-      // children who arrive from elsewhere).
-      if (p.birth > year_before && p.birth <= on && p.registered_from - p.birth <= 42) ++y.births;
-      if (p.death != kNoDate && p.death > year_before && p.death <= on) ++y.deaths;
-      if (!RegisteredOn(p, on)) continue;
-      ++y.registered;
-      const int age = AgeInYears(p.birth, on);
-      over_70 += age >= 70 ? 1 : 0;
-      under_20 += age < 20 ? 1 : 0;
-      int conditions = 0;
-      for (const Episode& e : p.episodes) {
-        if (!e.RecordedOn(on)) continue;
-        conditions += model.conditions[e.condition].deficit ? 0 : 1;
-        ++y.condition_people[e.condition];
-      }
-      one_plus += conditions >= 1 ? 1 : 0;
-      three_plus += conditions >= 3 ? 1 : 0;
+  const size_t n_years = static_cast<size_t>(to_year - first + 1);
+  auto blank = [&] {
+    std::vector<ProjectedYear> years(n_years);
+    for (size_t i = 0; i < n_years; ++i) {
+      years[i].year = first + static_cast<int>(i);
+      years[i].condition_people.assign(model.conditions.size(), 0);
+      years[i].frailty.assign(model.frailty.categories.size(), 0);
+      years[i].appointments_by_role.assign(StaffRoles().size(), 0.0);
     }
+    return years;
+  };
+  // Counts of people over 70, under 20, with 1+ and 3+ conditions, per year.
+  struct Tally {
+    std::vector<ProjectedYear> years;
+    std::vector<std::array<uint64_t, 4>> counts;
+  };
+  // Fixed blocks of people, summed in block order: the same totals for any
+  // thread count.
+  constexpr size_t kBlock = 4096;
+  const size_t blocks = (people.size() + kBlock - 1) / kBlock;
+  std::vector<Tally> tallies(blocks);
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t b; (b = next.fetch_add(1)) < blocks;) {
+      Tally& tally = tallies[b];
+      tally.years = blank();
+      tally.counts.assign(n_years, {});
+      ExpectedActivity activity;
+      for (size_t i = b * kBlock; i < std::min(people.size(), (b + 1) * kBlock); ++i) {
+        const Person& p = people[i];
+        for (size_t k = 0; k < n_years; ++k) {
+          ProjectedYear& y = tally.years[k];
+          const Date on = DateInYear(config.baseline_date, y.year);
+          const Date year_before = DateInYear(config.baseline_date, y.year - 1);
+          // Births: babies registered within six weeks of birth (not the
+          // young children who arrive from elsewhere).
+          if (p.birth > year_before && p.birth <= on && p.registered_from - p.birth <= 42) {
+            ++y.births;
+          }
+          if (p.death != kNoDate && p.death > year_before && p.death <= on) ++y.deaths;
+          if (!RegisteredOn(p, on)) continue;
+          ++y.registered;
+          const int age = AgeInYears(p.birth, on);
+          tally.counts[k][0] += age >= 70 ? 1 : 0;
+          tally.counts[k][1] += age < 20 ? 1 : 0;
+          int conditions = 0;
+          for (const Episode& e : p.episodes) {
+            if (!e.RecordedOn(on)) continue;
+            conditions += model.conditions[e.condition].deficit ? 0 : 1;
+            ++y.condition_people[e.condition];
+          }
+          tally.counts[k][2] += conditions >= 1 ? 1 : 0;
+          tally.counts[k][3] += conditions >= 3 ? 1 : 0;
+          const int category = PersonEfi(model, &system.medicines, p, on).category;
+          if (category >= 0) ++y.frailty[static_cast<size_t>(category)];
+          if (config.has_activity) {
+            activity.appointments_by_role.assign(StaffRoles().size(), 0.0);
+            activity.emergency_admissions = 0;
+            writer.AddExpected(p, on, &activity);
+            for (size_t r = 0; r < activity.appointments_by_role.size(); ++r) {
+              y.appointments_by_role[r] += activity.appointments_by_role[r];
+            }
+            y.emergency_admissions += activity.emergency_admissions;
+          }
+        }
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < std::max(1, threads); ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+
+  std::vector<ProjectedYear> years = blank();
+  std::vector<std::array<uint64_t, 4>> counts(n_years, std::array<uint64_t, 4>{});
+  for (const Tally& tally : tallies) {
+    for (size_t k = 0; k < n_years; ++k) {
+      ProjectedYear& y = years[k];
+      const ProjectedYear& t = tally.years[k];
+      y.registered += t.registered;
+      y.births += t.births;
+      y.deaths += t.deaths;
+      for (size_t c = 0; c < y.condition_people.size(); ++c)
+        y.condition_people[c] += t.condition_people[c];
+      for (size_t c = 0; c < y.frailty.size(); ++c) y.frailty[c] += t.frailty[c];
+      for (size_t r = 0; r < y.appointments_by_role.size(); ++r) {
+        y.appointments_by_role[r] += t.appointments_by_role[r];
+      }
+      y.emergency_admissions += t.emergency_admissions;
+      for (size_t m = 0; m < 4; ++m) counts[k][m] += tally.counts[k][m];
+    }
+  }
+  for (size_t k = 0; k < n_years; ++k) {
+    ProjectedYear& y = years[k];
     const double n = std::max<double>(1, static_cast<double>(y.registered));
-    y.aged_70_plus_share = static_cast<double>(over_70) / n;
-    y.aged_under_20_share = static_cast<double>(under_20) / n;
-    y.one_or_more_ltc_share = static_cast<double>(one_plus) / n;
-    y.three_or_more_ltc_share = static_cast<double>(three_plus) / n;
-    years.push_back(std::move(y));
+    y.aged_70_plus_share = static_cast<double>(counts[k][0]) / n;
+    y.aged_under_20_share = static_cast<double>(counts[k][1]) / n;
+    y.one_or_more_ltc_share = static_cast<double>(counts[k][2]) / n;
+    y.three_or_more_ltc_share = static_cast<double>(counts[k][3]) / n;
+    const Date on = DateInYear(config.baseline_date, y.year);
+    for (const AppointmentShift& shift : shifts) {
+      if (on < shift.from) continue;
+      const double moved = y.appointments_by_role[shift.from_role] * shift.share;
+      y.appointments_by_role[shift.from_role] -= moved;
+      y.appointments_by_role[shift.to_role] += moved;
+    }
   }
   return years;
 }
 
-Status WriteTables(const std::string& dir, const ConditionModel& model,
+Status WriteTables(const std::string& dir, const SyntheticSystem& system,
                    const std::vector<ProjectedYear>& years) {
+  const ConditionModel& model = system.model;
   std::error_code ec;
   fs::create_directories(dir, ec);
   std::string summary =
       "year,registered,births_in_year,deaths_in_year,aged_70_plus_share,aged_under_20_share,"
-      "one_or_more_ltc_share,three_or_more_ltc_share\n";
-  std::string conditions = "year,condition,people,per_100_registered\n";
+      "one_or_more_ltc_share,three_or_more_ltc_share,emergency_admissions_expected\n";
+  std::string conditions = "year,condition,kind,people,per_100_registered\n";
+  std::string frailty = "year,category,people\n";
+  std::string appointments = "year,staff_role,appointments_expected\n";
   for (const ProjectedYear& y : years) {
-    summary += fmt::format("{},{},{},{},{:.4f},{:.4f},{:.4f},{:.4f}\n", y.year, y.registered,
-                           y.births, y.deaths, y.aged_70_plus_share, y.aged_under_20_share,
-                           y.one_or_more_ltc_share, y.three_or_more_ltc_share);
+    summary +=
+        fmt::format("{},{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{:.0f}\n", y.year, y.registered,
+                    y.births, y.deaths, y.aged_70_plus_share, y.aged_under_20_share,
+                    y.one_or_more_ltc_share, y.three_or_more_ltc_share, y.emergency_admissions);
+    for (size_t c = 0; c < y.frailty.size(); ++c) {
+      frailty += fmt::format("{},{},{}\n", y.year, model.frailty.categories[c], y.frailty[c]);
+    }
+    for (size_t r = 0; r < y.appointments_by_role.size(); ++r) {
+      if (!system.config.has_activity) break;
+      appointments +=
+          fmt::format("{},{},{:.0f}\n", y.year, StaffRoles()[r], y.appointments_by_role[r]);
+    }
     for (size_t c = 0; c < model.conditions.size(); ++c) {
       conditions +=
-          fmt::format("{},{},{},{:.3f}\n", y.year, model.conditions[c].code, y.condition_people[c],
+          fmt::format("{},{},{},{},{:.3f}\n", y.year, model.conditions[c].code,
+                      model.conditions[c].deficit ? "frailty-deficit" : "long-term-condition",
+                      y.condition_people[c],
                       100.0 * static_cast<double>(y.condition_people[c]) /
                           std::max<double>(1, static_cast<double>(y.registered)));
     }
   }
   POPULUS_RETURN_IF_ERROR(WriteFileAtomically(dir + "/summary.csv", summary));
+  if (model.frailty.enabled()) {
+    POPULUS_RETURN_IF_ERROR(WriteFileAtomically(dir + "/frailty.csv", frailty));
+  }
+  if (system.config.has_activity) {
+    POPULUS_RETURN_IF_ERROR(WriteFileAtomically(dir + "/appointments.csv", appointments));
+  }
   return WriteFileAtomically(dir + "/conditions.csv", conditions);
 }
 
@@ -122,18 +222,52 @@ Status LoadScenario(const std::string& path, const ConditionModel& model, Scenar
   };
   for (const auto& [key, node] : root) {
     const std::string k(key.str());
-    if (k != "name" && k != "description" && k != "incidence") {
-      return fail(k, "is not a known key (known: name, description, incidence)");
+    if (k != "name" && k != "description" && k != "incidence" && k != "appointment_shift") {
+      return fail(k, "is not a known key (known: name, description, incidence, appointment_shift)");
     }
   }
   scenario->name = root["name"].value_or(std::string());
   if (scenario->name.empty()) return fail("name", "is missing");
   scenario->description = root["description"].value_or(std::string());
   const toml::array* changes = root["incidence"].as_array();
-  if (changes == nullptr || changes->empty()) {
-    return fail("incidence", "the scenario changes nothing: add [[incidence]] tables");
+  const toml::array* shifts = root["appointment_shift"].as_array();
+  if ((changes == nullptr || changes->empty()) && (shifts == nullptr || shifts->empty())) {
+    return fail("incidence",
+                "the scenario changes nothing: add [[incidence]] or [[appointment_shift]] tables");
   }
-  for (size_t i = 0; i < changes->size(); ++i) {
+  for (size_t i = 0; shifts != nullptr && i < shifts->size(); ++i) {
+    const std::string prefix = fmt::format("appointment_shift[{}].", i + 1);
+    const toml::table* t = (*shifts)[i].as_table();
+    if (t == nullptr) return fail(prefix, "must be a table");
+    for (const auto& [key, node] : *t) {
+      const std::string k(key.str());
+      if (k != "from_role" && k != "to_role" && k != "share" && k != "from") {
+        return fail(prefix + k, "is not a known key (known: from_role, to_role, share, from)");
+      }
+    }
+    AppointmentShift shift;
+    for (const auto& [key, role] :
+         {std::pair{"from_role", &shift.from_role}, std::pair{"to_role", &shift.to_role}}) {
+      const std::string text = (*t)[key].value_or(std::string());
+      if (!ParseStaffRole(text, role)) {
+        return fail(prefix + key,
+                    fmt::format("'{}' is not a staff role ({})", text, AcceptedStaffRoles()));
+      }
+    }
+    if (shift.from_role == shift.to_role)
+      return fail(prefix + "to_role", "is the same as from_role");
+    const auto share = (*t)["share"].value<double>();
+    if (!share || !(*share > 0 && *share <= 1)) {
+      return fail(prefix + "share", "must be a share above 0 and at most 1");
+    }
+    shift.share = *share;
+    const std::string from_text = (*t)["from"].value_or(std::string());
+    if (ParseIsoDate(from_text, &shift.from) != DateParse::kOk) {
+      return fail(prefix + "from", fmt::format("'{}' is not a YYYY-MM-DD date", from_text));
+    }
+    scenario->appointment_shifts.push_back(shift);
+  }
+  for (size_t i = 0; changes != nullptr && i < changes->size(); ++i) {
     const std::string prefix = fmt::format("incidence[{}].", i + 1);
     const toml::table* t = (*changes)[i].as_table();
     if (t == nullptr) return fail(prefix, "must be a table");
@@ -188,6 +322,13 @@ Status Project(const ProjectOptions& options, ProjectResult* result) {
   OutputDirectory out;
   POPULUS_RETURN_IF_ERROR(out.Begin(options.out_dir, options.overwrite));
 
+  if (!scenario.appointment_shifts.empty() && !config.has_activity) {
+    return Status::Usage(
+        fmt::format("{}: the scenario moves appointments, but '{}' has no [activity]",
+                    options.scenario_path, options.config_path));
+  }
+  CareModel care;  // care processes do not enter the projection
+  const RecordWriter writer(system, care);
   CohortAdjustment adjustment;
   CalibratedPopulation(config, ics, &model, options.threads, &system.medicines, 8, &adjustment);
   Projection projection;
@@ -199,9 +340,10 @@ Status Project(const ProjectOptions& options, ProjectResult* result) {
   if (options.compare || options.scenario_path.empty()) {
     const std::vector<Person> people =
         SimulatePopulation(config, ics, model, options.threads, adjustment, &projection);
-    std::vector<ProjectedYear> years = Measure(config, model, people, options.to_year);
+    std::vector<ProjectedYear> years =
+        Measure(system, writer, people, options.to_year, {}, options.threads);
     const std::string dir = options.compare ? out.staging() + "/baseline" : out.staging();
-    POPULUS_RETURN_IF_ERROR(WriteTables(dir, model, years));
+    POPULUS_RETURN_IF_ERROR(WriteTables(dir, system, years));
     POPULUS_RETURN_IF_ERROR(
         WritePopulation(dir + "/population.csv", config, ics, people, options.to_year));
     (options.compare ? result->baseline_years : result->years) = std::move(years);
@@ -211,8 +353,9 @@ Status Project(const ProjectOptions& options, ProjectResult* result) {
     projection.incidence_changes = scenario.incidence_changes;
     const std::vector<Person> people =
         SimulatePopulation(config, ics, model, options.threads, adjustment, &projection);
-    result->years = Measure(config, model, people, options.to_year);
-    POPULUS_RETURN_IF_ERROR(WriteTables(out.staging(), model, result->years));
+    result->years = Measure(system, writer, people, options.to_year, scenario.appointment_shifts,
+                            options.threads);
+    POPULUS_RETURN_IF_ERROR(WriteTables(out.staging(), system, result->years));
     POPULUS_RETURN_IF_ERROR(
         WritePopulation(out.staging() + "/population.csv", config, ics, people, options.to_year));
   }
@@ -231,6 +374,18 @@ Status Project(const ProjectOptions& options, ProjectResult* result) {
       for (size_t c = 0; c < model.conditions.size(); ++c) {
         row(model.conditions[c].code + "_people", static_cast<double>(b.condition_people[c]),
             static_cast<double>(s.condition_people[c]));
+      }
+      for (size_t c = 0; c < b.frailty.size(); ++c) {
+        row("efi_" + model.frailty.categories[c], static_cast<double>(b.frailty[c]),
+            static_cast<double>(s.frailty[c]));
+      }
+      if (config.has_activity) {
+        for (size_t r = 0; r < b.appointments_by_role.size(); ++r) {
+          row("appointments_" + std::string(StaffRoles()[r]), std::round(b.appointments_by_role[r]),
+              std::round(s.appointments_by_role[r]));
+        }
+        row("emergency_admissions", std::round(b.emergency_admissions),
+            std::round(s.emergency_admissions));
       }
     }
     POPULUS_RETURN_IF_ERROR(WriteFileAtomically(out.staging() + "/compare.csv", compare));
