@@ -332,7 +332,9 @@ Status Project(const ProjectOptions& options, ProjectResult* result) {
   CohortAdjustment adjustment;
   CalibratedPopulation(config, ics, &model, options.threads, &system.medicines, 8, &adjustment);
   Projection projection;
-  projection.horizon = DateInYear(config.baseline_date, options.to_year) + 1;
+  // A year past the last one measured, so its expected activity (which looks
+  // a year ahead, to deaths in the last year of life) is complete.
+  projection.horizon = DateInYear(config.baseline_date, options.to_year + 1) + 1;
   projection.general_fertility_rate = config.general_fertility_rate;
   projection.arrival_ratio = config.arrival_ratio;
   for (const auto& c : model.conditions) result->conditions.push_back(c.code);
