@@ -71,7 +71,8 @@ TEST(Generate, OutputIsByteIdenticalWhateverTheThreadCount) {
   GenerateResult r1, r4;
   ASSERT_TRUE(Generate(Small(dir / "one", 1), &r1).ok());
   ASSERT_TRUE(Generate(Small(dir / "four", 4), &r4).ok());
-  for (const char* file : {"organisations.csv", "patients.csv", "calibration.csv"}) {
+  for (const char* file : {"organisations.csv", "patients.csv", "calibration.csv", "events.csv",
+                           "medications.csv", "appointments.csv", "hospital_activity.csv"}) {
     const std::string a = ReadFile(dir / (std::string("one/") + file));
     EXPECT_FALSE(a.empty());
     EXPECT_TRUE(a == ReadFile(dir / (std::string("four/") + file))) << file;
@@ -170,6 +171,14 @@ TEST(Generate, TheExtractIngestsWithNothingQuarantined) {
   EXPECT_EQ(snap->rows("patients"), r.people);
   EXPECT_EQ(snap->rows("organisations"), 1u + 13 + 18 + 81 + 126 + 148);
   for (const auto& f : ir.files) EXPECT_EQ(f.rows_quarantined, 0u) << f.file;
+  // Every row of the record arrives.
+  EXPECT_EQ(snap->rows("events"), r.records.events);
+  EXPECT_EQ(snap->rows("medications"), r.records.medications);
+  EXPECT_EQ(snap->rows("appointments"), r.records.appointments);
+  EXPECT_EQ(snap->rows("hospital_activity"), r.records.hospital);
+  EXPECT_GT(r.records.medications, 100000u);
+  EXPECT_GT(r.records.appointments, 100000u);
+  EXPECT_GT(r.records.hospital, 50000u);
   // Registered at baseline, counted from the snapshot independently.
   auto to = snap->values<int32_t>("patients", "registered_to");
   uint64_t registered = 0;

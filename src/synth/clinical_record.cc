@@ -628,10 +628,11 @@ void RecordWriter::Appointments(const Person& p, std::string_view id, std::strin
     const uint64_t n = rng.Poisson(mean);
     for (uint64_t k = 0; k < n; ++k) {
       Date d = t + static_cast<Date>(rng.Below(static_cast<uint64_t>(step_end - t)));
-      // Weekends move to the Friday before (1970-01-01 was a Thursday).
+      // Weekends move to the Friday before, or the Monday after if that is
+      // before the registration (1970-01-01 was a Thursday).
       const int weekday = ((d % 7) + 7 + 3) % 7;  // 0 Monday ... 6 Sunday
-      if (weekday >= 5) d -= weekday - 4;
-      if (d < from) d = from;
+      if (weekday >= 5) d = d - (weekday - 4) >= from ? d - (weekday - 4) : d + (7 - weekday);
+      if (d >= end) continue;
       const double r = rng.Uniform();
       size_t role = 0;
       while (role + 1 < roles_.size() && r >= cumulative[role]) ++role;
