@@ -58,8 +58,29 @@ TEST(Project, ThePopulationAgesAndTheFirstYearIsTheGeneratedBaseline) {
   GenerateResult gr;
   ASSERT_TRUE(Generate(g, &gr).ok());
   EXPECT_EQ(r.years.front().registered, gr.registered_at_baseline);
+  // Frailty and the demand it brings grow as the population ages.
+  const ProjectedYear& first = r.years.front();
+  const ProjectedYear& last = r.years.back();
+  ASSERT_EQ(first.frailty.size(), 4u);  // fit, mild, moderate, severe
+  const auto frail = [](const ProjectedYear& y) {
+    return y.frailty[1] + y.frailty[2] + y.frailty[3];
+  };
+  EXPECT_GT(frail(last), frail(first));
+  // The first year's frail count is generate's eFI target measure.
+  for (const auto& c : gr.calibration) {
+    if (c.measure == "efi_frail") {
+      EXPECT_EQ(static_cast<double>(frail(first)), c.achieved);
+    }
+  }
+  const size_t gp = 0;  // StaffRoles()[0]
+  EXPECT_GT(first.appointments_by_role[gp], 2.0 * static_cast<double>(first.registered));
+  EXPECT_GT(last.appointments_by_role[gp], first.appointments_by_role[gp]);
+  EXPECT_GT(last.emergency_admissions, first.emergency_admissions);
+  EXPECT_GT(first.emergency_admissions, 0.05 * static_cast<double>(first.registered));
+  EXPECT_LT(first.emergency_admissions, 0.2 * static_cast<double>(first.registered));
   // The tables are written.
-  for (const char* file : {"summary.csv", "conditions.csv", "population.csv"}) {
+  for (const char* file :
+       {"summary.csv", "conditions.csv", "population.csv", "frailty.csv", "appointments.csv"}) {
     EXPECT_FALSE(ReadFile(dir / (std::string("p/") + file)).empty()) << file;
   }
   EXPECT_NE(ReadFile(dir / "p/population.csv").find("2030,Weymouth & Portland,female,90+,"),
@@ -89,12 +110,43 @@ TEST(Project, AScenarioChangesOnlyWhatItTargetsAndOnlyFromItsDate) {
   EXPECT_TRUE(std::filesystem::exists(dir / "p/baseline/summary.csv"));
 }
 
+TEST(Project, SocialPrescribingMovesFivePercentOfGpAppointmentsFromItsDate) {
+  TempDir dir;
+  ProjectOptions o = Small(dir / "p");
+  o.scenario_path = populus::testing::SourceDir() + "/data/scenarios/social-prescribing.toml";
+  o.compare = true;
+  ProjectResult r;
+  const Status st = Project(o, &r);
+  ASSERT_TRUE(st.ok()) << st.message();
+  const size_t gp = 0, link_worker = 8;  // StaffRoles() indexes
+  for (size_t i = 0; i < r.years.size(); ++i) {
+    const ProjectedYear& b = r.baseline_years[i];
+    const ProjectedYear& s = r.years[i];
+    // The population is untouched; only who sees them changes.
+    EXPECT_EQ(b.registered, s.registered);
+    EXPECT_EQ(b.emergency_admissions, s.emergency_admissions);
+    double total_b = 0, total_s = 0;
+    for (size_t k = 0; k < b.appointments_by_role.size(); ++k) {
+      total_b += b.appointments_by_role[k];
+      total_s += s.appointments_by_role[k];
+    }
+    EXPECT_NEAR(total_b, total_s, 1e-6 * total_b);
+    // Measured on 30 June: 2019 is before the April 2020 start, 2020 after.
+    const double moved = s.year >= 2020 ? 0.05 * b.appointments_by_role[gp] : 0.0;
+    EXPECT_NEAR(s.appointments_by_role[gp], b.appointments_by_role[gp] - moved, 1e-6 * total_b);
+    EXPECT_NEAR(s.appointments_by_role[link_worker], b.appointments_by_role[link_worker] + moved,
+                1e-6 * total_b);
+  }
+  EXPECT_NE(ReadFile(dir / "p/compare.csv").find("2030,appointments_gp,"), std::string::npos);
+}
+
 TEST(Project, OutputIsIdenticalWhateverTheThreadCount) {
   TempDir dir;
   ProjectResult r1, r2;
   ASSERT_TRUE(Project(Small(dir / "one", 1), &r1).ok());
   ASSERT_TRUE(Project(Small(dir / "two", 2), &r2).ok());
-  for (const char* file : {"summary.csv", "conditions.csv", "population.csv"}) {
+  for (const char* file :
+       {"summary.csv", "conditions.csv", "population.csv", "frailty.csv", "appointments.csv"}) {
     EXPECT_TRUE(ReadFile(dir / (std::string("one/") + file)) ==
                 ReadFile(dir / (std::string("two/") + file)))
         << file;
@@ -122,6 +174,16 @@ TEST(Project, RefusesBadScenariosAndOptions) {
   st = run(
       "name = \"x\"\n[[incidence]]\ncondition = \"DM\"\nmultiplier = -1\nfrom = \"2020-01-01\"\n");
   EXPECT_NE(st.message().find("incidence[1].multiplier"), std::string::npos) << st.message();
+  st =
+      run("name = \"x\"\n[[appointment_shift]]\nfrom_role = \"gp\"\nto_role = \"wizard\"\nshare = "
+          "0.05\nfrom = \"2020-04-01\"\n");
+  EXPECT_NE(st.message().find("key 'appointment_shift[1].to_role': 'wizard' is not a staff role"),
+            std::string::npos)
+      << st.message();
+  st =
+      run("name = \"x\"\n[[appointment_shift]]\nfrom_role = \"gp\"\nto_role = \"nurse\"\nshare = "
+          "1.5\nfrom = \"2020-04-01\"\n");
+  EXPECT_NE(st.message().find("appointment_shift[1].share"), std::string::npos) << st.message();
   st = run("name = \"x\"\nbudget = 3\n");
   EXPECT_NE(st.message().find("key 'budget': is not a known key"), std::string::npos)
       << st.message();
