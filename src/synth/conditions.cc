@@ -71,6 +71,7 @@ int ConditionModel::index(const std::string& code) const {
 void ConditionModel::Prepare() {
   hazard_.assign(conditions.size() * 2 * kAgeBands, 0);
   deprivation_.assign(conditions.size() * 10, 1);
+  lifetime_.assign(conditions.size() * 2, 0);
   for (size_t c = 0; c < conditions.size(); ++c) {
     const ConditionSpec& spec = conditions[c];
     for (int band = 0; band < kAgeBands; ++band) {
@@ -85,6 +86,9 @@ void ConditionModel::Prepare() {
       const double r = spec.female_ratio;
       hazard_[(c * 2 + 0) * kAgeBands + band] = h * 2.0 / (1.0 + r);
       hazard_[(c * 2 + 1) * kAgeBands + band] = h * 2.0 * r / (1.0 + r);
+      const double band_years = band == kAgeBands - 1 ? 30.0 : 5.0;
+      lifetime_[c * 2 + 0] += hazard_[(c * 2 + 0) * kAgeBands + band] * band_years;
+      lifetime_[c * 2 + 1] += hazard_[(c * 2 + 1) * kAgeBands + band] * band_years;
     }
     for (int decile = 1; decile <= 10; ++decile) {
       deprivation_[c * 10 + (decile - 1)] = std::pow(spec.deprivation_ratio, (5.5 - decile) / 9.0);

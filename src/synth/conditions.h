@@ -95,6 +95,11 @@ struct ConditionModel {
   double BaseHazard(size_t condition, int band, bool female) const {
     return hazard_[(condition * 2 + (female ? 1 : 0)) * kAgeBands + static_cast<size_t>(band)];
   }
+  // The base hazard summed over a whole life (to age 115), so a draw that
+  // never reaches it can be skipped without walking the bands.
+  double LifetimeHazard(size_t condition, bool female) const {
+    return lifetime_[condition * 2 + (female ? 1 : 0)];
+  }
   // Deprivation multiplier of a condition's hazard for a decile (1-10).
   double DeprivationFactor(size_t condition, int decile) const {
     return deprivation_[condition * 10 + static_cast<size_t>(decile - 1)];
@@ -105,6 +110,7 @@ struct ConditionModel {
 
  private:
   std::vector<double> hazard_;
+  std::vector<double> lifetime_;
   std::vector<double> deprivation_;
 };
 

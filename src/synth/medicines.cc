@@ -35,21 +35,27 @@ void MedicineModel::Repeats(const Person& person, Date end, std::vector<Course>*
   for (size_t r = 0; r < rules.size(); ++r) {
     const MedicineRule& rule = rules[r];
     if (rule.acute) continue;
+    // The first diagnosis of the trigger (none: the rule cannot apply, and
+    // its stream is never needed).
+    const Episode* trigger = nullptr;
+    for (const Episode& e : person.episodes) {
+      if (e.condition == rule.trigger && e.diagnosed != kNoDate) {
+        trigger = &e;
+        break;
+      }
+    }
+    if (rule.trigger >= 0 && trigger == nullptr) continue;
     Stream rng(seed, Purpose::kMedicines, person.id, r);
     const double take = rng.Uniform();
     const double delay = -rule.start_years * std::log(1.0 - rng.Uniform());
     if (take >= rule.value) continue;
     Date start = kNoDate, stop = kNoDate;
     const Date adult = AddYears(person.birth, rule.min_age);
-    if (rule.trigger < 0) {
+    if (trigger == nullptr) {
       start = AddYears(adult, delay);
     } else {
-      for (const Episode& e : person.episodes) {
-        if (e.condition != rule.trigger || e.diagnosed == kNoDate) continue;
-        start = std::max(AddYears(e.diagnosed, delay), adult);
-        stop = e.resolved;
-        break;
-      }
+      start = std::max(AddYears(trigger->diagnosed, delay), adult);
+      stop = trigger->resolved;
     }
     if (start == kNoDate || start > end || (stop != kNoDate && stop <= start)) continue;
     const auto same = std::find_if(

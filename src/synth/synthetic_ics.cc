@@ -330,9 +330,16 @@ struct PracticeSimulation {
       }
       // Every condition takes the same three draws whatever happens, so a change
       // to one condition (a scenario) never shifts another's random numbers.
-      double target = -std::log(1.0 - rng.Uniform());  // cumulative hazard at onset
+      const double onset_draw = rng.Uniform();
       const double delay_draw = rng.Uniform();
       const double resolution_draw = rng.Uniform();
+      // Most people never get most conditions: skip the bands when the whole
+      // life's hazard falls short of the draw (-log(1 - u) >= u, so the
+      // cheap test comes first; a margin allows for rounding).
+      const double lifetime = model.LifetimeHazard(c, female) * multiplier;
+      if (change == 1 && lifetime < onset_draw * (1 - 1e-9)) continue;
+      double target = -std::log(1.0 - onset_draw);  // cumulative hazard at onset
+      if (change == 1 && lifetime < target * (1 - 1e-9)) continue;
       double onset_years = -1;
       for (int band = 0; band < kAgeBands && onset_years < 0; ++band) {
         const double base = model.BaseHazard(c, band, female) * multiplier;
