@@ -56,6 +56,7 @@ Date ParseDate(const std::string& text) {
 
 struct Patient {
   Date birth, from, exit;
+  Date death = kNoDate;
   std::string practice;
   bool registered;                   // at the baseline
   std::set<std::string> conditions;  // ltc codelist names on the record at the baseline
@@ -86,6 +87,7 @@ class ClinicalRecord : public ::testing::Test {
       p.exit = f[5].empty() ? kBaseline : ParseDate(f[5]);
       p.practice = f[3];
       p.registered = f[5].empty();
+      if (!f[6].empty()) p.death = ParseDate(f[6]);
       (*patients_)[f[0]] = p;
     });
     // Conditions on the record at the baseline, register style: the latest
@@ -426,6 +428,37 @@ TEST_F(ClinicalRecord, FrailtyIsCodedOnlyForOlderPeopleAtTheirReviews) {
     EXPECT_GE(AgeInYears(Of(id).birth, ParseDate(date)), 65);
     EXPECT_TRUE(review_days.count({id, date})) << "frailty coded without a review";
   }
+}
+
+TEST_F(ClinicalRecord, PalliativeCareIsRecognisedInTheLastYearOfLife) {
+  std::set<std::string> palliative;
+  ForEachRow(kSource + "/data/codelists/ltc/pc.csv", [&](const std::vector<std::string>& f) {
+    if (f[2] == "diagnosis") palliative.insert(f[0]);
+  });
+  std::set<std::string> in_last_year, in_year_before_baseline;
+  ForEachRow(File("events.csv"), [&](const std::vector<std::string>& f) {
+    if (!palliative.count(f[2])) return;
+    const Patient& p = Of(f[0]);
+    const Date d = ParseDate(f[1]);
+    if (p.death != kNoDate && p.death - d <= 365) in_last_year.insert(f[0]);
+    if (p.registered && d > kBaseline - 365) in_year_before_baseline.insert(f[0]);
+  });
+  double died = 0, recognised = 0, alive = 0, coded = 0;
+  for (const auto& [id, p] : *patients_) {
+    if (p.death != kNoDate && p.death - p.from > 365) {
+      ++died;
+      recognised += in_last_year.count(id) > 0 ? 1.0 : 0.0;
+    }
+    if (p.registered && p.age() >= 60 && p.age() < 80) {
+      ++alive;
+      coded += in_year_before_baseline.count(id) > 0 ? 1.0 : 0.0;
+    }
+  }
+  ASSERT_GT(died, 1000);
+  // About four in ten deaths are recognised; few of the living are coded.
+  EXPECT_GT(recognised / died, 0.25);
+  EXPECT_LT(recognised / died, 0.7);
+  EXPECT_LT(coded / alive, 0.05);
 }
 
 }  // namespace

@@ -155,6 +155,9 @@ Status LoadCareModel(const IcsConfig& config, const ConditionModel& model, CareM
         p.polypharmacy = true;
       } else if (term == "no-ltc") {
         p.no_ltc = true;
+      } else if (term.starts_with("dying:")) {
+        p.dying_days = std::atoi(term.c_str() + 6);
+        if (p.dying_days < 1) return fail(fmt::format("'{}' needs a number of days", term));
       } else if (term.starts_with("age:")) {
         p.from_age = std::atoi(term.c_str() + 4);
       } else if (term.starts_with("efi:")) {
@@ -194,12 +197,18 @@ Status LoadCareModel(const IcsConfig& config, const ConditionModel& model, CareM
         p.records.push_back({CareRecord::Kind::kSmoking, 0});
       } else if (r == "frailty_code") {
         p.records.push_back({CareRecord::Kind::kFrailtyCode, 0});
+      } else if (r.starts_with("condition:")) {
+        const int c = model.index(r.substr(10));
+        if (c < 0) return fail(fmt::format("'{}' is not a simulated condition", r));
+        p.records.push_back({CareRecord::Kind::kConditionCode, c});
       } else {
         const auto other = std::find_if(care->processes.begin(), care->processes.end(),
                                         [&](const CareProcess& q) { return q.name == r; });
         if (other == care->processes.end() || other->codes.codes.empty()) {
           return fail(fmt::format(
-              "record '{}' is not an observation, smoking, frailty_code or a coded process", r));
+              "record '{}' is not an observation, smoking, frailty_code, condition:CODE or a coded "
+              "process",
+              r));
         }
         p.records.push_back(
             {CareRecord::Kind::kProcessCode, static_cast<int>(other - care->processes.begin())});
@@ -471,6 +480,9 @@ void RecordWriter::CareProcesses(const Person& p, std::string_view id, const Phy
       if (age < process.min_age || age > process.max_age) continue;
       bool eligible = process.everyone || (process.from_age >= 0 && age >= process.from_age);
       for (int c : process.conditions) eligible = eligible || recorded(c, date);
+      if (!eligible && process.dying_days > 0 && p.death != kNoDate) {
+        eligible = p.death >= date && p.death - date <= process.dying_days;
+      }
       if (!eligible && process.no_ltc) eligible = RecordedConditions(model, p, date) == 0;
       if (!eligible && process.polypharmacy && model.frailty.enabled()) {
         eligible = system_.medicines.DistinctDrugs(p, date, model.frailty.polypharmacy_days) >=
@@ -520,6 +532,9 @@ void RecordWriter::CareProcesses(const Person& p, std::string_view id, const Phy
             }
             break;
           }
+          case CareRecord::Kind::kConditionCode:
+            AppendEvent(out, id, date, model.own_codes[static_cast<size_t>(r.index)][0]);
+            break;
           case CareRecord::Kind::kProcessCode: {
             const CareProcess& other = care_.processes[static_cast<size_t>(r.index)];
             AppendEvent(out, id, date, Pick(other.codes.codes, rng));

@@ -57,10 +57,17 @@ struct CodeSet {
 };
 
 // What a care process records: an observation, the smoking status, the
-// coded eFI frailty category, or the code of another process.
+// coded eFI frailty category, the code of another process, or a condition's
+// usual code (palliative care at the end of life).
 struct CareRecord {
-  enum class Kind : uint8_t { kObservation, kSmoking, kFrailtyCode, kProcessCode } kind;
-  int index = 0;  // ObservationKind or process index
+  enum class Kind : uint8_t {
+    kObservation,
+    kSmoking,
+    kFrailtyCode,
+    kProcessCode,
+    kConditionCode
+  } kind;
+  int index = 0;  // ObservationKind, process index or condition index
 };
 
 struct CareProcess {
@@ -68,8 +75,9 @@ struct CareProcess {
   CodeSet codes;  // may be empty: the process is seen only in what it records
   // Who is eligible (any of): these conditions recorded; eFI category at
   // least `min_efi_category`; polypharmacy; no long-term condition; aged
-  // `from_age` or more; everyone.
+  // `from_age` or more; dying within `dying_days`; everyone.
   std::vector<int> conditions;
+  int dying_days = -1;
   int min_efi_category = -1;
   bool polypharmacy = false, no_ltc = false, everyone = false;
   int from_age = -1;

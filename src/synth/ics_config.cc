@@ -472,7 +472,15 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
     }
   }
   if (const toml::table* proj = c.Table(root, "projection")) {
-    c.NoUnknownKeys(*proj, "projection.", {"general_fertility_rate", "arrival_to_departure_ratio"});
+    c.NoUnknownKeys(
+        *proj, "projection.",
+        {"general_fertility_rate", "arrival_to_departure_ratio", "mortality_change_per_year"});
+    config->mortality_change_per_year =
+        c.Get<double>(*proj, "projection.", "mortality_change_per_year");
+    if (c.ok() &&
+        !(config->mortality_change_per_year >= -0.1 && config->mortality_change_per_year <= 0.1)) {
+      c.Fail("projection.mortality_change_per_year", "must be from -0.1 to 0.1 (a share a year)");
+    }
     config->general_fertility_rate = c.Get<double>(*proj, "projection.", "general_fertility_rate");
     if (c.ok() && (config->general_fertility_rate < 0 || config->general_fertility_rate > 200)) {
       c.Fail("projection.general_fertility_rate", "must be from 0 to 200 births per 1,000 women");

@@ -140,8 +140,9 @@ struct IcsConfig {
   std::string process_codelists;
 
   // Projection past the baseline (`populus project`).
-  double general_fertility_rate = 0;  // births a year per 1,000 women aged 15-44
-  BandValues arrival_ratio{};         // arrivals per departure by band
+  double general_fertility_rate = 0;     // births a year per 1,000 women aged 15-44
+  BandValues arrival_ratio{};            // arrivals per departure by band
+  double mortality_change_per_year = 0;  // change in death rates a year after the baseline
 
   uint32_t total_pcns() const;
   uint32_t total_practices() const;

@@ -337,6 +337,7 @@ Status Project(const ProjectOptions& options, ProjectResult* result) {
   projection.horizon = DateInYear(config.baseline_date, options.to_year + 1) + 1;
   projection.general_fertility_rate = config.general_fertility_rate;
   projection.arrival_ratio = config.arrival_ratio;
+  projection.mortality_change_per_year = config.mortality_change_per_year;
   for (const auto& c : model.conditions) result->conditions.push_back(c.code);
 
   if (options.compare || options.scenario_path.empty()) {

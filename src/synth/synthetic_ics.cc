@@ -391,7 +391,12 @@ struct PracticeSimulation {
           std::min<Date>(t < baseline ? baseline : horizon, NextBirthday(person.birth, t));
       const double years = (step_end - t) / kDaysPerYear;
       const int age = AgeInYears(person.birth, t);
-      const double death = DeathHazard(config, person.sex, age) * ratio *
+      // After the baseline, death rates change by a constant share a year.
+      const double trend =
+          t > baseline && projection != nullptr
+              ? std::pow(1.0 + projection->mortality_change_per_year, (t - baseline) / kDaysPerYear)
+              : 1.0;
+      const double death = DeathHazard(config, person.sex, age) * ratio * trend *
                            ConditionMortality(person, t, AgeBand(age));
       const double leave = config.migration_out_rate[AgeBand(age)];
       if (rng.Bernoulli(1.0 - std::exp(-(death + leave) * years))) {

@@ -116,8 +116,9 @@ struct IncidenceChange {
 // draw up to the baseline is the same, and the years after it follow.
 struct Projection {
   Date horizon = kNoDate;
-  double general_fertility_rate = 0;  // births a year per 1,000 women aged 15-44
-  BandValues arrival_ratio{};         // after baseline: arrivals per departure, by band
+  double general_fertility_rate = 0;     // births a year per 1,000 women aged 15-44
+  BandValues arrival_ratio{};            // after baseline: arrivals per departure, by band
+  double mortality_change_per_year = 0;  // after baseline: -0.005 is 0.5% lower each year
   std::vector<IncidenceChange> incidence_changes;  // at most one per condition
 };
 
