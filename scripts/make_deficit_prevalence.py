@@ -37,6 +37,11 @@ ANCHORS = {
     "memory_cognitive_extra": (1.2, 1.3, 0.2, 0.3, 1.10, 0.001, 0.005, 0.03, 0.10, 0.20),
     "tremor_extra": (0.9, 1.1, 0.1, 0.5, 1.02, 0.002, 0.005, 0.02, 0.04, 0.06),
 }
+# Deficits a child's record would not carry: none before age 15.
+ADULT_ONLY = {"activity_limitation", "fragility_fracture", "housebound", "mobility_transfer",
+              "requirement_for_care", "skin_ulcer", "urinary_incontinence", "weight_loss_anorexia",
+              "memory_cognitive_extra", "tremor_extra", "heart_valve_disease", "peptic_ulcer",
+              "social_vulnerability"}
 ANCHOR_AGES = [0, 20, 42, 67, 82, 92, 110]
 BAND_MIDPOINTS = [2.5 + 5 * b for b in range(18)] + [92.5]
 
@@ -59,6 +64,8 @@ def main():
         out.write(",".join(columns) + "\n")
         for name, (female, deprivation, latent, delay, mortality, *points) in ANCHORS.items():
             values = [interpolate(m, points) for m in BAND_MIDPOINTS]
+            if name in ADULT_ONLY:
+                values = [0.0 if m < 15 else v for m, v in zip(BAND_MIDPOINTS, values)]
             for i in range(1, len(values)):
                 values[i] = max(values[i], values[i - 1])
             fields = [name, str(female), str(deprivation), "0", str(latent), str(delay),

@@ -9,13 +9,16 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "common/vocabulary.h"
 #include "extract/csv_reader.h"
 #include "ingest/snomed_id.h"
+#include "synth/generate.h"
 #include "test_support.h"
 
 namespace populus::synth {
@@ -200,7 +203,7 @@ TEST_F(ClinicalRecord, ObservationsHavePlausibleValuesInTheirCodelistsUnits) {
                                                {"diastolic_bp", {40, 140}},
                                                {"bmi", {12, 70}},
                                                {"weight", {2, 300}},
-                                               {"height", {45, 220}},
+                                               {"height", {0.45, 2.2}},
                                                {"hba1c", {25, 150}},
                                                {"total_cholesterol", {2, 12}},
                                                {"hdl_cholesterol", {0.5, 3.5}},
@@ -414,20 +417,31 @@ TEST_F(ClinicalRecord, PracticesDifferInHowManyDiabetesReviewsTheyComplete) {
   EXPECT_GT(hi, 0.6);
 }
 
-TEST_F(ClinicalRecord, FrailtyIsCodedOnlyForOlderPeopleAtTheirReviews) {
-  const auto frail = Codes(kSource + "/data/codelists/ltc/frail.csv");
+TEST_F(ClinicalRecord, FrailtyIsCodedForOlderPeopleMostlyAtTheirReviews) {
+  std::vector<std::string> frail;  // mild, moderate, severe
+  ForEachRow(kSource + "/data/codelists/ltc/frail.csv",
+             [&](const std::vector<std::string>& f) { frail.push_back(f[0]); });
+  ASSERT_EQ(frail.size(), 3u);
   const auto reviews = Codes(kSource + "/data/codelists/care-processes/frailty_review.csv");
   std::set<std::pair<std::string, std::string>> review_days;
-  std::vector<std::pair<std::string, std::string>> frailty_codes;
+  std::vector<std::tuple<std::string, std::string, size_t>> frailty_codes;
   ForEachRow(File("events.csv"), [&](const std::vector<std::string>& f) {
     if (reviews.count(f[2])) review_days.insert({f[0], f[1]});
-    if (frail.count(f[2])) frailty_codes.emplace_back(f[0], f[1]);
+    const auto it = std::find(frail.begin(), frail.end(), f[2]);
+    if (it != frail.end()) frailty_codes.emplace_back(f[0], f[1], it - frail.begin());
   });
   ASSERT_GT(frailty_codes.size(), 100u);
-  for (const auto& [id, date] : frailty_codes) {
+  std::array<double, 3> coded{}, at_review{};
+  for (const auto& [id, date, category] : frailty_codes) {
     EXPECT_GE(AgeInYears(Of(id).birth, ParseDate(date)), 65);
-    EXPECT_TRUE(review_days.count({id, date})) << "frailty coded without a review";
+    coded[category] += 1;
+    at_review[category] += review_days.count({id, date}) > 0 ? 1.0 : 0.0;
   }
+  // Every category is coded; mild frailty is found by identification (no
+  // review), moderate and severe mostly at frailty reviews.
+  for (double n : coded) EXPECT_GT(n, 20);
+  EXPECT_EQ(at_review[0], 0);
+  EXPECT_GT((at_review[1] + at_review[2]) / (coded[1] + coded[2]), 0.4);
 }
 
 TEST_F(ClinicalRecord, PalliativeCareIsRecognisedInTheLastYearOfLife) {

@@ -375,10 +375,77 @@ const BadConfig kBad[] = {
   {"UnmeetableListSizes", "min_list_size = 2000", "min_list_size = 20000", "key 'localities[1].population': 88000 people cannot be shared among 8 practices"},
   {"TooLarge", "history_years = 10", "history_years = 4294967297", "key 'ics.history_years': is too large"},
   {"MissingCodelists", "codelists = \"data/codelists/ltc\"", "codelists = \"data/codelists/none\"", "key 'conditions.codelists': 'data/codelists/none' is not a directory"},
+  {"UnknownStaffRole", "dietitian = 0.003", "dietician = 0.003", "key 'activity.staff_role_share.dietician': is not a staff role"},
+  {"StaffRoleTwice", "dietitian = 0.003", "dietitian = 0.003\nGP = 0.0", "is the same role as"},
+  {"StaffRolesNotSummingToOne", "dietitian = 0.003", "dietitian = 0.103", "key 'activity.staff_role_share': the shares sum to"},
+  {"NoProviders", "providers = [\"R9Z01\", \"R9Z02\", \"R9Z03\"]", "providers = []", "key 'activity.providers': needs at least one provider"},
+  {"EndOfLifeShare", "end_of_life_recognition = 0.45", "end_of_life_recognition = 1.45", "key 'care.end_of_life_recognition'"},
+  {"UnknownTrendCondition", "DM = 0.01,", "DIABETES = 0.01,", "key 'projection.incidence_change_per_year.DIABETES': not a condition"},
+  {"FrailtyAgeTooHigh", "from_age = 50", "from_age = 500", "key 'frailty.from_age': must be at most 110"},
+  {"MissingDeficitTable", "deficit_table = \"data/frailty/deficit-prevalence.csv\"", "deficit_table = \"data/frailty/none.csv\"", "key 'frailty.deficit_table'"},
 };
 // clang-format on
 
 INSTANTIATE_TEST_SUITE_P(Configs, GenerateRefuses, ::testing::ValuesIn(kBad),
+                         [](const auto& param_info) { return std::string(param_info.param.name); });
+
+// A bad data file behind the configuration (care processes, prescribing
+// rules, the eFI definition, the deficit table) is refused with its file, line
+// and reason, before anything is written.
+struct BadDataFile {
+  const char* name;
+  const char* file;  // under the source directory; the configuration names it so
+  const char* from;
+  const char* to;
+  const char* expected;
+};
+
+class GenerateRefusesData : public ::testing::TestWithParam<BadDataFile> {};
+
+TEST_P(GenerateRefusesData, NamingFileLineAndReason) {
+  const BadDataFile& c = GetParam();
+  TempDir dir;
+  std::string data = ReadFile(populus::testing::SourceDir() + "/" + c.file);
+  const size_t at = data.find(c.from);
+  ASSERT_NE(at, std::string::npos) << c.from;
+  data.replace(at, std::string(c.from).size(), c.to);
+  const std::string copy = dir / fs::path(c.file).filename().string();
+  WriteFile(copy, data);
+  std::string config = ReadFile(kConfig);
+  const std::string quoted = std::string("\"") + c.file + "\"";
+  const size_t key = config.find(quoted);
+  ASSERT_NE(key, std::string::npos) << quoted;
+  config.replace(key, quoted.size(), "\"" + copy + "\"");
+  WriteFile(dir / "ics.toml", config);
+  GenerateOptions o = Small(dir / "out");
+  o.config_path = dir / "ics.toml";
+  GenerateResult r;
+  const Status st = Generate(o, &r);
+  EXPECT_EQ(st.kind(), Status::Kind::kData);
+  EXPECT_NE(st.message().find(copy), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find(c.expected), std::string::npos) << st.message();
+  EXPECT_FALSE(fs::exists(dir / "out"));
+  EXPECT_FALSE(fs::exists(dir / "out.partial"));
+}
+
+// clang-format off
+const BadDataFile kBadData[] = {
+  {"ProcessAgeNotANumber", "data/care/processes.csv", "age:65 DM", "age:abc DM", "line 19: 'age:abc' needs an age in whole years"},
+  {"ProcessEligibleEmpty", "data/care/processes.csv", "nhs_health_check,nhs_health_check,no-ltc,", "nhs_health_check,nhs_health_check,,", "line 18: 'eligible' is empty"},
+  {"ProcessUnknownRecord", "data/care/processes.csv", "pulse_rate systolic_bp", "pulse systolic_bp", "line 15: record 'pulse' is not an observation"},
+  {"ProcessUnknownCondition", "data/care/processes.csv", ",SMI,18,", ",SMI2,18,", "line 10: 'SMI2' is not a simulated condition"},
+  {"ProcessCompletion", "data/care/processes.csv", "DM,12,120,0.85,", "DM,12,120,1.85,", "line 2: completion must be between 0 and 1"},
+  {"RuleUnknownTrigger", "data/medicines/rules.csv", "HTN,ace_inhibitors", "HYPERTENSION,ace_inhibitors", "line 2: trigger 'HYPERTENSION' is not a simulated condition"},
+  {"RuleProbability", "data/medicines/rules.csv", "THY,levothyroxine,repeat,0.95", "THY,levothyroxine,repeat,1.95", "value must be a probability"},
+  {"RuleUnknownClass", "data/medicines/rules.csv", "THY,levothyroxine", "THY,thyroxine", "thyroxine.csv"},
+  {"RuleClassInTwoGroups", "data/medicines/rules.csv", "CKD,ace_inhibitors,repeat,0.35,0.5,18,raas", "CKD,ace_inhibitors,repeat,0.35,0.5,18,other", "class 'ace_inhibitors' is already in another group"},
+  {"DeficitConditionWithoutItsCodelist", "data/frailty/efi-deficits.csv", "coded,AF,ltc/af.csv", "coded,AF HF,ltc/af.csv", "condition 'HF' counts towards 'atrial_fibrillation' but its codelist ltc/hf.csv is not listed"},
+  {"DeficitUnknownRule", "data/frailty/efi-deficits.csv", "Falls,coded", "Falls,counted", "rule 'counted' is not coded or polypharmacy"},
+  {"DeficitPrevalenceNotANumber", "data/frailty/deficit-prevalence.csv", "falls,1.5,", "falls,1.5x,", "column female_ratio: '1.5x' is not a number"},
+};
+// clang-format on
+
+INSTANTIATE_TEST_SUITE_P(DataFiles, GenerateRefusesData, ::testing::ValuesIn(kBadData),
                          [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(Generate, NeverWritesOverTheWorkingDirectoryOrItsParents) {
@@ -404,6 +471,34 @@ TEST(Generate, NeverWritesOverTheWorkingDirectoryOrItsParents) {
   EXPECT_FALSE(fs::exists(dir / "ics/.partial"));
   EXPECT_FALSE(fs::exists(dir / "ics.partial"));
   EXPECT_FALSE(fs::exists(dir / "ics.old"));
+}
+
+// Each part of the simulation is optional: without frailty, medicines and
+// care processes, appointments and admissions still follow conditions.
+TEST(Generate, WorksWithoutFrailtyMedicinesOrCareProcesses) {
+  TempDir dir;
+  std::string config = ReadFile(kConfig);
+  auto cut = [&](const std::string& from, const std::string& to) {
+    const size_t a = config.find(from), b = config.find(to, a);
+    ASSERT_NE(a, std::string::npos) << from;
+    ASSERT_NE(b, std::string::npos) << to;
+    config.erase(a, b - a);
+  };
+  cut("# The electronic Frailty Index", "# What brings people");  // frailty and medicines
+  cut("# Care processes", "# Running on past");
+  config.erase(config.find("# eFI frailty:"));  // the efi targets run to the end
+  WriteFile(dir / "ics.toml", config);
+  ASSERT_EQ(config.find("[frailty]"), std::string::npos);
+  GenerateOptions o = Small(dir / "out");
+  o.config_path = dir / "ics.toml";
+  o.scale = 0.02;
+  GenerateResult r;
+  const Status st = Generate(o, &r);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_GT(r.records.appointments, 10000u);
+  EXPECT_GT(r.records.hospital, 5000u);
+  EXPECT_EQ(r.records.medications, 0u);
+  for (const auto& c : r.calibration) EXPECT_FALSE(c.measure.starts_with("efi_")) << c.measure;
 }
 
 TEST(Generate, RefusesATargetWhoseConditionIsNotModelled) {

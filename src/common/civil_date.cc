@@ -65,6 +65,12 @@ std::string FormatIsoDate(Date date) {
   return fmt::format("{:04d}-{:02d}-{:02d}", ymd.year, ymd.month, ymd.day);
 }
 
+Date AddCivilYears(Date date, int years) {
+  const YearMonthDay d = CivilFromDays(date);
+  const int year = d.year + years;
+  return DaysFromCivil(year, d.month, std::min(d.day, DaysInMonth(year, d.month)));
+}
+
 int AgeInYears(Date birth, Date on) {
   const YearMonthDay b = CivilFromDays(birth);
   const YearMonthDay o = CivilFromDays(on);

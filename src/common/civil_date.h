@@ -39,6 +39,10 @@ std::string FormatIsoDate(Date date);
 // Whole years between birth and on (age in completed years on that date).
 int AgeInYears(Date birth, Date on);
 
+// The same day and month `years` later (earlier if negative); 29 February
+// becomes 28 February in a year that has none.
+Date AddCivilYears(Date date, int years);
+
 // Today's date in UTC.
 Date TodayUtc();
 

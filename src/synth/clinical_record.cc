@@ -9,14 +9,14 @@
 #include <sstream>
 
 #include "common/vocabulary.h"
+#include "ingest/snomed_id.h"
 #include "synth/csv_lines.h"
 #include "synth/frailty.h"
+#include "synth/generate.h"
 #include "synth/random.h"
 
 namespace populus::synth {
 namespace {
-
-constexpr double kDaysPerYear = 365.2425;
 
 constexpr std::array<std::string_view, static_cast<size_t>(ObservationKind::kCount)>
     kObservationNames = {"systolic_bp",
@@ -37,7 +37,7 @@ constexpr std::array<std::string_view, static_cast<size_t>(ObservationKind::kCou
 
 // Decimal places each observation is recorded with.
 constexpr std::array<int, static_cast<size_t>(ObservationKind::kCount)> kDecimals = {
-    0, 0, 1, 1, 1, 0, 1, 2, 1, 0, 0, 1, 0, 0, 0};
+    0, 0, 1, 1, 2, 0, 1, 2, 1, 0, 0, 1, 0, 0, 0};
 
 // Drug classes that lower blood pressure or cholesterol (by class name).
 constexpr std::string_view kAntihypertensives[] = {
@@ -69,18 +69,24 @@ void AppendEvent(std::string* out, std::string_view id, Date d, std::string_view
   out->append(",,\n");
 }
 
-const std::string& Pick(const std::vector<std::string>& codes, Stream& rng, double usual = 0.8) {
-  if (codes.size() == 1 || rng.Bernoulli(usual)) return codes[0];
-  return codes[1 + rng.Below(codes.size() - 1)];
-}
-
 Status LoadCodeSet(const std::string& path, bool with_unit, CodeSet* out) {
   std::vector<DataRow> rows;
   const std::vector<std::string> header = with_unit
                                               ? std::vector<std::string>{"code", "term", "unit"}
                                               : std::vector<std::string>{"code", "term"};
   POPULUS_RETURN_IF_ERROR(ReadDataFile(path, header, &rows));
-  for (const DataRow& row : rows) out->codes.push_back(row.fields[0]);
+  for (const DataRow& row : rows) {
+    if (!IsSnomedConceptId(row.fields[0])) {
+      return Status::Data(fmt::format("{} line {}: '{}' is not a SNOMED CT concept id", path,
+                                      row.line, row.fields[0]));
+    }
+    // One unit for the whole list: a value is written in the list's unit.
+    if (with_unit && row.fields[2] != rows[0].fields[2]) {
+      return Status::Data(fmt::format("{} line {}: unit '{}' differs from the list's '{}'", path,
+                                      row.line, row.fields[2], rows[0].fields[2]));
+    }
+    out->codes.push_back(row.fields[0]);
+  }
   if (with_unit && !rows.empty()) out->unit = rows[0].fields[2];
   return Status::Ok();
 }
@@ -90,6 +96,16 @@ bool OnAny(const std::vector<Course>& courses, const std::vector<bool>& classes,
     if (classes[c.drug_class] && c.start <= d && (c.stop == kNoDate || c.stop > d)) return true;
   }
   return false;
+}
+
+// A whole number from a `name:N` eligibility term, or -1.
+int TermNumber(const std::string& term, size_t prefix) {
+  const std::string digits = term.substr(prefix);
+  if (digits.empty() || digits.size() > 5 ||
+      !std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    return -1;
+  }
+  return std::stoi(digits);
 }
 
 }  // namespace
@@ -111,16 +127,23 @@ Status LoadCareModel(const IcsConfig& config, const ConditionModel& model, CareM
     POPULUS_RETURN_IF_ERROR(LoadCodeSet(path, true, &care->smoking[k]));
     if (care->smoking[k].codes.empty()) return Status::Data(fmt::format("{}: no codes", path));
   }
-  // The coded frailty categories: the FRAIL register's codelist, mild,
-  // moderate and severe in that order.
-  {
+  // The coded frailty categories: the FRAIL register's codelist, one code per
+  // eFI category above fit (mild, moderate, severe), in that order.
+  if (model.frailty.enabled()) {
     const std::string path = (fs::path(config.condition_codelists) / "frail.csv").string();
     std::vector<DataRow> rows;
     POPULUS_RETURN_IF_ERROR(ReadDataFile(path, {"code", "term", "role"}, &rows));
-    for (const DataRow& row : rows) care->frailty_codes.push_back(row.fields[0]);
-    if (care->frailty_codes.size() < 3) {
+    for (const DataRow& row : rows) {
+      if (!IsSnomedConceptId(row.fields[0])) {
+        return Status::Data(fmt::format("{} line {}: '{}' is not a SNOMED CT concept id", path,
+                                        row.line, row.fields[0]));
+      }
+      care->frailty_codes.push_back(row.fields[0]);
+    }
+    if (care->frailty_codes.size() + 1 != model.frailty.categories.size()) {
       return Status::Data(
-          fmt::format("{}: expected mild, moderate and severe frailty codes", path));
+          fmt::format("{}: expected one code for each eFI category above the first ({}), found {}",
+                      path, model.frailty.categories.size() - 1, care->frailty_codes.size()));
     }
   }
 
@@ -130,10 +153,23 @@ Status LoadCareModel(const IcsConfig& config, const ConditionModel& model, CareM
                                            "season",  "records"};
   std::vector<DataRow> rows;
   POPULUS_RETURN_IF_ERROR(ReadDataFile(path, header, &rows));
-  // Names first, so a process may record another one's code.
+  // First every process with its codes, so a process may record another's.
   for (const DataRow& row : rows) {
     CareProcess p;
     p.name = row.fields[0];
+    if (p.name.empty())
+      return Status::Data(fmt::format("{} line {}: no process name", path, row.line));
+    for (const CareProcess& q : care->processes) {
+      if (q.name == p.name) {
+        return Status::Data(
+            fmt::format("{} line {}: process '{}' appears twice", path, row.line, p.name));
+      }
+    }
+    if (!row.fields[1].empty()) {
+      POPULUS_RETURN_IF_ERROR(
+          LoadCodeSet((fs::path(config.process_codelists) / (row.fields[1] + ".csv")).string(),
+                      false, &p.codes));
+    }
     care->processes.push_back(std::move(p));
   }
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -142,13 +178,9 @@ Status LoadCareModel(const IcsConfig& config, const ConditionModel& model, CareM
     auto fail = [&](const std::string& reason) {
       return Status::Data(fmt::format("{} line {}: {}", path, row.line, reason));
     };
-    if (!row.fields[1].empty()) {
-      POPULUS_RETURN_IF_ERROR(
-          LoadCodeSet((fs::path(config.process_codelists) / (row.fields[1] + ".csv")).string(),
-                      false, &p.codes));
-    }
     std::istringstream eligible(row.fields[2]);
-    for (std::string term; eligible >> term;) {
+    bool any = false;
+    for (std::string term; eligible >> term; any = true) {
       if (term == "*") {
         p.everyone = true;
       } else if (term == "polypharmacy") {
@@ -156,10 +188,13 @@ Status LoadCareModel(const IcsConfig& config, const ConditionModel& model, CareM
       } else if (term == "no-ltc") {
         p.no_ltc = true;
       } else if (term.starts_with("dying:")) {
-        p.dying_days = std::atoi(term.c_str() + 6);
-        if (p.dying_days < 1) return fail(fmt::format("'{}' needs a number of days", term));
+        p.dying_days = TermNumber(term, 6);
+        if (p.dying_days < 1) return fail(fmt::format("'{}' needs a whole number of days", term));
       } else if (term.starts_with("age:")) {
-        p.from_age = std::atoi(term.c_str() + 4);
+        p.from_age = TermNumber(term, 4);
+        if (p.from_age < 0 || p.from_age > 130) {
+          return fail(fmt::format("'{}' needs an age in whole years", term));
+        }
       } else if (term.starts_with("efi:")) {
         const auto& cats = model.frailty.categories;
         const auto it = std::find(cats.begin(), cats.end(), term.substr(4));
@@ -171,6 +206,7 @@ Status LoadCareModel(const IcsConfig& config, const ConditionModel& model, CareM
         p.conditions.push_back(c);
       }
     }
+    if (!any) return fail("'eligible' is empty: name who the process is for (or * for everyone)");
     double min_age, max_age, interval;
     POPULUS_RETURN_IF_ERROR(ParseNumber(path, row, 3, header, &min_age));
     POPULUS_RETURN_IF_ERROR(ParseNumber(path, row, 4, header, &max_age));
@@ -179,13 +215,19 @@ Status LoadCareModel(const IcsConfig& config, const ConditionModel& model, CareM
     POPULUS_RETURN_IF_ERROR(ParseNumber(path, row, 7, header, &interval));
     if (!(p.completion > 0 && p.completion < 1)) return fail("completion must be between 0 and 1");
     if (!(p.practice_sd >= 0 && p.practice_sd <= 3)) return fail("practice_sd must be 0 to 3");
-    if (!(min_age >= 0 && max_age >= min_age && max_age <= 130)) return fail("bad age range");
-    if (!(interval >= 1 && interval <= 100)) return fail("interval_years must be 1 to 100");
+    if (!(min_age >= 0 && max_age >= min_age && max_age <= 130) || min_age != std::floor(min_age) ||
+        max_age != std::floor(max_age)) {
+      return fail("min_age and max_age must be whole years, 0 to 130, min_age first");
+    }
+    if (!(interval >= 1 && interval <= 100) || interval != std::floor(interval)) {
+      return fail("interval_years must be a whole number from 1 to 100");
+    }
     p.min_age = static_cast<int>(min_age);
     p.max_age = static_cast<int>(max_age);
     p.interval_years = static_cast<int>(interval);
-    if (row.fields[8] != "" && row.fields[8] != "autumn")
+    if (!row.fields[8].empty() && row.fields[8] != "autumn") {
       return fail("season must be empty or autumn");
+    }
     p.autumn = row.fields[8] == "autumn";
     std::istringstream records(row.fields[9]);
     for (std::string r; records >> r;) {
@@ -196,6 +238,7 @@ Status LoadCareModel(const IcsConfig& config, const ConditionModel& model, CareM
       } else if (r == "smoking") {
         p.records.push_back({CareRecord::Kind::kSmoking, 0});
       } else if (r == "frailty_code") {
+        if (!model.frailty.enabled()) return fail("frailty_code needs a [frailty] table");
         p.records.push_back({CareRecord::Kind::kFrailtyCode, 0});
       } else if (r.starts_with("condition:")) {
         const int c = model.index(r.substr(10));
@@ -206,22 +249,16 @@ Status LoadCareModel(const IcsConfig& config, const ConditionModel& model, CareM
                                         [&](const CareProcess& q) { return q.name == r; });
         if (other == care->processes.end() || other->codes.codes.empty()) {
           return fail(fmt::format(
-              "record '{}' is not an observation, smoking, frailty_code, condition:CODE or a coded "
-              "process",
+              "record '{}' is not an observation, smoking, frailty_code, condition:CODE or a "
+              "process with codes",
               r));
         }
         p.records.push_back(
             {CareRecord::Kind::kProcessCode, static_cast<int>(other - care->processes.begin())});
       }
     }
-    // Codes of processes named in `records` load later in the file too.
-  }
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const CareProcess& p = care->processes[i];
     if (p.codes.codes.empty() && p.records.empty()) {
-      return Status::Data(
-          fmt::format("{} line {}: process '{}' has no codelist and records nothing", path,
-                      rows[i].line, p.name));
+      return fail(fmt::format("process '{}' has no codelist and records nothing", p.name));
     }
   }
   return Status::Ok();
@@ -242,10 +279,8 @@ RecordWriter::RecordWriter(const SyntheticSystem& system, const CareModel& care)
   const IcsConfig& config = system.config;
   baseline_ = config.baseline_date;
   window_start_ = HistoryStart(config);
-  const YearMonthDay b = CivilFromDays(baseline_);
-  const int years = config.has_activity ? config.activity.appointment_history_years : 2;
-  activity_start_ =
-      DaysFromCivil(b.year - years, b.month, std::min(b.day, DaysInMonth(b.year - years, b.month)));
+  activity_start_ = AddCivilYears(
+      baseline_, -(config.has_activity ? config.activity.appointment_history_years : 2));
   // Each practice's mix of staff roles: the configured shares, each varied.
   const auto& shares = config.activity.staff_role_share;
   for (const auto& [role, share] : shares) {
@@ -344,73 +379,91 @@ void RecordWriter::Diagnoses(const Person& p, std::string_view id, std::string* 
     // Mostly the condition's usual code; sometimes a more specific one, never
     // a code another condition's codelist also holds.
     Stream codes(system_.config.seed, Purpose::kCodes, p.id, e.condition);
-    const std::vector<std::string>& own = model.own_codes[e.condition];
-    const std::string& code =
-        own.size() == 1 || codes.Bernoulli(0.7) ? own[0] : own[1 + codes.Below(own.size() - 1)];
-    AppendEvent(out, id, e.diagnosed, code);
+    AppendEvent(out, id, e.diagnosed, codes.PickUsual(model.own_codes[e.condition], 0.7));
     if (e.resolved != kNoDate) AppendEvent(out, id, e.resolved, spec.resolved_codes[0]);
   }
 }
 
 double RecordWriter::Observe(const Person& p, const Physiology& body, ObservationKind kind,
-                             Date date, Stream& rng) const {
+                             Date date, Stream& rng, Visit* visit) const {
   const ConditionModel& model = system_.model;
   const double age = (date - p.birth) / kDaysPerYear;
-  auto has = [&](const char* code) {
-    const int c = model.index(code);
-    for (const Episode& e : p.episodes) {
-      if (e.condition == c && e.RecordedOn(date)) return true;
-    }
-    return false;
-  };
+  auto has = [&](const char* code) { return p.Has(model.index(code), date); };
   const double growth = std::clamp(0.45 + 0.033 * age, 0.45, 1.0);  // share of adult height
+  // What one visit measures once, so the values derived from them agree:
+  // weight is BMI times height squared, the ratio is cholesterol over HDL,
+  // creatinine follows that day's eGFR.
   auto bmi = [&] {
-    double v = body.bmi_base + 0.08 * (std::min(age, 60.0) - 45) - 0.1 * std::max(0.0, age - 72);
-    if (age < 18) v = (15.5 + 0.35 * std::max(0.0, age - 5)) * body.bmi_base / 26.5;
-    if (has("DM")) v += 2.5;
-    if (has("OB")) v = std::max(v, 30.5 + std::fabs(3 * rng.Normal()));
-    return std::clamp(v + 0.5 * rng.Normal(), 12.0, 70.0);
+    if (std::isnan(visit->bmi)) {
+      double v = body.bmi_base + 0.08 * (std::min(age, 60.0) - 45) - 0.1 * std::max(0.0, age - 72);
+      if (age < 18) v = (15.5 + 0.35 * std::max(0.0, age - 5)) * body.bmi_base / 26.5;
+      if (has("DM")) v += 2.5;
+      if (has("OB")) v = std::max(v, 30.5 + std::fabs(3 * rng.Normal()));
+      visit->bmi = std::clamp(v + 0.5 * rng.Normal(), 12.0, 70.0);
+    }
+    return visit->bmi;
+  };
+  auto height_m = [&] {
+    return std::clamp(body.height_m * growth - 0.001 * std::max(0.0, age - 60), 0.45, 2.2);
   };
   auto total_cholesterol = [&] {
-    double v = 4.3 + 0.025 * std::clamp(age - 20, 0.0, 40.0) + body.cholesterol_offset +
-               0.3 * rng.Normal();
-    if (OnAny(body.repeats, body.statin, date)) v *= 0.72;
-    return std::clamp(v, 2.0, 12.0);
+    if (std::isnan(visit->total_cholesterol)) {
+      double v = 4.3 + 0.025 * std::clamp(age - 20, 0.0, 40.0) + body.cholesterol_offset +
+                 0.3 * rng.Normal();
+      if (OnAny(body.repeats, body.statin, date)) v *= 0.72;
+      visit->total_cholesterol = std::clamp(v, 2.0, 12.0);
+    }
+    return visit->total_cholesterol;
   };
   auto hdl = [&] {
-    return std::clamp(body.hdl_base - (has("DM") ? 0.15 : 0.0) + 0.08 * rng.Normal(), 0.5, 3.5);
+    if (std::isnan(visit->hdl)) {
+      visit->hdl =
+          std::clamp(body.hdl_base - (has("DM") ? 0.15 : 0.0) + 0.08 * rng.Normal(), 0.5, 3.5);
+    }
+    return visit->hdl;
   };
   auto egfr = [&] {
-    if (has("CKD")) return std::clamp(45 + body.egfr_offset + 4 * rng.Normal(), 12.0, 59.0);
-    return std::clamp(115 - 0.9 * std::max(0.0, age - 20) + body.egfr_offset + 4 * rng.Normal(),
-                      60.0, 140.0);
+    if (std::isnan(visit->egfr)) {
+      visit->egfr = has("CKD") ? std::clamp(45 + body.egfr_offset + 4 * rng.Normal(), 12.0, 59.0)
+                               : std::clamp(115 - 0.9 * std::max(0.0, age - 20) + body.egfr_offset +
+                                                4 * rng.Normal(),
+                                            60.0, 140.0);
+    }
+    return visit->egfr;
   };
+  const bool treated = OnAny(body.repeats, body.lowers_bp, date);
   switch (kind) {
     case ObservationKind::kSystolicBp: {
       double v = 112 + 0.55 * std::max(0.0, age - 25) + body.sbp_offset;
       if (has("HTN")) v += 16;
-      if (OnAny(body.repeats, body.lowers_bp, date)) v -= 11;
+      if (treated) v -= 11;
       return std::clamp(v + 8 * rng.Normal(), 80.0, 240.0);
     }
     case ObservationKind::kDiastolicBp: {
-      double v = 50 + 0.25 * std::max(0.0, age - 25) + 0.2 * body.sbp_offset;
+      double v = 72 + 0.25 * std::max(0.0, age - 25) + 0.2 * body.sbp_offset -
+                 0.1 * std::max(0.0, age - 60);
       if (has("HTN")) v += 8;
-      return std::clamp(v + 22 + 6 * rng.Normal() - 0.1 * std::max(0.0, age - 60), 40.0, 140.0);
+      if (treated) v -= 6;
+      return std::clamp(v + 6 * rng.Normal(), 40.0, 140.0);
     }
     case ObservationKind::kBmi:
       return bmi();
-    case ObservationKind::kWeight: {
-      const double h = body.height_m * growth;
-      return std::clamp(bmi() * h * h, 2.0, 300.0);
-    }
+    case ObservationKind::kWeight:
+      return std::clamp(bmi() * height_m() * height_m(), 2.0, 300.0);
     case ObservationKind::kHeight:
-      return std::clamp(100 * body.height_m * growth - 0.1 * std::max(0.0, age - 60), 45.0, 220.0);
-    case ObservationKind::kHba1c:
-      if (has("DM"))
+      return height_m();
+    case ObservationKind::kHba1c: {
+      // Diabetes raises HbA1c whether or not it has been diagnosed yet.
+      const int dm = model.index("DM");
+      bool diabetes = false;
+      for (const Episode& e : p.episodes)
+        diabetes = diabetes || (e.condition == dm && e.PresentOn(date));
+      if (diabetes)
         return std::clamp(57 + 14 * body.diabetes_control + 5 * rng.Normal(), 38.0, 150.0);
       if (has("NDH")) return std::clamp(44 + 1.5 * rng.Normal(), 42.0, 47.0);
       return std::clamp(
           34 + 0.07 * std::max(0.0, age - 30) + body.hba1c_offset + 1.5 * rng.Normal(), 25.0, 41.0);
+    }
     case ObservationKind::kTotalCholesterol:
       return total_cholesterol();
     case ObservationKind::kHdlCholesterol:
@@ -433,8 +486,8 @@ double RecordWriter::Observe(const Person& p, const Physiology& body, Observatio
                  ? std::clamp(body.alcohol_units * std::exp(0.3 * rng.Normal()), 0.0, 200.0)
                  : 0.0;
     case ObservationKind::kAuditC: {
-      const double units = body.drinker ? body.alcohol_units : 0.0;
-      return std::clamp(std::round(units / 4 + rng.Normal()), 0.0, 12.0);
+      if (!body.drinker) return 0.0;
+      return std::clamp(std::round(body.alcohol_units / 4 + rng.Normal()), 0.0, 12.0);
     }
     case ObservationKind::kPulseRate:
       return std::clamp(72 + body.pulse_offset + (has("AF") ? 12 : 0) + 5 * rng.Normal(), 40.0,
@@ -452,34 +505,37 @@ void RecordWriter::CareProcesses(const Person& p, std::string_view id, const Phy
   const Date from = std::max(window_start_, p.registered_from);
   const Date end = p.exit(baseline_);
   if (from >= end) return;
-  auto recorded = [&](int condition, Date d) {
-    for (const Episode& e : p.episodes) {
-      if (e.condition == condition && e.RecordedOn(d)) return true;
-    }
-    return false;
-  };
   for (size_t k = 0; k < care_.processes.size(); ++k) {
     const CareProcess& process = care_.processes[k];
     Stream rng(config.seed, Purpose::kRecord, p.id, 100 + k);
     const double rate =
         std::min(0.98, completion_[p.practice][k] *
                            std::pow(body.engagement, process.completion > 0.6 ? 0.3 : 0.6));
+    // The person's usual time of year for it (reviews recur about a year
+    // apart), give or take a couple of weeks.
+    const double anchor = rng.Uniform();
     Date last_done = kNoDate;
-    bool became_eligible = false;
+    bool offered = false;  // a once-only process has had its chance
     for (int year = CivilFromDays(from).year; year <= CivilFromDays(end - 1).year; ++year) {
-      const Date year_start = DaysFromCivil(year, 1, 1);
-      Date lo = std::max(from, year_start), hi = std::min(end, DaysFromCivil(year + 1, 1, 1));
-      if (process.autumn) {
-        lo = std::max(lo, DaysFromCivil(year, 9, 1));
-        hi = std::min(hi, DaysFromCivil(year, 12, 16));
-      }
-      const double u = rng.Uniform(), v = rng.Uniform();
-      if (lo >= hi) continue;
-      const Date date = lo + static_cast<Date>(v * (hi - lo));
+      const double u = rng.Uniform(), jitter = rng.Normal();
+      const Date season = process.autumn ? DaysFromCivil(year, 9, 1) : DaysFromCivil(year, 1, 1);
+      const int length = process.autumn ? 106 : 365;
+      const Date date =
+          season + std::clamp(static_cast<int>(anchor * length + 14 * jitter), 0, length - 1);
+      if (date < from || date >= end) continue;
       const int age = AgeInYears(p.birth, date);
       if (age < process.min_age || age > process.max_age) continue;
+      // Eligible on the date; `since` is when the qualifying condition was diagnosed.
+      Date since = kNoDate;
       bool eligible = process.everyone || (process.from_age >= 0 && age >= process.from_age);
-      for (int c : process.conditions) eligible = eligible || recorded(c, date);
+      for (int c : process.conditions) {
+        for (const Episode& e : p.episodes) {
+          if (e.condition == c && e.RecordedOn(date)) {
+            eligible = true;
+            since = since == kNoDate ? e.diagnosed : std::min(since, e.diagnosed);
+          }
+        }
+      }
       if (!eligible && process.dying_days > 0 && p.death != kNoDate) {
         eligible = p.death >= date && p.death - date <= process.dying_days;
       }
@@ -495,34 +551,42 @@ void RecordWriter::CareProcesses(const Person& p, std::string_view id, const Phy
       if (!eligible) continue;
       bool done;
       if (process.interval_years >= 50) {
-        // Once, in the first year of eligibility.
-        done = !became_eligible && u < rate;
-        became_eligible = true;
+        // Once, within a year of the diagnosis that qualifies (one long
+        // before the record began was done, or not, before it too).
+        if (offered) continue;
+        offered = true;
+        done = (since == kNoDate || date - since <= 365) && u < rate;
+      } else if (process.interval_years == 1) {
+        done = u < rate;
       } else {
-        const double fraction = process.autumn ? 1.0 : (hi - lo) / kDaysPerYear;
-        done = u < rate * fraction / process.interval_years &&
-               (last_done == kNoDate || date - last_done >= (process.interval_years * 365 - 60));
+        const bool due =
+            last_done == kNoDate || date - last_done >= process.interval_years * 365 - 60;
+        done = due && u < rate;
       }
       if (!done) continue;
       last_done = date;
-      if (!process.codes.codes.empty()) AppendEvent(out, id, date, Pick(process.codes.codes, rng));
+      Visit visit;
+      if (!process.codes.codes.empty())
+        AppendEvent(out, id, date, rng.PickUsual(process.codes.codes, 0.8));
       for (const CareRecord& r : process.records) {
         switch (r.kind) {
           case CareRecord::Kind::kObservation: {
             const CodeSet& set = care_.observations[static_cast<size_t>(r.index)];
-            const double value = Observe(p, body, static_cast<ObservationKind>(r.index), date, rng);
+            const double value =
+                Observe(p, body, static_cast<ObservationKind>(r.index), date, rng, &visit);
             out->append(id);
             out->push_back(',');
             AppendDate(out, date);
-            fmt::format_to(std::back_inserter(*out), "{},{:.{}f},{}\n", Pick(set.codes, rng, 0.85),
-                           value, kDecimals[static_cast<size_t>(r.index)], set.unit);
+            fmt::format_to(std::back_inserter(*out), "{},{:.{}f},{}\n",
+                           rng.PickUsual(set.codes, 0.85), value,
+                           kDecimals[static_cast<size_t>(r.index)], set.unit);
             break;
           }
           case CareRecord::Kind::kSmoking: {
             const int status = body.smoking_start == kNoDate || date < body.smoking_start ? 2
                                : date < body.smoking_stop                                 ? 0
                                                                                           : 1;
-            AppendEvent(out, id, date, Pick(care_.smoking[status].codes, rng, 0.85));
+            AppendEvent(out, id, date, rng.PickUsual(care_.smoking[status].codes, 0.85));
             break;
           }
           case CareRecord::Kind::kFrailtyCode: {
@@ -537,7 +601,7 @@ void RecordWriter::CareProcesses(const Person& p, std::string_view id, const Phy
             break;
           case CareRecord::Kind::kProcessCode: {
             const CareProcess& other = care_.processes[static_cast<size_t>(r.index)];
-            AppendEvent(out, id, date, Pick(other.codes.codes, rng));
+            AppendEvent(out, id, date, rng.PickUsual(other.codes.codes, 0.8));
             break;
           }
         }
@@ -636,10 +700,8 @@ void RecordWriter::Appointments(const Person& p, std::string_view id, std::strin
     const Date mid = t + (step_end - t) / 2;
     const int age = AgeInYears(p.birth, mid);
     const double mean = AppointmentRate(p, mid) * person_factor * (step_end - t) / kDaysPerYear;
-    bool at_home = p.care_home && AgeInYears(p.birth, end) >= 65;
-    for (const Episode& e : p.episodes) {
-      at_home = at_home || (e.condition == housebound && e.RecordedOn(mid));
-    }
+    const bool at_home = (p.care_home && AgeInYears(p.birth, end) >= 65) ||
+                         (housebound >= 0 && p.Has(housebound, mid));
     const uint64_t n = rng.Poisson(mean);
     for (uint64_t k = 0; k < n; ++k) {
       Date d = t + static_cast<Date>(rng.Below(static_cast<uint64_t>(step_end - t)));

@@ -22,12 +22,13 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
-#include "synth/generate.h"
+#include "synth/synthetic_ics.h"
 
 namespace populus::synth {
 
@@ -100,6 +101,8 @@ struct CareModel {
 // file, line and reason (an unknown condition, record or codelist).
 Status LoadCareModel(const IcsConfig& config, const ConditionModel& model, CareModel* care);
 
+struct SyntheticSystem;
+
 struct RecordRows {
   std::string events, medications, appointments, hospital;
 };
@@ -135,8 +138,13 @@ class RecordWriter {
   void Appointments(const Person& p, std::string_view id, std::string* out) const;
   void Hospital(const Person& p, std::string_view id, std::string* out) const;
   double PracticeFactor(uint32_t practice, uint64_t what) const;
+  // What one visit has measured so far (NaN: not yet).
+  struct Visit {
+    double bmi = std::nan(""), total_cholesterol = std::nan(""), hdl = std::nan(""),
+           egfr = std::nan("");
+  };
   double Observe(const Person& p, const Physiology& body, ObservationKind kind, Date date,
-                 class Stream& rng) const;
+                 class Stream& rng, Visit* visit) const;
 
   const SyntheticSystem& system_;
   const CareModel& care_;

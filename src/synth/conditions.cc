@@ -16,28 +16,17 @@ namespace populus::synth {
 namespace {
 
 Status LoadCodelist(const std::string& path, ConditionSpec* spec) {
-  std::ifstream in(path);
-  if (!in)
-    return Status::Data(fmt::format("{}: cannot read the codelist for {}", path, spec->code));
-  std::string line;
-  std::getline(in, line);
   // A condition's list gives each code a role; a deficit's codes all record it.
   const std::vector<std::string> header = spec->deficit
                                               ? std::vector<std::string>{"code", "term"}
                                               : std::vector<std::string>{"code", "term", "role"};
-  if (SplitCsvLine(line) != header) {
-    return Status::Data(
-        fmt::format("{} line 1: the header must be {}", path, fmt::join(header, ",")));
-  }
-  for (int n = 2; std::getline(in, line); ++n) {
-    if (line.empty()) continue;
-    const auto f = SplitCsvLine(line);
-    if (f.size() != header.size()) {
-      return Status::Data(fmt::format("{} line {}: expected {} fields", path, n, header.size()));
-    }
+  std::vector<DataRow> rows;
+  POPULUS_RETURN_IF_ERROR(ReadDataFile(path, header, &rows));
+  for (const DataRow& row : rows) {
+    const auto& f = row.fields;
     if (!IsSnomedConceptId(f[0])) {
       return Status::Data(
-          fmt::format("{} line {}: '{}' is not a SNOMED CT concept id", path, n, f[0]));
+          fmt::format("{} line {}: '{}' is not a SNOMED CT concept id", path, row.line, f[0]));
     }
     if (spec->deficit || f[2] == "diagnosis") {
       spec->diagnosis_codes.push_back(f[0]);
@@ -45,7 +34,7 @@ Status LoadCodelist(const std::string& path, ConditionSpec* spec) {
       spec->resolved_codes.push_back(f[0]);
     } else {
       return Status::Data(
-          fmt::format("{} line {}: role '{}' is not diagnosis or resolved", path, n, f[2]));
+          fmt::format("{} line {}: role '{}' is not diagnosis or resolved", path, row.line, f[2]));
     }
   }
   if (spec->diagnosis_codes.empty()) {
@@ -83,9 +72,12 @@ void ConditionModel::Prepare() {
       double h = std::max(0.0, p - before) / years / std::max(0.05, 1.0 - before);
       h += spec.resolution_per_year * p / std::max(0.05, 1.0 - p);
 
+      // A female ratio of 1000 or more marks a condition of women only
+      // (gestational diabetes): men get none of it.
       const double r = spec.female_ratio;
-      hazard_[(c * 2 + 0) * kAgeBands + band] = h * 2.0 / (1.0 + r);
-      hazard_[(c * 2 + 1) * kAgeBands + band] = h * 2.0 * r / (1.0 + r);
+      const bool women_only = r >= 1000;
+      hazard_[(c * 2 + 0) * kAgeBands + band] = women_only ? 0.0 : h * 2.0 / (1.0 + r);
+      hazard_[(c * 2 + 1) * kAgeBands + band] = women_only ? h * 2.0 : h * 2.0 * r / (1.0 + r);
       const double band_years = band == kAgeBands - 1 ? 30.0 : 5.0;
       lifetime_[c * 2 + 0] += hazard_[(c * 2 + 0) * kAgeBands + band] * band_years;
       lifetime_[c * 2 + 1] += hazard_[(c * 2 + 1) * kAgeBands + band] * band_years;
@@ -103,8 +95,8 @@ void ConditionModel::ComputeMortalityNormaliser() {
       for (size_t i = 0; i < conditions.size(); ++i) {
         const ConditionSpec& c = conditions[i];
         const double r = c.female_ratio;
-        const double p = std::min(
-            0.95, TargetPrevalence(i, b) * (s == 1 ? 2.0 * r / (1.0 + r) : 2.0 / (1.0 + r)));
+        const double female = r >= 1000 ? 2.0 : 2.0 * r / (1.0 + r);
+        const double p = std::min(0.95, TargetPrevalence(i, b) * (s == 1 ? female : 2.0 - female));
         expected *= 1.0 + (c.mortality_ratio - 1.0) * p;
       }
       mortality_normaliser[s][b] = expected;
@@ -118,42 +110,28 @@ namespace {
 // spec per row (with its codelist) to the model.
 Status ReadPrevalenceTable(const std::string& table_path, const std::string& id_column,
                            const std::string& codelist_dir, bool deficit, ConditionModel* model) {
-  std::ifstream in(table_path);
-  if (!in) return Status::Data(fmt::format("cannot read the prevalence table '{}'", table_path));
-  std::string line;
-  std::getline(in, line);
-  const auto header = SplitCsvLine(line);
-  const std::vector<std::string> fixed = {
+  std::vector<std::string> header = {
       id_column,       "female_ratio",          "deprivation_ratio", "resolution_per_year",
       "latent_weight", "diagnosis_delay_years", "mortality_ratio"};
-  if (header.size() != fixed.size() + kAgeBands ||
-      !std::equal(fixed.begin(), fixed.end(), header.begin())) {
-    return Status::Data(fmt::format("{} line 1: expected the columns {} and {} prevalence bands",
-                                    table_path, fmt::join(fixed, ","), kAgeBands));
+  const size_t fixed = header.size();
+  for (int b = 0; b < kAgeBands; ++b) {
+    header.push_back(b == kAgeBands - 1 ? "p90_plus" : fmt::format("p{}_{}", b * 5, b * 5 + 4));
   }
-  for (int n = 2; std::getline(in, line); ++n) {
-    if (line.empty()) continue;
-    const auto f = SplitCsvLine(line);
-    if (f.size() != header.size()) {
-      return Status::Data(fmt::format("{} line {}: {} fields, expected {}", table_path, n, f.size(),
-                                      header.size()));
-    }
+  std::vector<DataRow> rows;
+  POPULUS_RETURN_IF_ERROR(ReadDataFile(table_path, header, &rows));
+  for (const DataRow& row : rows) {
+    const auto& f = row.fields;
+    const int n = row.line;
     ConditionSpec c;
     c.code = f[0];
     c.deficit = deficit;
     double* numbers[] = {&c.female_ratio,  &c.deprivation_ratio,     &c.resolution_per_year,
                          &c.latent_weight, &c.diagnosis_delay_years, &c.mortality_ratio};
     for (size_t k = 0; k < std::size(numbers); ++k) {
-      try {
-        *numbers[k] = std::stod(f[k + 1]);
-      } catch (...) {
-        return Status::Data(fmt::format("{} line {} column {}: '{}' is not a number", table_path, n,
-                                        header[k + 1], f[k + 1]));
-      }
-      if (!std::isfinite(*numbers[k]) || *numbers[k] < 0 ||
-          (k != 2 && k != 3 && k != 4 && *numbers[k] == 0)) {
+      POPULUS_RETURN_IF_ERROR(ParseNumber(table_path, row, k + 1, header, numbers[k]));
+      if (*numbers[k] < 0 || (k != 2 && k != 3 && k != 4 && *numbers[k] == 0)) {
         return Status::Data(
-            fmt::format("{} line {} column {}: must be a finite number, greater than 0 for ratios",
+            fmt::format("{} line {} column {}: must not be negative, and greater than 0 for ratios",
                         table_path, n, header[k + 1]));
       }
     }
@@ -163,17 +141,12 @@ Status ReadPrevalenceTable(const std::string& table_path, const std::string& id_
           table_path, n));
     }
     for (int b = 0; b < kAgeBands; ++b) {
-      const std::string& text = f[fixed.size() + static_cast<size_t>(b)];
-      try {
-        c.prevalence[b] = std::stod(text);
-      } catch (...) {
-        return Status::Data(fmt::format("{} line {} column {}: '{}' is not a number", table_path, n,
-                                        header[fixed.size() + b], text));
-      }
+      const size_t column = fixed + static_cast<size_t>(b);
+      POPULUS_RETURN_IF_ERROR(ParseNumber(table_path, row, column, header, &c.prevalence[b]));
       if (!(c.prevalence[b] >= 0 && c.prevalence[b] < 1)) {
         return Status::Data(
             fmt::format("{} line {} column {}: a prevalence must be from 0 to below 1", table_path,
-                        n, header[fixed.size() + b]));
+                        n, header[column]));
       }
     }
     std::string file = c.code;

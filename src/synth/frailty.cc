@@ -25,37 +25,32 @@ std::vector<std::string> Words(const std::string& text) {
 }
 
 Status ReadCategories(const std::string& path, FrailtyModel* frailty) {
-  std::ifstream in(path);
-  if (!in) return Status::Data(fmt::format("cannot read the eFI categories '{}'", path));
-  std::string line;
-  std::getline(in, line);
-  if (SplitCsvLine(line) != std::vector<std::string>{"category", "from_score"}) {
-    return Status::Data(fmt::format("{} line 1: the header must be category,from_score", path));
-  }
-  for (int n = 2; std::getline(in, line); ++n) {
-    if (line.empty()) continue;
-    const auto f = SplitCsvLine(line);
-    double from = -1;
-    if (f.size() == 2) {
-      try {
-        from = std::stod(f[1]);
-      } catch (...) {
-      }
-    }
+  const std::vector<std::string> header = {"category", "from_score"};
+  std::vector<DataRow> rows;
+  POPULUS_RETURN_IF_ERROR(ReadDataFile(path, header, &rows));
+  for (const DataRow& row : rows) {
+    double from = 0;
+    POPULUS_RETURN_IF_ERROR(ParseNumber(path, row, 1, header, &from));
     const double previous = frailty->category_from.empty() ? -1 : frailty->category_from.back();
-    if (f.size() != 2 || f[0].empty() || !(from >= 0 && from <= 1) || from <= previous ||
+    if (row.fields[0].empty() || !(from >= 0 && from <= 1) || from <= previous ||
         (frailty->category_from.empty() && from != 0)) {
       return Status::Data(fmt::format(
           "{} line {}: expected a category name and a score from 0 to 1, rising, the first 0", path,
-          n));
+          row.line));
     }
-    frailty->categories.push_back(f[0]);
+    frailty->categories.push_back(row.fields[0]);
     frailty->category_from.push_back(from);
   }
   if (frailty->categories.size() < 2) {
     return Status::Data(fmt::format("{}: at least two categories are needed", path));
   }
   return Status::Ok();
+}
+
+std::string Lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return text;
 }
 
 }  // namespace
@@ -83,23 +78,14 @@ Status LoadFrailtyModel(const IcsConfig& config, ConditionModel* model) {
   frailty.deficit_of.assign(model->conditions.size(), -1);
 
   const std::string& path = config.efi_definition;
-  std::ifstream in(path);
-  if (!in) return Status::Data(fmt::format("cannot read the eFI definition '{}'", path));
-  std::string line;
-  std::getline(in, line);
   const std::vector<std::string> header = {"deficit",   "name",      "rule",       "conditions",
                                            "codelists", "min_drugs", "window_days"};
-  if (SplitCsvLine(line) != header) {
-    return Status::Data(
-        fmt::format("{} line 1: the header must be {}", path, fmt::join(header, ",")));
-  }
+  std::vector<DataRow> rows;
+  POPULUS_RETURN_IF_ERROR(ReadDataFile(path, header, &rows));
   std::set<std::string> codelists_seen;
-  for (int n = 2; std::getline(in, line); ++n) {
-    if (line.empty()) continue;
-    const auto f = SplitCsvLine(line);
-    if (f.size() != header.size()) {
-      return Status::Data(fmt::format("{} line {}: expected {} fields", path, n, header.size()));
-    }
+  for (const DataRow& row : rows) {
+    const auto& f = row.fields;
+    const int n = row.line;
     if (frailty.deficits.size() == kMaxDeficits) {
       return Status::Data(fmt::format("{} line {}: more than {} deficits", path, n, kMaxDeficits));
     }
@@ -114,17 +100,18 @@ Status LoadFrailtyModel(const IcsConfig& config, ConditionModel* model) {
       if (frailty.polypharmacy >= 0) {
         return Status::Data(fmt::format("{} line {}: a second polypharmacy deficit", path, n));
       }
-      try {
-        frailty.polypharmacy_drugs = std::stoi(f[5]);
-        frailty.polypharmacy_days = std::stoi(f[6]);
-      } catch (...) {
-        frailty.polypharmacy_drugs = 0;
-      }
-      if (frailty.polypharmacy_drugs < 2 || frailty.polypharmacy_days < 1) {
+      double drugs = 0, days = 0;
+      POPULUS_RETURN_IF_ERROR(ParseNumber(path, row, 5, header, &drugs));
+      POPULUS_RETURN_IF_ERROR(ParseNumber(path, row, 6, header, &days));
+      if (drugs < 2 || days < 1 || drugs != std::floor(drugs) || days != std::floor(days) ||
+          days > 3650 || drugs > 100) {
         return Status::Data(fmt::format(
-            "{} line {}: polypharmacy needs min_drugs (2 or more) and window_days (1 or more)",
+            "{} line {}: polypharmacy needs whole numbers min_drugs (2-100) and window_days "
+            "(1-3650)",
             path, n));
       }
+      frailty.polypharmacy_drugs = static_cast<int>(drugs);
+      frailty.polypharmacy_days = static_cast<int>(days);
       frailty.polypharmacy = index;
       continue;
     }
@@ -136,6 +123,7 @@ Status LoadFrailtyModel(const IcsConfig& config, ConditionModel* model) {
     if (lists.empty()) {
       return Status::Data(fmt::format("{} line {}: a coded deficit needs codelists", path, n));
     }
+    bool simulated = false;
     for (const std::string& list : lists) {
       if (!codelists_seen.insert(list).second) {
         return Status::Data(
@@ -147,10 +135,10 @@ Status LoadFrailtyModel(const IcsConfig& config, ConditionModel* model) {
       }
       // A simulated deficit is the one whose codelist is efi/<id>.csv.
       for (size_t c = conditions; c < model->conditions.size(); ++c) {
-        std::string file = model->conditions[c].code;
-        std::transform(file.begin(), file.end(), file.begin(),
-                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-        if (list == "efi/" + file + ".csv") frailty.deficit_of[c] = index;
+        if (list == "efi/" + Lower(model->conditions[c].code) + ".csv") {
+          frailty.deficit_of[c] = index;
+          simulated = true;
+        }
       }
     }
     for (const std::string& condition : Words(f[3])) {
@@ -160,12 +148,27 @@ Status LoadFrailtyModel(const IcsConfig& config, ConditionModel* model) {
             fmt::format("{} line {}: condition '{}' is not in the condition table '{}'", path, n,
                         condition, config.condition_table));
       }
+      // The simulation counts the condition; the analysis reads the codelist:
+      // they must be the same register.
+      const std::string own = "ltc/" + Lower(condition) + ".csv";
+      if (std::find(lists.begin(), lists.end(), own) == lists.end()) {
+        return Status::Data(fmt::format(
+            "{} line {}: condition '{}' counts towards '{}' but its codelist {} is not listed",
+            path, n, condition, f[0], own));
+      }
       if (frailty.deficit_of[c] >= 0) {
         return Status::Data(
             fmt::format("{} line {}: condition '{}' already counts towards deficit '{}'", path, n,
                         condition, frailty.deficits[frailty.deficit_of[c]]));
       }
       frailty.deficit_of[c] = index;
+      simulated = true;
+    }
+    if (!simulated) {
+      return Status::Data(fmt::format(
+          "{} line {}: the simulation cannot produce deficit '{}': give it a condition, or an "
+          "efi/ codelist with a row in '{}'",
+          path, n, f[0], config.deficit_table));
     }
   }
   for (size_t c = conditions; c < model->conditions.size(); ++c) {
@@ -182,8 +185,10 @@ Status LoadFrailtyModel(const IcsConfig& config, ConditionModel* model) {
 
 int CountEfiDeficits(const ConditionModel& model, std::span<const Episode> episodes, Date date,
                      bool polypharmacy) {
+  if (!model.frailty.enabled()) return 0;
   std::bitset<kMaxDeficits> present;
   for (const Episode& e : episodes) {
+    if (e.condition >= model.frailty.deficit_of.size()) continue;  // no frailty model
     const int d = model.frailty.deficit_of[e.condition];
     if (d >= 0 && e.diagnosed != kNoDate && e.diagnosed <= date)
       present.set(static_cast<size_t>(d));

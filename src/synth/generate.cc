@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "common/file_io.h"
@@ -156,22 +157,18 @@ Status WriteRecords(const SyntheticSystem& system, const CareModel& care,
   return Status::Ok();
 }
 
-double Measure(const std::string& measure, const SyntheticSystem& system,
-               const std::vector<Person>& people) {
+// Every calibration measure of the generated system at the baseline, in one
+// pass over the people.
+std::map<std::string, double> Measures(const SyntheticSystem& system,
+                                       const std::vector<Person>& people) {
   const IcsConfig& config = system.config;
   const SyntheticIcs& ics = system.ics;
   const ConditionModel& model = system.model;
   const Date baseline = config.baseline_date;
-  if (measure == "localities") return static_cast<double>(ics.localities.size());
-  if (measure == "pcns") return static_cast<double>(ics.pcns.size());
-  if (measure == "practices") return static_cast<double>(ics.practices.size());
-  if (measure == "sites") return static_cast<double>(ics.sites.size());
-  if (measure == "pharmacies") return static_cast<double>(ics.pharmacies.size());
   std::vector<uint64_t> per_practice(ics.practices.size(), 0);
   uint64_t registered = 0, over_70 = 0, over_65 = 0, under_20 = 0, over_16 = 0;
   uint64_t one_plus = 0, three_plus = 0, diabetes_16 = 0, dementia_65 = 0;
   std::vector<uint64_t> efi_categories(model.frailty.categories.size(), 0);
-  const bool efi = measure.starts_with("efi_");
   const int diabetes = model.index("DM"), dementia = model.index("DEM");
   for (const Person& p : people) {
     if (!RegisteredOn(p, baseline)) continue;
@@ -182,10 +179,8 @@ double Measure(const std::string& measure, const SyntheticSystem& system,
     over_65 += age >= 65;
     under_20 += age < 20;
     over_16 += age >= 16;
-    if (efi) {
-      const int category = PersonEfi(model, &system.medicines, p, baseline).category;
-      if (category >= 0) ++efi_categories[static_cast<size_t>(category)];
-    }
+    const int category = PersonEfi(model, &system.medicines, p, baseline).category;
+    if (category >= 0) ++efi_categories[static_cast<size_t>(category)];
     const int conditions = RecordedConditions(model, p, baseline);
     one_plus += conditions >= 1;
     three_plus += conditions >= 3;
@@ -195,47 +190,45 @@ double Measure(const std::string& measure, const SyntheticSystem& system,
       if (e.condition == dementia && age >= 65 && e.RecordedOn(baseline)) ++dementia_65;
     }
   }
-  const double n = std::max<double>(1, static_cast<double>(registered));
-  if (measure == "registered_population") return static_cast<double>(registered);
-  if (measure == "aged_70_plus_share") return static_cast<double>(over_70) / n;
-  if (measure == "aged_65_plus_share") return static_cast<double>(over_65) / n;
-  if (measure == "aged_under_20_share") return static_cast<double>(under_20) / n;
-  if (measure == "one_or_more_ltc_share") return static_cast<double>(one_plus) / n;
-  if (measure == "three_or_more_ltc_share") return static_cast<double>(three_plus) / n;
-  if (measure == "diabetes_16_plus_share") {
-    return static_cast<double>(diabetes_16) / std::max<double>(1, static_cast<double>(over_16));
+  const auto share = [](uint64_t part, uint64_t whole) {
+    return static_cast<double>(part) / std::max<double>(1, static_cast<double>(whole));
+  };
+  std::map<std::string, double> m;
+  m["localities"] = static_cast<double>(ics.localities.size());
+  m["pcns"] = static_cast<double>(ics.pcns.size());
+  m["practices"] = static_cast<double>(ics.practices.size());
+  m["sites"] = static_cast<double>(ics.sites.size());
+  m["pharmacies"] = static_cast<double>(ics.pharmacies.size());
+  m["registered_population"] = static_cast<double>(registered);
+  m["aged_70_plus_share"] = share(over_70, registered);
+  m["aged_65_plus_share"] = share(over_65, registered);
+  m["aged_under_20_share"] = share(under_20, registered);
+  m["one_or_more_ltc_share"] = share(one_plus, registered);
+  m["three_or_more_ltc_share"] = share(three_plus, registered);
+  m["diabetes_16_plus_share"] = share(diabetes_16, over_16);
+  m["dementia_65_plus"] = static_cast<double>(dementia_65);
+  // Frail: every category above the first (fit); the shares are of the
+  // frail, by category name (efi_<name>_share).
+  uint64_t frail = 0;
+  for (size_t k = 1; k < efi_categories.size(); ++k) frail += efi_categories[k];
+  m["efi_frail"] = static_cast<double>(frail);
+  for (size_t k = 1; k < efi_categories.size(); ++k) {
+    m["efi_" + model.frailty.categories[k] + "_share"] = share(efi_categories[k], frail);
   }
-  if (measure == "dementia_65_plus") return static_cast<double>(dementia_65);
-  if (efi && efi_categories.size() >= 2) {
-    // Frail: every category above the first (fit); shares are of the frail.
-    uint64_t frail = 0;
-    for (size_t k = 1; k < efi_categories.size(); ++k) frail += efi_categories[k];
-    if (measure == "efi_frail") return static_cast<double>(frail);
-    const size_t k = measure == "efi_mild_share"       ? 1
-                     : measure == "efi_moderate_share" ? 2
-                                                       : efi_categories.size() - 1;
-    return k < efi_categories.size() ? static_cast<double>(efi_categories[k]) /
-                                           std::max<double>(1, static_cast<double>(frail))
-                                     : std::nan("");
+  m["practice_list_size_min"] =
+      static_cast<double>(*std::min_element(per_practice.begin(), per_practice.end()));
+  m["practice_list_size_max"] =
+      static_cast<double>(*std::max_element(per_practice.begin(), per_practice.end()));
+  std::vector<uint64_t> per_pcn(ics.pcns.size(), 0);
+  for (size_t i = 0; i < ics.practices.size(); ++i)
+    per_pcn[ics.practices[i].pcn] += per_practice[i];
+  size_t within = 0;
+  for (uint64_t size : per_pcn) {
+    const double served = static_cast<double>(size);
+    within += served >= 30000 * config.scale && served <= 50000 * config.scale;
   }
-  if (measure == "practice_list_size_min") {
-    return static_cast<double>(*std::min_element(per_practice.begin(), per_practice.end()));
-  }
-  if (measure == "practice_list_size_max") {
-    return static_cast<double>(*std::max_element(per_practice.begin(), per_practice.end()));
-  }
-  if (measure == "pcn_share_30k_to_50k") {
-    std::vector<uint64_t> per_pcn(ics.pcns.size(), 0);
-    for (size_t i = 0; i < ics.practices.size(); ++i)
-      per_pcn[ics.practices[i].pcn] += per_practice[i];
-    size_t within = 0;
-    for (uint64_t size : per_pcn) {
-      const double served = static_cast<double>(size);
-      within += served >= 30000 * config.scale && served <= 50000 * config.scale;
-    }
-    return static_cast<double>(within) / static_cast<double>(per_pcn.size());
-  }
-  return std::nan("");
+  m["pcn_share_30k_to_50k"] = static_cast<double>(within) / static_cast<double>(per_pcn.size());
+  return m;
 }
 
 std::string FormatNumber(double v) {
@@ -279,10 +272,28 @@ Status LoadSystem(const std::string& config_path, const std::string& data_root,
                                       t.measure, needed, config->condition_table));
     }
   }
+  for (const auto& [condition, change] : config->incidence_change_per_year) {
+    if (model->index(condition) < 0) {
+      return Status::Data(
+          fmt::format("{}: key 'projection.incidence_change_per_year.{}': not a condition in '{}'",
+                      config_path, condition, config->condition_table));
+    }
+  }
   POPULUS_RETURN_IF_ERROR(LoadFrailtyModel(*config, model));
   if (config->has_medicines) {
     POPULUS_RETURN_IF_ERROR(LoadMedicineModel(config->medicine_rules, config->medicine_codelists,
                                               *model, config->seed, &system->medicines));
+  }
+  if (config->has_care) POPULUS_RETURN_IF_ERROR(LoadCareModel(*config, *model, &system->care));
+  // Targets about eFI categories need those categories.
+  for (const CalibrationTarget& t : config->targets) {
+    if (!t.measure.starts_with("efi_") || t.measure == "efi_frail") continue;
+    const std::string category = t.measure.substr(4, t.measure.size() - 4 - 6);  // efi_X_share
+    const auto& names = model->frailty.categories;
+    if (std::find(names.begin(), names.end(), category) == names.end()) {
+      return Status::Data(fmt::format("{}: target {} needs an eFI category '{}' in '{}'",
+                                      config_path, t.measure, category, config->efi_categories));
+    }
   }
   system->ics = BuildOrganisations(*config);
   return Status::Ok();
@@ -347,8 +358,6 @@ Status Generate(const GenerateOptions& options, GenerateResult* result) {
   OutputDirectory out;
   POPULUS_RETURN_IF_ERROR(out.Begin(options.out_dir, options.overwrite));
   const fs::path staging = out.staging();
-  CareModel care;
-  if (config.has_care) POPULUS_RETURN_IF_ERROR(LoadCareModel(config, model, &care));
   std::vector<Person> people =
       CalibratedPopulation(config, ics, &model, options.threads, &system.medicines);
   std::vector<uint64_t> nhs(people.size());
@@ -358,11 +367,14 @@ Status Generate(const GenerateOptions& options, GenerateResult* result) {
   POPULUS_RETURN_IF_ERROR(
       WritePatients(config, ics, people, nhs, (staging / "patients.csv").string()));
   POPULUS_RETURN_IF_ERROR(
-      WriteRecords(system, care, people, nhs, staging, options.threads, &result->records));
+      WriteRecords(system, system.care, people, nhs, staging, options.threads, &result->records));
 
   std::string calibration = "measure,target,achieved,tolerance,pass\n";
+  const std::map<std::string, double> measures = Measures(system, people);
   for (const CalibrationTarget& t : config.targets) {
-    CalibrationResult r{t.measure, t.value, Measure(t.measure, system, people), t.tolerance, false};
+    const auto m = measures.find(t.measure);
+    CalibrationResult r{t.measure, t.value, m == measures.end() ? std::nan("") : m->second,
+                        t.tolerance, false};
     r.pass = std::fabs(r.achieved - r.target) <= r.tolerance + 1e-9;
     calibration +=
         fmt::format("{},{},{},{},{}\n", r.measure, FormatNumber(r.target), FormatNumber(r.achieved),

@@ -17,6 +17,7 @@
 
 #include "common/progress.h"
 #include "common/status.h"
+#include "synth/clinical_record.h"
 #include "synth/ics_config.h"
 #include "synth/synthetic_ics.h"
 
@@ -63,11 +64,13 @@ struct SyntheticSystem {
   IcsConfig config;
   ConditionModel model;
   MedicineModel medicines;
+  CareModel care;  // empty without a [care] table
   SyntheticIcs ics;
 };
 
 // Loads and validates a configuration (applying a seed override and a scale),
-// its condition, frailty and medicine models, and lays out its organisations.
+// its condition, frailty, medicine and care models, and lays out its
+// organisations. Every data file is checked here, before anything is written.
 Status LoadSystem(const std::string& config_path, const std::string& data_root,
                   std::optional<uint64_t> seed, double scale, SyntheticSystem* system);
 

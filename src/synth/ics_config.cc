@@ -425,6 +425,14 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
           c.Fail(prefix + "staff_role_share." + role, "must be a share from 0 to 1");
         }
         if (!c.ok()) break;
+        for (const auto& [other, share] : ac.staff_role_share) {
+          uint8_t other_index = 0;
+          ParseStaffRole(other, &other_index);
+          if (other_index == index) {
+            c.Fail(prefix + "staff_role_share." + role,
+                   fmt::format("is the same role as '{}'", other));
+          }
+        }
         ac.staff_role_share.emplace_back(role, *v);
         sum += *v;
       }
@@ -452,7 +460,17 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
   }
   if (const toml::table* care = root["care"].as_table()) {
     const std::string prefix = "care.";
-    c.NoUnknownKeys(*care, prefix, {"processes", "observation_codelists", "process_codelists"});
+    c.NoUnknownKeys(*care, prefix,
+                    {"processes", "observation_codelists", "process_codelists",
+                     "end_of_life_recognition", "end_of_life_practice_sd"});
+    config->end_of_life_recognition = c.Get<double>(*care, prefix, "end_of_life_recognition");
+    config->end_of_life_practice_sd = c.Get<double>(*care, prefix, "end_of_life_practice_sd");
+    if (c.ok() && !(config->end_of_life_recognition >= 0 && config->end_of_life_recognition < 1)) {
+      c.Fail(prefix + "end_of_life_recognition", "must be a share from 0 to below 1");
+    }
+    if (c.ok() && !(config->end_of_life_practice_sd >= 0 && config->end_of_life_practice_sd <= 3)) {
+      c.Fail(prefix + "end_of_life_practice_sd", "must be from 0 to 3");
+    }
     config->has_care = true;
     config->care_processes =
         ResolveDataPath(path, data_root, c.Get<std::string>(*care, prefix, "processes"));
@@ -472,9 +490,22 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
     }
   }
   if (const toml::table* proj = c.Table(root, "projection")) {
-    c.NoUnknownKeys(
-        *proj, "projection.",
-        {"general_fertility_rate", "arrival_to_departure_ratio", "mortality_change_per_year"});
+    c.NoUnknownKeys(*proj, "projection.",
+                    {"general_fertility_rate", "arrival_to_departure_ratio",
+                     "mortality_change_per_year", "incidence_change_per_year"});
+    if (const toml::table* trends = (*proj)["incidence_change_per_year"].as_table()) {
+      for (const auto& [key, node] : *trends) {
+        const std::string condition(key.str());
+        const auto v = node.value<double>();
+        if (c.ok() && !(v && *v >= -0.2 && *v <= 0.2)) {
+          c.Fail("projection.incidence_change_per_year." + condition,
+                 "must be a share a year from -0.2 to 0.2");
+        }
+        if (c.ok()) config->incidence_change_per_year.emplace_back(condition, *v);
+      }
+    } else if (proj->contains("incidence_change_per_year")) {
+      c.Fail("projection.incidence_change_per_year", "must be a table of condition = share");
+    }
     config->mortality_change_per_year =
         c.Get<double>(*proj, "projection.", "mortality_change_per_year");
     if (c.ok() &&

@@ -20,6 +20,7 @@
 namespace populus::synth {
 
 inline constexpr int kAgeBands = 19;  // 0-4, 5-9, ..., 85-89, 90+
+inline constexpr double kDaysPerYear = 365.2425;
 using BandValues = std::array<double, kAgeBands>;
 
 struct LocalityConfig {
@@ -138,11 +139,18 @@ struct IcsConfig {
   std::string care_processes;
   std::string observation_codelists;
   std::string process_codelists;
+  // Share of deaths whose practice put them on the palliative care register
+  // in their last year, and its sd between practices (log-odds).
+  double end_of_life_recognition = 0;
+  double end_of_life_practice_sd = 0;
 
   // Projection past the baseline (`populus project`).
   double general_fertility_rate = 0;     // births a year per 1,000 women aged 15-44
   BandValues arrival_ratio{};            // arrivals per departure by band
   double mortality_change_per_year = 0;  // change in death rates a year after the baseline
+  // Change in a condition's incidence a year after the baseline (condition
+  // code, share a year); checked against the condition table on loading.
+  std::vector<std::pair<std::string, double>> incidence_change_per_year;
 
   uint32_t total_pcns() const;
   uint32_t total_practices() const;

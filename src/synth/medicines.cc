@@ -14,18 +14,8 @@
 namespace populus::synth {
 namespace {
 
-constexpr double kDaysPerYear = 365.2425;
-
 Date AddYears(Date d, double years) {
   return d + static_cast<Date>(std::lround(years * kDaysPerYear));
-}
-
-bool TriggerHolds(const Person& person, int trigger, Date date) {
-  if (trigger < 0) return true;
-  for (const Episode& e : person.episodes) {
-    if (e.condition == trigger && e.RecordedOn(date)) return true;
-  }
-  return false;
 }
 
 }  // namespace
@@ -50,7 +40,7 @@ void MedicineModel::Repeats(const Person& person, Date end, std::vector<Course>*
     const double delay = -rule.start_years * std::log(1.0 - rng.Uniform());
     if (take >= rule.value) continue;
     Date start = kNoDate, stop = kNoDate;
-    const Date adult = AddYears(person.birth, rule.min_age);
+    const Date adult = AddCivilYears(person.birth, rule.min_age);  // the birthday
     if (trigger == nullptr) {
       start = AddYears(adult, delay);
     } else {
@@ -58,17 +48,36 @@ void MedicineModel::Repeats(const Person& person, Date end, std::vector<Course>*
       stop = trigger->resolved;
     }
     if (start == kNoDate || start > end || (stop != kNoDate && stop <= start)) continue;
-    const auto same = std::find_if(
-        out->begin(), out->end(), [&](const Course& c) { return c.drug_class == rule.drug_class; });
-    if (same == out->end()) {
-      out->push_back({static_cast<uint16_t>(rule.drug_class), false, start, stop});
-    } else {
-      // Two reasons for the same class: one prescription, over both spans.
-      same->stop =
-          (same->stop == kNoDate || stop == kNoDate) ? kNoDate : std::max(same->stop, stop);
-      same->start = std::min(same->start, start);
+    // At most one class of a group (one anticoagulant; an ACE inhibitor or an
+    // ARB, not both): the first rule to start one wins.
+    if (rule.group >= 0) {
+      const bool taken = std::any_of(out->begin(), out->end(), [&](const Course& c) {
+        return classes[c.drug_class].group == rule.group && c.drug_class != rule.drug_class;
+      });
+      if (taken) continue;
     }
+    out->push_back({static_cast<uint16_t>(rule.drug_class), false, start, stop});
   }
+  // Two reasons for one class give one prescription while they overlap, and
+  // separate ones with a gap between (an SSRI for depression that resolved,
+  // and again years later for anxiety).
+  std::sort(out->begin(), out->end(), [](const Course& a, const Course& b) {
+    return a.drug_class != b.drug_class ? a.drug_class < b.drug_class : a.start < b.start;
+  });
+  size_t kept = 0;
+  for (size_t i = 0; i < out->size(); ++i) {
+    Course& c = (*out)[i];
+    if (kept > 0) {
+      Course& last = (*out)[kept - 1];
+      if (last.drug_class == c.drug_class && (last.stop == kNoDate || c.start <= last.stop)) {
+        last.stop =
+            (last.stop == kNoDate || c.stop == kNoDate) ? kNoDate : std::max(last.stop, c.stop);
+        continue;
+      }
+    }
+    (*out)[kept++] = c;
+  }
+  out->resize(kept);
 }
 
 void MedicineModel::AcuteCourses(const Person& person, Date from, Date to,
@@ -86,13 +95,15 @@ void MedicineModel::AcuteCourses(const Person& person, Date from, Date to,
     Stream rng(seed, Purpose::kAcuteMedicines, person.id, static_cast<uint64_t>(year));
     for (const MedicineRule& rule : rules) {
       if (!rule.acute) continue;
-      const bool holds = age >= rule.min_age && TriggerHolds(person, rule.trigger, mid);
+      // Whether the rule applies is judged mid-year, which fixes how many
+      // draws it takes; each course must then fall where it truly applies.
+      const bool holds = age >= rule.min_age && (rule.trigger < 0 || person.Has(rule.trigger, mid));
       const uint64_t n = rng.Poisson(holds ? rule.value : 0.0);
       for (uint64_t k = 0; k < n; ++k) {
         const Date d = year_start + static_cast<Date>(rng.Below(year_end - year_start));
-        if (d >= from && d < to && d >= person.birth) {
-          out->push_back({static_cast<uint16_t>(rule.drug_class), true, d, d});
-        }
+        if (d < from || d >= to || d < AddCivilYears(person.birth, rule.min_age)) continue;
+        if (rule.trigger >= 0 && !person.Has(rule.trigger, d)) continue;
+        out->push_back({static_cast<uint16_t>(rule.drug_class), true, d, d});
       }
     }
   }
@@ -102,11 +113,14 @@ int MedicineModel::DistinctDrugs(const Person& person, Date date, int days) cons
   std::vector<bool> seen(classes.size(), false);
   std::vector<Course> courses;
   Repeats(person, date, &courses);
-  const Date window = date - days;
+  // The window (date - days, date], within the registration: what the
+  // practice's record can show.
+  const Date first = std::max(date - days + 1, person.registered_from);
+  if (first > date) return 0;
   for (const Course& c : courses) {
-    if (c.start <= date && (c.stop == kNoDate || c.stop > window)) seen[c.drug_class] = true;
+    if (c.start <= date && (c.stop == kNoDate || c.stop > first)) seen[c.drug_class] = true;
   }
-  AcuteCourses(person, window + 1, date + 1, &courses);
+  AcuteCourses(person, first, date + 1, &courses);
   for (const Course& c : courses) seen[c.drug_class] = true;
   return static_cast<int>(std::count(seen.begin(), seen.end(), true));
 }
@@ -114,16 +128,16 @@ int MedicineModel::DistinctDrugs(const Person& person, Date date, int days) cons
 const std::string& MedicineModel::Product(const Person& person, int drug_class) const {
   const DrugClass& c = classes[static_cast<size_t>(drug_class)];
   Stream rng(seed, Purpose::kMedicines, person.id, 100000 + static_cast<uint64_t>(drug_class));
-  if (c.products.size() == 1 || rng.Bernoulli(0.6)) return c.products[0];
-  return c.products[1 + rng.Below(c.products.size() - 1)];
+  return rng.PickUsual(c.products, 0.6);
 }
 
 Status LoadMedicineModel(const std::string& rules_path, const std::string& codelist_dir,
                          const ConditionModel& model, uint64_t seed, MedicineModel* out) {
   *out = MedicineModel();
   out->seed = seed;
-  const std::vector<std::string> header = {"trigger", "class",       "kind",
-                                           "value",   "start_years", "min_age"};
+  const std::vector<std::string> header = {"trigger",     "class",   "kind", "value",
+                                           "start_years", "min_age", "group"};
+  std::vector<std::string> groups;
   std::vector<DataRow> rows;
   POPULUS_RETURN_IF_ERROR(ReadDataFile(rules_path, header, &rows));
   for (const DataRow& row : rows) {
@@ -145,6 +159,10 @@ Status LoadMedicineModel(const std::string& rules_path, const std::string& codel
       c.name = name;
       const std::string path = (std::filesystem::path(codelist_dir) / (name + ".csv")).string();
       std::vector<DataRow> products;
+      if (!std::filesystem::is_regular_file(path)) {
+        return Status::Data(fmt::format("{} line {}: class '{}' has no codelist '{}'", rules_path,
+                                        row.line, name, path));
+      }
       POPULUS_RETURN_IF_ERROR(ReadDataFile(path, {"code", "term"}, &products));
       for (const DataRow& p : products) {
         if (!IsSnomedConceptId(p.fields[0])) {
@@ -181,7 +199,23 @@ Status LoadMedicineModel(const std::string& rules_path, const std::string& codel
       return Status::Data(fmt::format("{} line {}: start_years must be 0-100 and min_age 0-110",
                                       rules_path, row.line));
     }
+    if (min_age != std::floor(min_age)) {
+      return Status::Data(
+          fmt::format("{} line {}: min_age must be a whole number of years", rules_path, row.line));
+    }
     rule.min_age = static_cast<int>(min_age);
+    const std::string& group = row.fields[6];
+    if (!group.empty()) {
+      auto g = std::find(groups.begin(), groups.end(), group);
+      if (g == groups.end()) g = groups.insert(groups.end(), group);
+      rule.group = static_cast<int>(g - groups.begin());
+      DrugClass& c = out->classes[static_cast<size_t>(rule.drug_class)];
+      if (c.group >= 0 && c.group != rule.group) {
+        return Status::Data(fmt::format("{} line {}: class '{}' is already in another group",
+                                        rules_path, row.line, c.name));
+      }
+      c.group = rule.group;
+    }
     out->rules.push_back(rule);
   }
   if (out->classes.size() > 65535)

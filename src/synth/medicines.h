@@ -7,7 +7,9 @@
 // `acute` rule gives short courses at a rate a year while the trigger holds
 // (`*`: everyone). Each class has a dm+d codelist
 // (data/codelists/medicines/<class>.csv); a person always gets the same
-// product of a class, mostly the first one listed. So polypharmacy emerges
+// product of a class, mostly the first one listed. Classes may form a group
+// of which a person takes at most one (an anticoagulant: a DOAC or warfarin;
+// an ACE inhibitor or an ARB). So polypharmacy emerges
 // from multimorbidity, and statins and antihypertensives follow risk.
 #pragma once
 
@@ -28,6 +30,7 @@ struct DrugClass {
   std::vector<std::string> products;  // dm+d ids; the first the usual one
   std::vector<std::string> terms;
   bool inhaler = false;  // issued one device at a time
+  int group = -1;        // at most one class of a group per person
 };
 
 struct MedicineRule {
@@ -37,6 +40,7 @@ struct MedicineRule {
   double value = 0;        // repeat: probability; acute: courses a year
   double start_years = 0;  // repeat: mean delay after the trigger (or after min_age)
   int min_age = 0;
+  int group = -1;  // the rules.csv group of the class, -1 none
 };
 
 // A repeat medicine (from start until stop, kNoDate: while registered) or an
@@ -54,12 +58,14 @@ struct MedicineModel {
   uint64_t seed = 0;
 
   bool empty() const { return rules.empty(); }
-  // The person's repeat medicines over the record up to `end`, one per class.
+  // The person's repeat medicines over their life up to `end`: a course per
+  // class, or several where the reasons for it were years apart.
   void Repeats(const Person& person, Date end, std::vector<Course>* out) const;
   // Acute courses dated in [from, to).
   void AcuteCourses(const Person& person, Date from, Date to, std::vector<Course>* out) const;
   // Distinct drug classes prescribed in the `days` days up to and including
-  // the date (repeats running in that window, acute courses dated in it).
+  // the date while registered (repeats running in that window, acute
+  // courses dated in it): what the practice's record can show.
   int DistinctDrugs(const Person& person, Date date, int days) const;
   // The product of a class the person gets.
   const std::string& Product(const Person& person, int drug_class) const;

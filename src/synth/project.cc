@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -22,8 +23,7 @@ namespace {
 
 // The measurement date of a projected year: the baseline's day and month.
 Date DateInYear(Date baseline, int year) {
-  const YearMonthDay b = CivilFromDays(baseline);
-  return DaysFromCivil(year, b.month, std::min(b.day, DaysInMonth(year, b.month)));
+  return AddCivilYears(baseline, year - CivilFromDays(baseline).year);
 }
 
 std::vector<ProjectedYear> Measure(const SyntheticSystem& system, const RecordWriter& writer,
@@ -133,8 +133,10 @@ std::vector<ProjectedYear> Measure(const SyntheticSystem& system, const RecordWr
     y.three_or_more_ltc_share = static_cast<double>(counts[k][3]) / n;
     const Date on = DateInYear(config.baseline_date, y.year);
     for (const AppointmentShift& shift : shifts) {
-      if (on < shift.from) continue;
-      const double moved = y.appointments_by_role[shift.from_role] * shift.share;
+      // Appointments are counted for the year from the date: a shift that
+      // starts within it moves that part of the year's.
+      const double part = std::clamp((on + 365.0 - shift.from) / 365.0, 0.0, 1.0);
+      const double moved = y.appointments_by_role[shift.from_role] * shift.share * part;
       y.appointments_by_role[shift.from_role] -= moved;
       y.appointments_by_role[shift.to_role] += moved;
     }
@@ -319,16 +321,15 @@ Status Project(const ProjectOptions& options, ProjectResult* result) {
   } else if (options.compare) {
     return Status::Usage("--compare needs a --scenario to compare with the baseline");
   }
-  OutputDirectory out;
-  POPULUS_RETURN_IF_ERROR(out.Begin(options.out_dir, options.overwrite));
-
   if (!scenario.appointment_shifts.empty() && !config.has_activity) {
     return Status::Usage(
         fmt::format("{}: the scenario moves appointments, but '{}' has no [activity]",
                     options.scenario_path, options.config_path));
   }
-  CareModel care;  // care processes do not enter the projection
-  const RecordWriter writer(system, care);
+  OutputDirectory out;
+  POPULUS_RETURN_IF_ERROR(out.Begin(options.out_dir, options.overwrite));
+
+  const RecordWriter writer(system, system.care);
   CohortAdjustment adjustment;
   CalibratedPopulation(config, ics, &model, options.threads, &system.medicines, 8, &adjustment);
   Projection projection;
@@ -338,6 +339,10 @@ Status Project(const ProjectOptions& options, ProjectResult* result) {
   projection.general_fertility_rate = config.general_fertility_rate;
   projection.arrival_ratio = config.arrival_ratio;
   projection.mortality_change_per_year = config.mortality_change_per_year;
+  projection.incidence_trend.assign(model.conditions.size(), 0.0);
+  for (const auto& [condition, change] : config.incidence_change_per_year) {
+    projection.incidence_trend[static_cast<size_t>(model.index(condition))] = change;
+  }
   for (const auto& c : model.conditions) result->conditions.push_back(c.code);
 
   if (options.compare || options.scenario_path.empty()) {

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 namespace populus::synth {
 
@@ -36,6 +37,7 @@ enum class Purpose : uint64_t {
   kAcuteMedicines,
   kRecord,
   kPracticeVariation,
+  kEndOfLife,
 };
 
 class Stream {
@@ -83,6 +85,12 @@ class Stream {
     uint64_t k = 0;
     for (double p = Uniform(); p > limit; p *= Uniform()) ++k;
     return k;
+  }
+  // The first of `items` with probability `usual`, otherwise one of the others.
+  template <typename T>
+  const T& PickUsual(const std::vector<T>& items, double usual) {
+    if (items.size() == 1 || Bernoulli(usual)) return items[0];
+    return items[1 + Below(items.size() - 1)];
   }
   // An index drawn with the given cumulative weights (last = total).
   size_t Choose(std::span<const double> cumulative) {

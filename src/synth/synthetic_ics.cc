@@ -14,7 +14,6 @@
 namespace populus::synth {
 namespace {
 
-constexpr double kDaysPerYear = 365.2425;
 constexpr int kOldestAge = 105;
 // Each small area holds about this many registered people.
 constexpr double kPeoplePerArea = 1600;
@@ -78,9 +77,7 @@ std::vector<uint32_t> ListSizes(const IcsConfig& config, const LocalityConfig& l
 }  // namespace
 
 Date HistoryStart(const IcsConfig& config) {
-  const YearMonthDay b = CivilFromDays(config.baseline_date);
-  const int day = std::min(b.day, DaysInMonth(b.year - config.history_years, b.month));
-  return DaysFromCivil(b.year - config.history_years, b.month, day);
+  return AddCivilYears(config.baseline_date, -config.history_years);
 }
 
 SyntheticIcs BuildOrganisations(const IcsConfig& config) {
@@ -264,6 +261,7 @@ struct PracticeSimulation {
   Date start, baseline;
   std::vector<Person> people;
   uint64_t counter = 0;
+  double end_of_life_rate = 0;  // this practice's share of deaths recognised
 
   Date YearsBefore(Date d, double years) const {
     return d - static_cast<Date>(std::lround(years * kDaysPerYear));
@@ -320,6 +318,7 @@ struct PracticeSimulation {
       // A scenario's change of incidence applies from its date: the age at
       // which it starts splits the band it falls in.
       double change_age = 1e9, change = 1;
+      const double baseline_age = (baseline - person.birth) / kDaysPerYear;
       if (projection != nullptr) {
         for (const IncidenceChange& ic : projection->incidence_changes) {
           if (ic.condition == static_cast<int>(c)) {
@@ -336,19 +335,51 @@ struct PracticeSimulation {
       // Most people never get most conditions: skip the bands when the whole
       // life's hazard falls short of the draw (-log(1 - u) >= u, so the
       // cheap test comes first; a margin allows for rounding).
+      const double trend = projection != nullptr && c < projection->incidence_trend.size()
+                               ? projection->incidence_trend[c]
+                               : 0.0;
+      const bool constant = change == 1 && trend == 0;
       const double lifetime = model.LifetimeHazard(c, female) * multiplier;
-      if (change == 1 && lifetime < onset_draw * (1 - 1e-9)) continue;
+      if (constant && lifetime < onset_draw * (1 - 1e-9)) continue;
       double target = -std::log(1.0 - onset_draw);  // cumulative hazard at onset
-      if (change == 1 && lifetime < target * (1 - 1e-9)) continue;
+      if (constant && lifetime < target * (1 - 1e-9)) continue;
       double onset_years = -1;
       for (int band = 0; band < kAgeBands && onset_years < 0; ++band) {
         const double base = model.BaseHazard(c, band, female) * multiplier;
         const double band_start = band * 5.0;
         const double band_end = band_start + (band == kAgeBands - 1 ? 30.0 : 5.0);
-        const double split = std::clamp(change_age, band_start, band_end);
-        const double segments[2][3] = {{band_start, split, base}, {split, band_end, base * change}};
-        for (const auto& [from, to, rate] : segments) {
-          if (onset_years >= 0 || to <= from) continue;
+        if (constant) {  // one rate for the whole band
+          if (base * (band_end - band_start) >= target) {
+            onset_years = band_start + target / base;
+          } else {
+            target -= base * (band_end - band_start);
+          }
+          continue;
+        }
+        // Pieces of the band with one rate each: split where a scenario's
+        // change starts and, with a trend after the baseline, at the
+        // baseline and every five years after it.
+        std::array<double, 12> cuts{};
+        size_t n = 0;
+        cuts[n++] = band_start;
+        auto cut = [&](double age) {  // kept in order as they come
+          if (!(age > band_start && age < band_end) || n + 1 >= cuts.size()) return;
+          size_t i = n++;
+          for (; i > 0 && cuts[i - 1] > age; --i) cuts[i] = cuts[i - 1];
+          cuts[i] = age;
+        };
+        cut(change_age);
+        if (trend != 0) {
+          for (int k = 0; k <= 6; ++k) cut(baseline_age + 5.0 * k);
+        }
+        cuts[n++] = band_end;
+        for (size_t i = 0; i + 1 < n && onset_years < 0; ++i) {
+          const double from = cuts[i], to = cuts[i + 1];
+          double rate = from >= change_age ? base * change : base;
+          if (trend != 0 && from >= baseline_age) {
+            rate *= std::pow(1.0 + trend, (from + to) / 2 - baseline_age);
+          }
+          if (to <= from) continue;
           if (rate * (to - from) >= target) {
             onset_years = from + target / rate;
           } else {
@@ -424,6 +455,31 @@ struct PracticeSimulation {
       if (e.resolved != kNoDate && (e.diagnosed == kNoDate || e.resolved > end))
         e.resolved = kNoDate;
     }
+    RecogniseEndOfLife(person);
+  }
+
+  // Practices put a share of the people who are dying on the palliative care
+  // register in their last months (at a rate of the practice's own), unless
+  // they are on it already. Its own stream, so nothing else moves.
+  void RecogniseEndOfLife(Person& person) const {
+    const int pc = model.index("PC");
+    if (person.death == kNoDate || pc < 0 || end_of_life_rate <= 0) return;
+    if (person.Has(pc, person.death)) return;
+    Stream rng(config.seed, Purpose::kEndOfLife, person.id);
+    const double u = rng.Uniform();
+    const double lead = std::min(365.0, rng.Exponential(100.0));
+    if (u >= end_of_life_rate) return;
+    // A death after the baseline is recognised after it too, so a projection's
+    // first year is still exactly the generated baseline.
+    const Date earliest =
+        std::max(person.registered_from, person.death > baseline ? baseline + 1 : start);
+    const Date when = std::max(earliest, person.death - static_cast<Date>(lead));
+    if (when > person.death) return;
+    std::erase_if(person.episodes, [&](const Episode& e) { return e.condition == pc; });
+    Episode e;
+    e.condition = static_cast<uint8_t>(pc);
+    e.onset = e.diagnosed = when;
+    person.episodes.push_back(e);
   }
 
   void Run() {
@@ -574,6 +630,12 @@ std::vector<Person> SimulatePopulation(const IcsConfig& config, const SyntheticI
                              projection, static_cast<uint32_t>(i),
                              start,      config.baseline_date,
                              {}};
+      if (config.end_of_life_recognition > 0) {
+        const double p = config.end_of_life_recognition;
+        const double z = Stream(config.seed, Purpose::kPracticeVariation, i, 7).Normal();
+        sim.end_of_life_rate =
+            1.0 / (1.0 + std::exp(-(std::log(p / (1 - p)) + config.end_of_life_practice_sd * z)));
+      }
       sim.Run();
       per_practice[i] = std::move(sim.people);
     }
@@ -621,6 +683,10 @@ std::vector<Person> CalibratedPopulation(const IcsConfig& config, const Syntheti
     if (t.measure == "efi_severe_share") severe_target = t.value;
   }
   const FrailtyModel& frailty = model->frailty;
+  // The category the severe-share target is about (efi_severe_share).
+  const int severe_category =
+      static_cast<int>(std::find(frailty.categories.begin(), frailty.categories.end(), "severe") -
+                       frailty.categories.begin());
   for (int round = 0; round < rounds; ++round) {
     people = SimulatePopulation(config, ics, *model, threads, adjustment);
     if (round + 1 == rounds) break;
@@ -633,7 +699,7 @@ std::vector<Person> CalibratedPopulation(const IcsConfig& config, const Syntheti
       if (frailty.enabled()) {
         const int category = PersonEfi(*model, medicines, p, baseline).category;
         frail += category >= 1 ? 1 : 0;
-        severe += category + 1 == static_cast<int>(frailty.categories.size()) ? 1 : 0;
+        severe += category >= 1 && category == severe_category ? 1 : 0;
       }
       const int band = AgeBand(AgeInYears(p.birth, baseline));
       achieved[p.sex == Sex::kFemale ? 1 : 0][band] += 1;

@@ -88,6 +88,13 @@ struct Person {
 
   // The last day the person is in the practice's record.
   Date exit(Date baseline) const { return registered_to == kNoDate ? baseline : registered_to; }
+  // The condition (or deficit) is recorded on the date: diagnosed, not resolved.
+  bool Has(int condition, Date date) const {
+    for (const Episode& e : episodes) {
+      if (e.condition == condition && e.RecordedOn(date)) return true;
+    }
+    return false;
+  }
 };
 
 // The first day of the history window.
@@ -119,6 +126,9 @@ struct Projection {
   double general_fertility_rate = 0;     // births a year per 1,000 women aged 15-44
   BandValues arrival_ratio{};            // after baseline: arrivals per departure, by band
   double mortality_change_per_year = 0;  // after baseline: -0.005 is 0.5% lower each year
+  // After baseline, each condition's incidence changes by this share a year
+  // (by condition index; missing or 0: none).
+  std::vector<double> incidence_trend;
   std::vector<IncidenceChange> incidence_changes;  // at most one per condition
 };
 
