@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Generate benchmark: `populus generate` of the default synthetic ICS at three
 # sizes (about 100,000, 803,000 and 2,000,000 registered), then `populus
-# ingest` of the default-size extract. Prints the median wall time and peak
+# ingest` of the default-size extract, and `populus project` of it to 2040 with
+# a scenario and its baseline. Prints the median wall time and peak
 # memory of each, the rows written and whether every calibration target
 # passed.
 #
@@ -50,3 +51,14 @@ wall=$(cut -d' ' -f1 "$work/times" | median)
 peak=$(cut -d' ' -f2 "$work/times" | median)
 echo
 echo "ingest of the default extract ($((bytes / 1000000)) MB): median ${wall} s wall, $((peak / 1024)) MB peak, $(awk -v b="$bytes" -v w="$wall" 'BEGIN {printf "%d", b / w / 1e6}') MB/s"
+
+: > "$work/times"
+for ((i = 0; i < runs; i++)); do
+  /usr/bin/time -f "%e %M" -o "$work/time" "$populus" project --to 2040 \
+    --scenario data/scenarios/diabetes-prevention.toml --compare --out "$work/projection" \
+    --overwrite > /dev/null
+  cat "$work/time" >> "$work/times"
+done
+wall=$(cut -d' ' -f1 "$work/times" | median)
+peak=$(cut -d' ' -f2 "$work/times" | median)
+echo "project to 2040 with a scenario and --compare: median ${wall} s wall, $((peak / 1024)) MB peak"
