@@ -19,6 +19,8 @@ Command AddIngestCommand(CLI::App& app);
 Command AddInfoCommand(CLI::App& app);
 Command AddGenerateCommand(CLI::App& app);
 Command AddProjectCommand(CLI::App& app);
+Command AddStatsCommand(CLI::App& app);
+Command AddQrisk3Command(CLI::App& app);
 
 // The default synthetic ICS configuration: data/ics/dorset-like.toml under the
 // working directory if it is there, else under the source tree populus was

@@ -24,10 +24,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "populus 0.1.0");
   const std::vector<populus::cli::Command> commands = {
-      populus::cli::AddIngestCommand(app),
-      populus::cli::AddInfoCommand(app),
-      populus::cli::AddGenerateCommand(app),
-      populus::cli::AddProjectCommand(app),
+      populus::cli::AddIngestCommand(app),   populus::cli::AddInfoCommand(app),
+      populus::cli::AddGenerateCommand(app), populus::cli::AddProjectCommand(app),
+      populus::cli::AddStatsCommand(app),    populus::cli::AddQrisk3Command(app),
   };
   try {
     app.parse(argc, argv);

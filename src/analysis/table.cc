@@ -1,0 +1,131 @@
+#include "analysis/table.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "common/file_io.h"
+#include "extract/csv_reader.h"
+
+namespace populus::analysis {
+namespace {
+
+bool SameName(const std::string& a, const char* b) {
+  const std::string_view bv(b);
+  if (a.size() != bv.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(bv[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int Table::Column(std::initializer_list<const char*> names) const {
+  for (const char* name : names) {
+    for (size_t c = 0; c < header.size(); ++c) {
+      if (SameName(header[c], name)) return static_cast<int>(c);
+    }
+  }
+  return -1;
+}
+
+Status Table::RequireColumn(std::initializer_list<const char*> names, int* column) const {
+  *column = Column(names);
+  if (*column >= 0) return Status::Ok();
+  std::string list;
+  for (const char* n : names) list += (list.empty() ? "" : " or ") + std::string(n);
+  return Status::Data(
+      fmt::format("{} line 1: no column {} (found: {})", path, list, fmt::join(header, ", ")));
+}
+
+Status Table::Number(size_t row, int column, bool empty_ok, double* out) const {
+  const std::string& text = rows[row][static_cast<size_t>(column)];
+  if (text.empty() || text == "NA") {
+    if (empty_ok) {
+      *out = std::nan("");
+      return Status::Ok();
+    }
+    return Status::Data(fmt::format("{} line {} column {}: a number is needed", path, lines[row],
+                                    header[static_cast<size_t>(column)]));
+  }
+  size_t used = 0;
+  try {
+    *out = std::stod(text, &used);
+  } catch (...) {
+    used = 0;
+  }
+  if (used != text.size() || !std::isfinite(*out)) {
+    return Status::Data(fmt::format("{} line {} column {}: '{}' is not a number", path, lines[row],
+                                    header[static_cast<size_t>(column)], text));
+  }
+  return Status::Ok();
+}
+
+Status ReadTable(const std::string& path, Table* table) {
+  *table = Table();
+  table->path = path;
+  CsvReader reader;
+  POPULUS_RETURN_IF_ERROR(reader.Open(path));
+  CsvRecord rec;
+  bool header = true;
+  while (reader.Next(&rec)) {
+    if (rec.problem != CsvProblem::kNone) {
+      return Status::Data(
+          fmt::format("{} line {}: {}", path, rec.line, CsvProblemText(rec.problem)));
+    }
+    std::vector<std::string> fields(rec.fields.begin(), rec.fields.end());
+    // A UTF-8 byte order mark (spreadsheets write one) is not part of the name.
+    if (header && !fields.empty() && fields[0].starts_with("\xEF\xBB\xBF")) {
+      fields[0].erase(0, 3);
+    }
+    // Rows of nothing but empty fields (a spreadsheet's padding) are skipped.
+    bool blank = true;
+    for (const auto& f : fields) blank = blank && f.empty();
+    if (blank && !header) continue;
+    if (header) {
+      for (auto& name : fields) {
+        while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back())))
+          name.pop_back();
+      }
+      table->header = std::move(fields);
+      header = false;
+      continue;
+    }
+    if (fields.size() < table->header.size()) fields.resize(table->header.size());
+    if (fields.size() > table->header.size()) {
+      for (size_t i = table->header.size(); i < fields.size(); ++i) {
+        if (!fields[i].empty()) {
+          return Status::Data(fmt::format("{} line {}: {} fields, the header has {}", path,
+                                          rec.line, fields.size(), table->header.size()));
+        }
+      }
+      fields.resize(table->header.size());
+    }
+    table->rows.push_back(std::move(fields));
+    table->lines.push_back(rec.line);
+  }
+  POPULUS_RETURN_IF_ERROR(reader.status());
+  if (header)
+    return Status::Data(fmt::format("{}: the file is empty; it needs a header row", path));
+  return Status::Ok();
+}
+
+std::string FormatValue(double v) {
+  if (std::isnan(v)) return "";
+  return fmt::format("{:.17g}", v);
+}
+
+Status WriteOutput(const std::string& path, const std::string& text) {
+  if (path.empty()) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return std::fflush(stdout) == 0 ? Status::Ok() : Status::Io("cannot write to stdout");
+  }
+  return WriteFileAtomically(path, text);
+}
+
+}  // namespace populus::analysis

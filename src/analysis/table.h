@@ -1,0 +1,37 @@
+// Small tables an analyst hands to `populus stats` and `populus qrisk3`: a
+// CSV file read whole (the streaming extract reader underneath), columns
+// found by name whatever their letter case, numbers parsed with errors that
+// name the file, line and column; and the CSV they get back.
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace populus::analysis {
+
+struct Table {
+  std::string path;
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<uint64_t> lines;  // the file line each row starts on
+
+  // The first column with one of the names (letter case ignored), or -1.
+  int Column(std::initializer_list<const char*> names) const;
+  // A required column, or an error naming the file and the names accepted.
+  Status RequireColumn(std::initializer_list<const char*> names, int* column) const;
+  // The number in a cell; an empty cell is NaN when `empty_ok`, else an error.
+  Status Number(size_t row, int column, bool empty_ok, double* out) const;
+};
+
+Status ReadTable(const std::string& path, Table* table);
+
+// A number as the output writes it: 17 significant digits, NaN empty.
+std::string FormatValue(double v);
+
+// Writes CSV text to the file (atomically) or, with an empty path, stdout.
+Status WriteOutput(const std::string& path, const std::string& text);
+
+}  // namespace populus::analysis

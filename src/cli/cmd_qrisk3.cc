@@ -1,0 +1,124 @@
+// `populus qrisk3`: QRISK3-2017 scores for a table of people, so published
+// test vectors (and an analyst's own cohort) can be checked.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <memory>
+
+#include "analysis/qrisk3.h"
+#include "analysis/table.h"
+#include "cli/commands.h"
+
+namespace populus::cli {
+namespace {
+
+struct Qrisk3Args {
+  std::string input, output, model;
+  int smoke_cat_from = 1;
+};
+
+Status Score(const Qrisk3Args& a, std::string* out) {
+  analysis::Qrisk3Model model;
+  POPULUS_RETURN_IF_ERROR(model.Load(a.model));
+  analysis::Table t;
+  POPULUS_RETURN_IF_ERROR(analysis::ReadTable(a.input, &t));
+  int age, gender, ethrisk, smoke, rati, sbp, sbps5, town;
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"age"}, &age));
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"gender"}, &gender));
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"ethrisk"}, &ethrisk));
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"smoke_cat"}, &smoke));
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"rati"}, &rati));
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"sbp"}, &sbp));
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"sbps5"}, &sbps5));
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"town"}, &town));
+  // BMI from weight (kg) and height (cm) when both are given, as the R
+  // package does; otherwise the bmi column.
+  const int weight = t.Column({"weight"}), height = t.Column({"height"});
+  int bmi = -1;
+  if (weight < 0 || height < 0) POPULUS_RETURN_IF_ERROR(t.RequireColumn({"bmi"}, &bmi));
+  std::vector<std::pair<std::string, int>> flags;
+  for (const std::string& name : model.flag_names()) {
+    flags.emplace_back(name, t.Column({name.c_str()}));
+  }
+  std::string header;
+  for (const auto& h : t.header) header += h + ",";
+  *out = header + "qrisk3_score,qrisk3_unrounded\n";
+  for (size_t r = 0; r < t.rows.size(); ++r) {
+    analysis::Qrisk3Input in;
+    double v;
+    POPULUS_RETURN_IF_ERROR(t.Number(r, gender, false, &v));
+    if (v != 0 && v != 1) {
+      return Status::Data(
+          fmt::format("{} line {} column gender: 1 for women, 0 for men", a.input, t.lines[r]));
+    }
+    in.female = v == 1;
+    POPULUS_RETURN_IF_ERROR(t.Number(r, age, false, &in.age));
+    POPULUS_RETURN_IF_ERROR(t.Number(r, ethrisk, false, &v));
+    in.ethrisk = static_cast<int>(v);
+    POPULUS_RETURN_IF_ERROR(t.Number(r, smoke, false, &v));
+    in.smoke_cat = static_cast<int>(v) - a.smoke_cat_from;
+    POPULUS_RETURN_IF_ERROR(t.Number(r, rati, false, &in.rati));
+    POPULUS_RETURN_IF_ERROR(t.Number(r, sbp, false, &in.sbp));
+    POPULUS_RETURN_IF_ERROR(t.Number(r, sbps5, false, &in.sbps5));
+    POPULUS_RETURN_IF_ERROR(t.Number(r, town, false, &in.town));
+    if (bmi >= 0) {
+      POPULUS_RETURN_IF_ERROR(t.Number(r, bmi, false, &in.bmi));
+    } else {
+      double w, h;
+      POPULUS_RETURN_IF_ERROR(t.Number(r, weight, false, &w));
+      POPULUS_RETURN_IF_ERROR(t.Number(r, height, false, &h));
+      in.bmi = w / ((h / 100) * (h / 100));
+    }
+    for (const auto& [name, column] : flags) {
+      if (column < 0) continue;
+      POPULUS_RETURN_IF_ERROR(t.Number(r, column, false, &v));
+      if (v != 0 && v != 1) {
+        return Status::Data(
+            fmt::format("{} line {} column {}: a flag is 0 or 1", a.input, t.lines[r], name));
+      }
+      in.flags[name] = v == 1;
+    }
+    double score;
+    std::string reason;
+    if (!model.Score(in, &score, &reason)) {
+      return Status::Data(fmt::format("{} line {}: {}", a.input, t.lines[r], reason));
+    }
+    std::string line;
+    for (const auto& f : t.rows[r]) {
+      line += f.find_first_of(",\"") == std::string::npos ? f : "\"" + f + "\"";
+      line += ",";
+    }
+    *out += fmt::format("{}{:.1f},{}\n", line, score, analysis::FormatValue(score));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Command AddQrisk3Command(CLI::App& app) {
+  auto args = std::make_shared<Qrisk3Args>();
+  args->model = std::string(POPULUS_DATA_ROOT) + "/data/risk/qrisk3-2017.toml";
+  CLI::App* sub = app.add_subcommand(
+      "qrisk3",
+      "QRISK3-2017 10-year cardiovascular risk (%) for each row of a CSV with the ClinRisk\n"
+      "columns (age, gender 1 women/0 men, ethrisk 1-9, smoke_cat, b_AF ... fh_cvd, rati, sbp,\n"
+      "sbps5, town, and weight+height or bmi). Adds qrisk3_score (one decimal) and\n"
+      "qrisk3_unrounded. See data/risk/README.md.");
+  sub->add_option("--input", args->input, "Input CSV")->required()->check(CLI::ExistingFile);
+  sub->add_option("--output", args->output, "Output CSV (default: standard output)");
+  sub->add_option("--model", args->model, "Model coefficients (TOML)")->capture_default_str();
+  sub->add_option("--smoke-cat-from", args->smoke_cat_from,
+                  "What non-smoker is coded as: 1 as in the R package QRISK3 and its test data "
+                  "(1-5), or 0 as in ClinRisk's code (0-4)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1));
+  auto run = [args]() -> int {
+    std::string out;
+    Status st = Score(*args, &out);
+    if (st.ok()) st = analysis::WriteOutput(args->output, out);
+    return st.ok() ? 0 : Fail(st);
+  };
+  return {sub, run};
+}
+
+}  // namespace populus::cli
