@@ -63,6 +63,12 @@ Command AddGenerateCommand(CLI::App& app) {
       j["departures"] = r.departures;
       j["seconds"] = r.seconds;
       j["latent_sigma"] = r.latent_sigma;
+      j["frailty_sigma"] = r.frailty_sigma;
+      j["deficit_prevalence_scale"] = r.deficit_prevalence_scale;
+      j["rows"] = {{"events", r.records.events},
+                   {"medications", r.records.medications},
+                   {"appointments", r.records.appointments},
+                   {"hospital_activity", r.records.hospital}};
       for (const auto& c : r.calibration) {
         j["calibration"].push_back({{"measure", c.measure},
                                     {"target", c.target},
@@ -76,6 +82,9 @@ Command AddGenerateCommand(CLI::App& app) {
           "populus generate: {} people ({} registered at baseline; {} died and {} moved away in "
           "the history window) in {:.2f} s\n  extract and calibration.csv in {}\n",
           r.people, r.registered_at_baseline, r.deaths, r.departures, r.seconds, r.out_dir);
+      fmt::print("  the record: {} events, {} prescriptions, {} appointments, {} hospital rows\n",
+                 r.records.events, r.records.medications, r.records.appointments,
+                 r.records.hospital);
       fmt::print("  {:<26} {:>12} {:>12} {:>12}  {}\n", "calibration target", "target", "achieved",
                  "tolerance", "");
       for (const auto& c : r.calibration) {

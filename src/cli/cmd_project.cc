@@ -26,8 +26,9 @@ Command AddProjectCommand(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "project",
       "Run the synthetic ICS on past its baseline to a future year and write yearly tables\n"
-      "(summary.csv, conditions.csv, population.csv); a --scenario changes condition\n"
-      "incidence, and --compare runs the baseline alongside and writes compare.csv.");
+      "(summary.csv, conditions.csv, frailty.csv, appointments.csv, population.csv); a\n"
+      "--scenario changes condition incidence or moves appointments between staff roles, and\n"
+      "--compare runs the baseline alongside and writes compare.csv.");
   sub->add_option("--config", args->options.config_path, "ICS configuration (TOML)")
       ->capture_default_str();
   sub->add_option("--to", args->options.to_year, "Last year to project to")->capture_default_str();

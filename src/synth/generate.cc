@@ -394,6 +394,8 @@ Status Generate(const GenerateOptions& options, GenerateResult* result) {
   }
   result->out_dir = options.out_dir;
   result->latent_sigma = model.latent_sigma;
+  result->frailty_sigma = model.frailty.sigma;
+  result->deficit_prevalence_scale = model.frailty.prevalence_scale;
   result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return Status::Ok();
 }
