@@ -222,12 +222,19 @@ Status LoadScenario(const std::string& path, const ConditionModel& model, Scenar
   auto fail = [&](const std::string& key, const std::string& reason) {
     return Status::Data(fmt::format("{}: key '{}': {}", path, key, reason));
   };
-  for (const auto& [key, node] : root) {
-    const std::string k(key.str());
-    if (k != "name" && k != "description" && k != "incidence" && k != "appointment_shift") {
-      return fail(k, "is not a known key (known: name, description, incidence, appointment_shift)");
+  // The first key of a table that is not one of `known`, as an error.
+  auto unknown = [&](const toml::table& table, const std::string& prefix,
+                     std::initializer_list<std::string_view> known) {
+    for (const auto& [key, node] : table) {
+      if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
+        return fail(prefix + std::string(key.str()),
+                    fmt::format("is not a known key (known: {})", fmt::join(known, ", ")));
+      }
     }
-  }
+    return Status::Ok();
+  };
+  POPULUS_RETURN_IF_ERROR(
+      unknown(root, "", {"name", "description", "incidence", "appointment_shift"}));
   scenario->name = root["name"].value_or(std::string());
   if (scenario->name.empty()) return fail("name", "is missing");
   scenario->description = root["description"].value_or(std::string());
@@ -241,12 +248,7 @@ Status LoadScenario(const std::string& path, const ConditionModel& model, Scenar
     const std::string prefix = fmt::format("appointment_shift[{}].", i + 1);
     const toml::table* t = (*shifts)[i].as_table();
     if (t == nullptr) return fail(prefix, "must be a table");
-    for (const auto& [key, node] : *t) {
-      const std::string k(key.str());
-      if (k != "from_role" && k != "to_role" && k != "share" && k != "from") {
-        return fail(prefix + k, "is not a known key (known: from_role, to_role, share, from)");
-      }
-    }
+    POPULUS_RETURN_IF_ERROR(unknown(*t, prefix, {"from_role", "to_role", "share", "from"}));
     AppointmentShift shift;
     for (const auto& [key, role] :
          {std::pair{"from_role", &shift.from_role}, std::pair{"to_role", &shift.to_role}}) {
@@ -273,12 +275,7 @@ Status LoadScenario(const std::string& path, const ConditionModel& model, Scenar
     const std::string prefix = fmt::format("incidence[{}].", i + 1);
     const toml::table* t = (*changes)[i].as_table();
     if (t == nullptr) return fail(prefix, "must be a table");
-    for (const auto& [key, node] : *t) {
-      const std::string k(key.str());
-      if (k != "condition" && k != "multiplier" && k != "from") {
-        return fail(prefix + k, "is not a known key (known: condition, multiplier, from)");
-      }
-    }
+    POPULUS_RETURN_IF_ERROR(unknown(*t, prefix, {"condition", "multiplier", "from"}));
     const std::string condition = (*t)["condition"].value_or(std::string());
     const int index = model.index(condition);
     if (index < 0)
