@@ -316,6 +316,43 @@ TEST(Statistics, RateFunnelLimitsMatchThePackage) {
   }
 }
 
+TEST(Statistics, TheFunnelCommandWritesLimitsAndSignificance) {
+  TempDir dir;
+  const auto run = RunPopulus({"stats", "funnel", "--statistic", "proportion", "--multiplier",
+                               "100", "--input", kVectors + "funnel_prop_inputs.csv", "--output",
+                               dir / "limits.csv", "--significance", dir / "flagged.csv"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const Table limits = Load(dir / "limits.csv");
+  const Table expected = Load(kVectors + "funnel_prop_outputs.csv");
+  ASSERT_EQ(limits.rows.size(), 100u);
+  EXPECT_EQ(limits.header[0], "Population");
+  for (size_t r = 0; r < 100; r += 9) {
+    ExpectClose(Cell(limits, r, "lower_2s_limit"), Cell(expected, r, "Lower2s0025limit"),
+                "lower_2s_limit");
+    ExpectClose(Cell(limits, r, "upper_3s_limit"), Cell(expected, r, "Upper3s0001limit"),
+                "upper_3s_limit");
+  }
+  // Each input row comes back with its significance, as the package judged it.
+  const Table flagged = Load(dir / "flagged.csv");
+  const int got = flagged.Column({"significance"});
+  ASSERT_GE(got, 0);
+  const Table inputs = Load(kVectors + "funnel_prop_inputs.csv");
+  ASSERT_EQ(flagged.rows.size(), inputs.rows.size());
+  size_t high = 0;
+  for (size_t r = 0; r < flagged.rows.size(); ++r) {
+    // The output keeps the input's own significance column and adds another.
+    EXPECT_EQ(flagged.rows[r].back(),
+              inputs.rows[r][static_cast<size_t>(inputs.Column({"significance"}))]);
+    high += flagged.rows[r].back().starts_with("High") ? 1 : 0;
+  }
+  EXPECT_GT(high, 10u);
+  // A funnel needs its multiplier.
+  EXPECT_EQ(RunPopulus({"stats", "funnel", "--statistic", "proportion", "--input",
+                        kVectors + "funnel_prop_inputs.csv"})
+                .exit_code,
+            1);
+}
+
 TEST(Statistics, TheCommandWritesDsrAndIsrTablesAndRefusesBadInput) {
   TempDir dir;
   auto run = RunPopulus({"stats", "dsr", "--input", kVectors + "dsr_isr_multiarea.csv", "--output",
