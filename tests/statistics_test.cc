@@ -338,9 +338,10 @@ TEST(Statistics, TheFunnelCommandWritesLimitsAndSignificance) {
   ASSERT_GE(got, 0);
   const Table inputs = Load(kVectors + "funnel_prop_inputs.csv");
   ASSERT_EQ(flagged.rows.size(), inputs.rows.size());
+  ASSERT_EQ(flagged.header.size(), inputs.header.size());
   size_t high = 0;
   for (size_t r = 0; r < flagged.rows.size(); ++r) {
-    // The output keeps the input's own significance column and adds another.
+    // The input's own significance column is replaced by populus's.
     EXPECT_EQ(flagged.rows[r].back(),
               inputs.rows[r][static_cast<size_t>(inputs.Column({"significance"}))]);
     high += flagged.rows[r].back().starts_with("High") ? 1 : 0;

@@ -420,12 +420,16 @@ Status RunFunnel(const StatsArgs& a, std::string* out, std::string* significance
     *out += Csv(row);
   }
   if (!a.significance.empty()) {
+    // The input's columns (bar one already called significance) and ours.
     const std::vector<std::string> labels = analysis::FunnelSignificance(in, o);
-    std::vector<std::string> h = t.header;
+    const std::vector<size_t> keep = PassThrough(t, {"significance"});
+    std::vector<std::string> h;
+    for (size_t c : keep) h.push_back(t.header[c]);
     h.push_back("significance");
     *significance = Csv(h);
     for (size_t r = 0; r < t.rows.size(); ++r) {
-      std::vector<std::string> row = t.rows[r];
+      std::vector<std::string> row;
+      for (size_t c : keep) row.push_back(t.rows[r][c]);
       row.push_back(labels[r]);
       *significance += Csv(row);
     }
