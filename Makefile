@@ -17,19 +17,21 @@ build: deps
 
 # Ingests the embedded example extract (a small fictional ICS, with a few bad
 # rows to quarantine), then simulates the default synthetic ICS
-# (data/ics/dorset-like.toml) and ingests that too.
+# (data/ics/dorset-like.toml), ingests that too and analyses it.
 demo: build
-	@rm -rf demo-data demo-synthetic-ics demo-synthetic-data
+	@rm -rf demo-data demo-synthetic-ics demo-synthetic-data demo-analysis
 	$(POPULUS) ingest data/examples/mini-ics --into demo-data --demo --extract-date 2019-06-30
 	$(POPULUS) info demo-data
 	@echo
 	$(POPULUS) generate --out demo-synthetic-ics
 	$(POPULUS) ingest demo-synthetic-ics --into demo-synthetic-data --demo --extract-date 2019-06-30
 	$(POPULUS) info demo-synthetic-data
+	$(POPULUS) analyse demo-synthetic-data --out demo-analysis
 	@echo
 	@echo "Example snapshot: demo-data/ (quarantined rows: demo-data/versions/v000001/quarantine.csv)."
-	@echo "Synthetic ICS: extract and calibration.csv in demo-synthetic-ics/, snapshot in demo-synthetic-data/."
-	@echo "Next: '$(POPULUS) --help', docs/extract-format.md, docs/ingest.md, docs/simulation.md."
+	@echo "Synthetic ICS: extract and calibration.csv in demo-synthetic-ics/, snapshot in demo-synthetic-data/,"
+	@echo "registers and multimorbidity in demo-analysis/."
+	@echo "Next: '$(POPULUS) --help', docs/extract-format.md, docs/ingest.md, docs/simulation.md, docs/analysis.md."
 
 # The whole suite, built with warnings as errors and AddressSanitizer and
 # UndefinedBehaviorSanitizer on.

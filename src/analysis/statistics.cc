@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <string>
 #include <limits>
 #include <numeric>
+#include <string>
 
 namespace populus::analysis {
 namespace {

@@ -21,6 +21,7 @@ Command AddGenerateCommand(CLI::App& app);
 Command AddProjectCommand(CLI::App& app);
 Command AddStatsCommand(CLI::App& app);
 Command AddQrisk3Command(CLI::App& app);
+Command AddAnalyseCommand(CLI::App& app);
 
 // The default synthetic ICS configuration: data/ics/dorset-like.toml under the
 // working directory if it is there, else under the source tree populus was

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/output_directory.h"
 #include "common/progress.h"
 #include "common/status.h"
 #include "synth/clinical_record.h"
@@ -75,19 +76,6 @@ struct SyntheticSystem {
 // organisations. Every data file is checked here, before anything is written.
 Status LoadSystem(const std::string& config_path, const std::string& data_root,
                   std::optional<uint64_t> seed, double scale, SyntheticSystem* system);
-
-// Output directories appear whole or not at all: files are written into
-// Begin()'s staging directory, and Finish() renames it into place.
-class OutputDirectory {
- public:
-  // A usage error if `dir` exists and is not empty, unless overwriting.
-  Status Begin(const std::string& dir, bool overwrite);
-  const std::string& staging() const { return staging_; }
-  Status Finish();
-
- private:
-  std::string dir_, staging_;
-};
 
 // Synthetic NHS numbers: a seeded walk through the 9xx range (a bijection of
 // the eight free digits), skipping numbers with no valid check digit. Never

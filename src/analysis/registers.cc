@@ -1,0 +1,165 @@
+#include "analysis/registers.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <bit>
+#include <filesystem>
+#include <unordered_map>
+
+#include "analysis/table.h"
+#include "ingest/snomed_id.h"
+#include "store/snapshot.h"
+
+namespace populus::analysis {
+
+Status LoadRegisterRules(const std::string& path, const std::string& codelist_root,
+                         std::vector<RegisterRule>* rules) {
+  rules->clear();
+  Table t;
+  POPULUS_RETURN_IF_ERROR(ReadTable(path, &t));
+  int code, name, domain, qof, codelist, min_age, max_age, multimorbidity;
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"register"}, &code));
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"name"}, &name));
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"domain"}, &domain));
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"qof"}, &qof));
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"codelist"}, &codelist));
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"min_age"}, &min_age));
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"max_age"}, &max_age));
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"multimorbidity"}, &multimorbidity));
+  for (size_t r = 0; r < t.rows.size(); ++r) {
+    const auto& f = t.rows[r];
+    auto fail = [&](const std::string& reason) {
+      return Status::Data(fmt::format("{} line {}: {}", path, t.lines[r], reason));
+    };
+    RegisterRule rule;
+    rule.code = f[static_cast<size_t>(code)];
+    rule.name = f[static_cast<size_t>(name)];
+    rule.domain = f[static_cast<size_t>(domain)];
+    rule.codelist = f[static_cast<size_t>(codelist)];
+    if (rule.code.empty()) return fail("the register has no code");
+    for (const auto& other : *rules) {
+      if (other.code == rule.code) return fail(fmt::format("register {} appears twice", rule.code));
+    }
+    for (const auto& [column, out] :
+         {std::pair{qof, &rule.qof}, std::pair{multimorbidity, &rule.multimorbidity}}) {
+      const std::string& v = f[static_cast<size_t>(column)];
+      if (v != "true" && v != "false") {
+        return fail(fmt::format("{} must be true or false, not '{}'",
+                                t.header[static_cast<size_t>(column)], v));
+      }
+      *out = v == "true";
+    }
+    double lo = 0, hi = 0;
+    POPULUS_RETURN_IF_ERROR(t.Number(r, min_age, false, &lo));
+    POPULUS_RETURN_IF_ERROR(t.Number(r, max_age, true, &hi));
+    if (!(lo >= 0 && lo <= 130 && lo == static_cast<int>(lo)) ||
+        (!std::isnan(hi) && !(hi >= lo && hi <= 130 && hi == static_cast<int>(hi)))) {
+      return fail("the ages must be whole years from 0 to 130, min_age first");
+    }
+    rule.min_age = static_cast<int>(lo);
+    rule.max_age = std::isnan(hi) ? -1 : static_cast<int>(hi);
+    const std::string list = (std::filesystem::path(codelist_root) / rule.codelist).string();
+    if (!std::filesystem::is_regular_file(list)) {
+      return fail(fmt::format("codelist '{}' is not a file", list));
+    }
+    Table codes;
+    POPULUS_RETURN_IF_ERROR(ReadTable(list, &codes));
+    int c = 0, role = 0;
+    POPULUS_RETURN_IF_ERROR(codes.RequireColumn({"code"}, &c));
+    POPULUS_RETURN_IF_ERROR(codes.RequireColumn({"role"}, &role));
+    for (size_t k = 0; k < codes.rows.size(); ++k) {
+      const std::string& id = codes.rows[k][static_cast<size_t>(c)];
+      const std::string& what = codes.rows[k][static_cast<size_t>(role)];
+      if (!IsSnomedConceptId(id)) {
+        return Status::Data(fmt::format("{} line {}: '{}' is not a SNOMED CT concept id", list,
+                                        codes.lines[k], id));
+      }
+      if (what == "diagnosis") {
+        rule.diagnosis.push_back(id);
+      } else if (what == "resolved") {
+        rule.resolved.push_back(id);
+      } else {
+        return Status::Data(fmt::format("{} line {}: role '{}' is not diagnosis or resolved", list,
+                                        codes.lines[k], what));
+      }
+    }
+    if (rule.diagnosis.empty()) return fail(fmt::format("'{}' has no diagnosis codes", list));
+    rules->push_back(std::move(rule));
+  }
+  if (rules->empty() || rules->size() > kMaxRegisters) {
+    return Status::Data(
+        fmt::format("{}: between 1 and {} registers are needed", path, kMaxRegisters));
+  }
+  return Status::Ok();
+}
+
+RegisterResult EvaluateRegisters(const Snapshot& snapshot, const std::vector<RegisterRule>& rules,
+                                 Date as_of) {
+  const auto birth = snapshot.values<int32_t>("patients", "date_of_birth");
+  const auto from = snapshot.values<int32_t>("patients", "registered_from");
+  const auto to = snapshot.values<int32_t>("patients", "registered_to");
+  const auto death = snapshot.values<int32_t>("patients", "date_of_death");
+  const size_t patients = birth.size();
+  RegisterResult result;
+  result.in_population.assign(patients, 0);
+  result.registers.assign(patients, 0);
+  result.conditions.assign(patients, 0);
+
+  // Each code in the snapshot's dictionary: the registers it diagnoses
+  // (bit set) and resolves.
+  const CodeColumn codes = snapshot.codes("events", "code");
+  std::unordered_map<std::string, std::pair<uint64_t, uint64_t>> by_code;
+  for (size_t r = 0; r < rules.size(); ++r) {
+    for (const auto& c : rules[r].diagnosis) by_code[c].first |= uint64_t{1} << r;
+    for (const auto& c : rules[r].resolved) by_code[c].second |= uint64_t{1} << r;
+  }
+  std::vector<uint64_t> diagnoses(codes.dictionary_size(), 0),
+      resolutions(codes.dictionary_size(), 0);
+  for (uint32_t id = 0; id < codes.dictionary_size(); ++id) {
+    const auto it = by_code.find(std::string(codes.dictionary_entry(id)));
+    if (it == by_code.end()) continue;
+    diagnoses[id] = it->second.first;
+    resolutions[id] = it->second.second;
+  }
+  uint64_t counted = 0;
+  for (size_t r = 0; r < rules.size(); ++r) {
+    if (rules[r].multimorbidity) counted |= uint64_t{1} << r;
+  }
+  const auto dates = snapshot.values<int32_t>("events", "date");
+  std::array<Date, kMaxRegisters> last_diagnosis{}, last_resolution{};
+  for (uint32_t p = 0; p < patients; ++p) {
+    const bool registered = from[p] <= as_of && (to[p] == kNoDate || to[p] > as_of);
+    const bool alive = death[p] == kNoDate || death[p] > as_of;
+    if (!registered || !alive) continue;
+    result.in_population[p] = 1;
+    last_diagnosis.fill(kNoDate);
+    last_resolution.fill(kNoDate);
+    const auto [begin, end] = snapshot.patient_range("events", p);
+    uint64_t touched = 0;
+    for (uint64_t e = begin; e < end && dates[e] <= as_of; ++e) {  // date order
+      const uint32_t id = codes.id(e);
+      for (uint64_t bits = diagnoses[id]; bits != 0; bits &= bits - 1) {
+        last_diagnosis[static_cast<size_t>(std::countr_zero(bits))] = dates[e];
+      }
+      for (uint64_t bits = resolutions[id]; bits != 0; bits &= bits - 1) {
+        last_resolution[static_cast<size_t>(std::countr_zero(bits))] = dates[e];
+      }
+      touched |= diagnoses[id];
+    }
+    const int age = AgeInYears(birth[p], as_of);
+    uint64_t on = 0;
+    for (uint64_t bits = touched; bits != 0; bits &= bits - 1) {
+      const size_t r = static_cast<size_t>(std::countr_zero(bits));
+      const RegisterRule& rule = rules[r];
+      if (age < rule.min_age || (rule.max_age >= 0 && age > rule.max_age)) continue;
+      if (last_resolution[r] != kNoDate && last_resolution[r] >= last_diagnosis[r]) continue;
+      on |= uint64_t{1} << r;
+    }
+    result.registers[p] = on;
+    result.conditions[p] = static_cast<uint8_t>(std::popcount(on & counted));
+  }
+  return result;
+}
+
+}  // namespace populus::analysis

@@ -1,0 +1,50 @@
+// `populus analyse`: registers and multimorbidity of a snapshot on a date.
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "analysis/analyse.h"
+#include "cli/commands.h"
+#include "common/civil_date.h"
+
+namespace populus::cli {
+
+Command AddAnalyseCommand(CLI::App& app) {
+  auto options = std::make_shared<analysis::AnalyseOptions>();
+  auto as_of = std::make_shared<std::string>();
+  options->registers_path = std::string(POPULUS_DATA_ROOT) + "/data/registers/ltc-registers.csv";
+  options->codelist_root = std::string(POPULUS_DATA_ROOT) + "/data/codelists";
+  CLI::App* sub = app.add_subcommand(
+      "analyse",
+      "Condition registers and multimorbidity of a snapshot on a date, by practice, PCN,\n"
+      "locality and ICS, with disclosure control (registers.csv, multimorbidity.csv).");
+  sub->add_option("data_dir", options->data_dir, "Data directory (a published snapshot)")
+      ->required();
+  sub->add_option("--out", options->out_dir, "Directory for the tables")->required();
+  sub->add_option("--as-of", *as_of, "The date (YYYY-MM-DD); default: the extract date");
+  sub->add_option("--registers", options->registers_path, "Register rules (CSV)")
+      ->capture_default_str();
+  sub->add_option("--codelists", options->codelist_root,
+                  "Folder the rules' codelist paths are relative to")
+      ->capture_default_str();
+  sub->add_flag("--overwrite", options->overwrite, "Replace an existing output directory");
+  auto run = [options, as_of]() -> int {
+    if (!as_of->empty() && ParseIsoDate(*as_of, &options->as_of) != DateParse::kOk) {
+      return Fail(Status::Usage(fmt::format("--as-of '{}' is not a YYYY-MM-DD date", *as_of)));
+    }
+    analysis::AnalyseResult r;
+    const Status st = analysis::Analyse(*options, &r);
+    if (!st.ok()) return Fail(st);
+    const double n = std::max<double>(1, static_cast<double>(r.population));
+    fmt::print(
+        "populus analyse: {} people in the population on {}; one or more long-term conditions "
+        "{:.1f}%, two or more {:.1f}%, three or more {:.1f}% ({:.2f} s)\n  tables in {}\n",
+        r.population, FormatIsoDate(r.as_of), 100 * static_cast<double>(r.one_or_more) / n,
+        100 * static_cast<double>(r.two_or_more) / n,
+        100 * static_cast<double>(r.three_or_more) / n, r.seconds, options->out_dir);
+    return 0;
+  };
+  return {sub, run};
+}
+
+}  // namespace populus::cli

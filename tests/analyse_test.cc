@@ -1,0 +1,192 @@
+// Condition registers and `populus analyse`: register rules on hand-made
+// patients a clinician can check by eye, and the whole analysis of a small
+// generated ICS against an independent count from its extract.
+#include "analysis/analyse.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "analysis/disclosure.h"
+#include "analysis/registers.h"
+#include "analysis/table.h"
+#include "ingest/ingest.h"
+#include "store/snapshot.h"
+#include "synth/generate.h"
+#include "test_support.h"
+
+namespace populus::analysis {
+namespace {
+namespace fs = std::filesystem;
+using populus::testing::ExtractFiles;
+using populus::testing::RunPopulus;
+using populus::testing::TempDir;
+using populus::testing::WriteFile;
+
+const std::string kSource = populus::testing::SourceDir();
+const std::string kRules = kSource + "/data/registers/ltc-registers.csv";
+const std::string kCodelists = kSource + "/data/codelists";
+
+Status IngestInto(const std::string& extract, const std::string& data, Date extract_date) {
+  ::setenv("POPULUS_PSEUDO_KEY", populus::testing::kTestKey, 1);
+  IngestOptions o;
+  o.extract_dir = extract;
+  o.data_dir = data;
+  o.extract_date = extract_date;
+  o.progress = ProgressBar::Mode::kNever;
+  IngestResult r;
+  const Status st = Ingest(o, &r);
+  ::unsetenv("POPULUS_PSEUDO_KEY");
+  return st;
+}
+
+TEST(Registers, FollowTheRulesForEachPatient) {
+  TempDir dir;
+  ExtractFiles x;
+  // Each patient is told apart by date of birth.
+  x.files["patients.csv"] =
+      "nhs_number,date_of_birth,sex,practice_code,registered_from,registered_to,date_of_death\n"
+      "9990000018,1940-01-01,F,J00001,2000-01-01,,\n"            // AF: on AF
+      "9990000026,1941-01-01,M,J00001,2000-01-01,,\n"            // asthma, resolved: off
+      "9990000034,1942-01-01,F,J00001,2000-01-01,,\n"            // asthma, resolved, back: on
+      "9990000042,2015-01-01,M,J00001,2015-02-01,,\n"            // asthma at 4: CYP_AST, not AST
+      "9990000050,1943-01-01,F,J00001,2000-01-01,2018-01-01,\n"  // left: not counted
+      "9990000069,1944-01-01,M,J00002,2000-01-01,2019-01-01,2019-01-01\n"  // died
+      "9990000077,1945-01-01,F,J00002,2000-01-01,,\n"   // AF after the date: not yet
+      "9990000085,1946-01-01,M,J00002,2000-01-01,,\n";  // AF, diabetes, hypertension
+  x.files["events.csv"] =
+      "patient,date,snomed_code,numeric_value,unit\n"
+      "9990000018,2015-01-01,49436004,,\n"
+      "9990000026,2010-01-01,195967001,,\n"
+      "9990000026,2015-01-01,162660004,,\n"
+      "9990000034,2010-01-01,195967001,,\n"
+      "9990000034,2012-01-01,162660004,,\n"
+      "9990000034,2016-01-01,195967001,,\n"
+      "9990000042,2018-01-01,195967001,,\n"
+      "9990000050,2010-01-01,49436004,,\n"
+      "9990000069,2010-01-01,49436004,,\n"
+      "9990000077,2019-12-01,49436004,,\n"
+      "9990000085,2011-01-01,49436004,,\n"
+      "9990000085,2012-01-01,44054006,,\n"
+      "9990000085,2013-01-01,38341003,,\n";
+  x.Write(dir / "extract");
+  ASSERT_TRUE(IngestInto(dir / "extract", dir / "data", DaysFromCivil(2020, 1, 1)).ok());
+  std::unique_ptr<Snapshot> snapshot;
+  ASSERT_TRUE(Snapshot::Open(dir / "data", &snapshot).ok());
+  std::vector<RegisterRule> rules;
+  const Status st = LoadRegisterRules(kRules, kCodelists, &rules);
+  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_EQ(rules.size(), 37u);
+  auto index = [&](const char* code) {
+    for (size_t r = 0; r < rules.size(); ++r) {
+      if (rules[r].code == code) return r;
+    }
+    ADD_FAILURE() << code;
+    return size_t{0};
+  };
+  const RegisterResult result = EvaluateRegisters(*snapshot, rules, DaysFromCivil(2019, 6, 30));
+  const auto birth = snapshot->values<int32_t>("patients", "date_of_birth");
+  std::map<int, size_t> row_of;  // birth year -> patient row
+  for (size_t p = 0; p < birth.size(); ++p) row_of[CivilFromDays(birth[p]).year] = p;
+  auto on = [&](int born, const char* reg) {
+    return (result.registers[row_of.at(born)] >> index(reg) & 1) != 0;
+  };
+  auto counted = [&](int born) { return result.in_population[row_of.at(born)] != 0; };
+  EXPECT_TRUE(on(1940, "AF"));
+  EXPECT_FALSE(on(1941, "AST"));  // resolved
+  EXPECT_TRUE(on(1942, "AST"));   // re-diagnosed after the resolution
+  EXPECT_FALSE(on(2015, "AST"));  // aged 4: QOF asthma is 6 and over
+  EXPECT_TRUE(on(2015, "CYP_AST"));
+  EXPECT_FALSE(counted(1943));  // left before the date
+  EXPECT_FALSE(counted(1944));  // died before the date
+  EXPECT_TRUE(counted(1945));
+  EXPECT_FALSE(on(1945, "AF"));  // diagnosed after the date
+  EXPECT_TRUE(on(1946, "AF") && on(1946, "DM") && on(1946, "HTN"));
+  EXPECT_EQ(result.conditions[row_of.at(1946)], 3);
+  // CYP_AST duplicates asthma for children: it does not count twice.
+  EXPECT_EQ(result.conditions[row_of.at(2015)], 0);
+  EXPECT_EQ(result.conditions[row_of.at(1942)], 1);
+  // On a later date the AF diagnosis of December 2019 counts.
+  const RegisterResult later = EvaluateRegisters(*snapshot, rules, DaysFromCivil(2019, 12, 31));
+  EXPECT_TRUE(later.registers[row_of.at(1945)] >> index("AF") & 1);
+}
+
+TEST(Registers, BadRulesAreRefusedWithFileAndLine) {
+  TempDir dir;
+  std::string rules = populus::testing::ReadFile(kRules);
+  rules.replace(rules.find("ltc/af.csv"), 10, "ltc/xx.csv");
+  WriteFile(dir / "rules.csv", rules);
+  std::vector<RegisterRule> out;
+  Status st = LoadRegisterRules(dir / "rules.csv", kCodelists, &out);
+  EXPECT_EQ(st.kind(), Status::Kind::kData);
+  EXPECT_NE(st.message().find("rules.csv line 2: codelist"), std::string::npos) << st.message();
+  rules = populus::testing::ReadFile(kRules);
+  rules.replace(rules.find("ltc/ast.csv,6,"), 14, "ltc/ast.csv,six,");
+  WriteFile(dir / "rules.csv", rules);
+  st = LoadRegisterRules(dir / "rules.csv", kCodelists, &out);
+  EXPECT_NE(st.message().find("line 4 column min_age: 'six' is not a number"), std::string::npos)
+      << st.message();
+}
+
+TEST(Analyse, CountsOnAGeneratedIcsAgreeWithAnIndependentCount) {
+  TempDir dir;
+  synth::GenerateOptions g;
+  g.config_path = kSource + "/data/ics/dorset-like.toml";
+  g.data_root = kSource;
+  g.out_dir = dir / "extract";
+  g.scale = 0.02;
+  g.threads = 2;
+  synth::GenerateResult gr;
+  ASSERT_TRUE(synth::Generate(g, &gr).ok());
+  const Date baseline = DaysFromCivil(2019, 6, 30);
+  ASSERT_TRUE(IngestInto(dir / "extract", dir / "data", baseline).ok());
+  auto run = RunPopulus({"analyse", dir / "data", "--out", dir / "out"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  // Independently, from the extract's CSV: people registered and alive on
+  // the baseline with a dementia code (no resolved codes, no age bounds).
+  std::set<std::string> dementia_codes;
+  Table codes;
+  ASSERT_TRUE(ReadTable(kCodelists + "/ltc/dem.csv", &codes).ok());
+  for (const auto& row : codes.rows) dementia_codes.insert(row[0]);
+  Table patients, events;
+  ASSERT_TRUE(ReadTable(dir / "extract/patients.csv", &patients).ok());
+  ASSERT_TRUE(ReadTable(dir / "extract/events.csv", &events).ok());
+  std::set<std::string> registered;
+  for (const auto& row : patients.rows) {
+    if (row[5].empty()) registered.insert(row[0]);  // no registered_to
+  }
+  std::set<std::string> with_dementia;
+  for (const auto& row : events.rows) {
+    if (registered.count(row[0]) && dementia_codes.count(row[2]) && row[1] <= "2019-06-30") {
+      with_dementia.insert(row[0]);
+    }
+  }
+  ASSERT_GT(with_dementia.size(), 20u);
+  Table out;
+  ASSERT_TRUE(ReadTable(dir / "out/registers.csv", &out).ok());
+  int64_t population = -1, dementia = -1;
+  for (size_t r = 0; r < out.rows.size(); ++r) {
+    if (out.rows[r][0] != "ics" || out.rows[r][3] != "DEM") continue;
+    dementia = std::stoll(out.rows[r][5]);
+    population = std::stoll(out.rows[r][6]);
+  }
+  EXPECT_EQ(dementia, RoundCount(static_cast<int64_t>(with_dementia.size()), 5));
+  EXPECT_EQ(population, RoundCount(static_cast<int64_t>(registered.size()), 5));
+  // Every count that leaves is withheld or a multiple of 5, never 1-7.
+  for (const auto& row : out.rows) {
+    for (size_t c : {5, 6}) {
+      if (row[c].empty()) continue;
+      EXPECT_EQ(std::stoll(row[c]) % 5, 0) << row[c];
+    }
+  }
+  // A date outside the data: a usage error, nothing written.
+  run = RunPopulus({"analyse", dir / "data", "--out", dir / "never", "--as-of", "2030-01-01"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("outside the data"), std::string::npos) << run.err;
+  EXPECT_FALSE(fs::exists(dir / "never"));
+}
+
+}  // namespace
+}  // namespace populus::analysis
