@@ -30,7 +30,7 @@ demo: build
 	@echo
 	@echo "Example snapshot: demo-data/ (quarantined rows: demo-data/versions/v000001/quarantine.csv)."
 	@echo "Synthetic ICS: extract and calibration.csv in demo-synthetic-ics/, snapshot in demo-synthetic-data/,"
-	@echo "registers and multimorbidity in demo-analysis/."
+	@echo "registers, multimorbidity and frailty in demo-analysis/."
 	@echo "Next: '$(POPULUS) --help', docs/extract-format.md, docs/ingest.md, docs/simulation.md, docs/analysis.md."
 
 # The whole suite, built with warnings as errors and AddressSanitizer and

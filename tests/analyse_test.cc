@@ -10,6 +10,7 @@
 #include <set>
 
 #include "analysis/disclosure.h"
+#include "analysis/frailty_index.h"
 #include "analysis/registers.h"
 #include "analysis/table.h"
 #include "ingest/ingest.h"
@@ -113,6 +114,55 @@ TEST(Registers, FollowTheRulesForEachPatient) {
   EXPECT_TRUE(later.registers[row_of.at(1945)] >> index("AF") & 1);
 }
 
+TEST(Efi, CountsDeficitsEverCodedAndRecentPolypharmacy) {
+  TempDir dir;
+  ExtractFiles x;
+  x.files["patients.csv"] =
+      "nhs_number,date_of_birth,sex,practice_code,registered_from,registered_to,date_of_death\n"
+      "9990000018,1939-01-01,F,J00001,2000-01-01,,\n"   // 80: five deficits
+      "9990000026,1941-01-01,M,J00001,2000-01-01,,\n"   // 78: four drugs only
+      "9990000034,1960-01-01,F,J00001,2000-01-01,,\n";  // 59: not assessed
+  std::string events = "patient,date,snomed_code,numeric_value,unit\n";
+  for (const char* p : {"9990000018", "9990000026", "9990000034"}) {
+    for (const char* code : {"49436004", "161898004", "15188001", "52448006"}) {
+      events += std::string(p) + ",2015-01-01," + code + ",,\n";  // AF, falls, hearing, dementia
+    }
+  }
+  x.files["events.csv"] = events;
+  // Statin, ACE inhibitor, calcium channel blocker, PPI, levothyroxine.
+  const char* drugs[] = {"39733011000001106", "42381211000001101", "39732011000001102", "317291008",
+                         "39698611000001106"};
+  std::string medications = "patient,date,dmd_code,quantity\n";
+  for (int d = 0; d < 5; ++d) {
+    medications += std::string("9990000018,2019-03-01,") + drugs[d] + ",28\n";
+    // The second patient's fifth drug was more than a year ago.
+    medications +=
+        std::string("9990000026,") + (d == 4 ? "2018-01-01," : "2019-03-01,") + drugs[d] + ",28\n";
+  }
+  x.files["medications.csv"] = medications;
+  x.Write(dir / "extract");
+  ASSERT_TRUE(IngestInto(dir / "extract", dir / "data", DaysFromCivil(2019, 6, 30)).ok());
+  std::unique_ptr<Snapshot> snapshot;
+  ASSERT_TRUE(Snapshot::Open(dir / "data", &snapshot).ok());
+  EfiDefinition efi;
+  const Status st =
+      LoadEfiDefinition(kSource + "/data/frailty/efi-deficits.csv",
+                        kSource + "/data/frailty/efi-categories.csv", kCodelists, &efi);
+  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_EQ(efi.deficits.size(), 36u);
+  const auto birth = snapshot->values<int32_t>("patients", "date_of_birth");
+  const std::vector<uint8_t> everyone(birth.size(), 1);
+  const std::vector<int8_t> n =
+      EvaluateEfi(*snapshot, efi, everyone, DaysFromCivil(2019, 6, 30), 65);
+  std::map<int, int> by_year;
+  for (size_t p = 0; p < birth.size(); ++p) by_year[CivilFromDays(birth[p]).year] = n[p];
+  // AF, falls, hearing impairment, memory (dementia), polypharmacy.
+  EXPECT_EQ(by_year[1939], 5);
+  EXPECT_EQ(efi.categories[static_cast<size_t>(efi.Category(5))], "mild");  // 5/36 = 0.139
+  EXPECT_EQ(by_year[1941], 4);   // four drugs in the year: no polypharmacy
+  EXPECT_EQ(by_year[1960], -1);  // under 65
+}
+
 TEST(Registers, BadRulesAreRefusedWithFileAndLine) {
   TempDir dir;
   std::string rules = populus::testing::ReadFile(kRules);
@@ -181,6 +231,27 @@ TEST(Analyse, CountsOnAGeneratedIcsAgreeWithAnIndependentCount) {
       EXPECT_EQ(std::stoll(row[c]) % 5, 0) << row[c];
     }
   }
+  // The eFI from the record agrees with the simulation's own count of the
+  // frail (assessed from 50, as the generator's target is). Only the edges of
+  // the medication window may differ (a course that stopped just inside it).
+  run = RunPopulus({"analyse", dir / "data", "--out", dir / "efi", "--efi-from-age", "50"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  Table frailty;
+  ASSERT_TRUE(ReadTable(dir / "efi/frailty.csv", &frailty).ok());
+  double frail = -1;
+  for (size_t r = 0; r < frailty.rows.size(); ++r) {
+    if (frailty.rows[r][0] != "ics") continue;
+    frail = 0;
+    for (const char* category : {"mild", "moderate", "severe"}) {
+      frail += std::stod(frailty.rows[r][static_cast<size_t>(frailty.Column({category}))]);
+    }
+  }
+  double simulated = -1;
+  for (const auto& c : gr.calibration) {
+    if (c.measure == "efi_frail") simulated = c.achieved;
+  }
+  ASSERT_GT(simulated, 1000);
+  EXPECT_NEAR(frail, simulated, 0.02 * simulated + 15);
   // A date outside the data: a usage error, nothing written.
   run = RunPopulus({"analyse", dir / "data", "--out", dir / "never", "--as-of", "2030-01-01"});
   EXPECT_EQ(run.exit_code, 1);

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "analysis/disclosure.h"
+#include "analysis/frailty_index.h"
 #include "analysis/registers.h"
 #include "analysis/statistics.h"
 #include "analysis/table.h"
@@ -80,6 +81,9 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   POPULUS_RETURN_IF_ERROR(Snapshot::Open(options.data_dir, &snapshot));
   std::vector<RegisterRule> rules;
   POPULUS_RETURN_IF_ERROR(LoadRegisterRules(options.registers_path, options.codelist_root, &rules));
+  EfiDefinition efi;
+  POPULUS_RETURN_IF_ERROR(LoadEfiDefinition(options.efi_definition, options.efi_categories,
+                                            options.codelist_root, &efi));
   // The as-of date: given, or the extract date; it must lie within the data.
   Date extract = kNoDate;
   ParseIsoDate(snapshot->manifest().value("extract_date", std::string()), &extract);
@@ -99,6 +103,8 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   POPULUS_RETURN_IF_ERROR(out.Begin(options.out_dir, options.overwrite));
 
   const RegisterResult r = EvaluateRegisters(*snapshot, rules, as_of);
+  const std::vector<int8_t> deficits =
+      EvaluateEfi(*snapshot, efi, r.in_population, as_of, options.efi_from_age);
   const Hierarchy h = BuildHierarchy(*snapshot);
   const auto practice = snapshot->values<uint32_t>("patients", "practice");
   const auto code = [&](uint32_t row) {
@@ -113,11 +119,15 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
     int64_t population = 0;
     std::vector<int64_t> on;
     std::array<int64_t, 5> conditions{};
+    std::vector<int64_t> frailty;  // assessed people by eFI category
   };
   std::vector<std::vector<Unit>> units(4);
   for (int l = 0; l < 4; ++l) {
     units[static_cast<size_t>(l)].resize(h.units[static_cast<size_t>(l)].size());
-    for (auto& u : units[static_cast<size_t>(l)]) u.on.assign(rules.size(), 0);
+    for (auto& u : units[static_cast<size_t>(l)]) {
+      u.on.assign(rules.size(), 0);
+      u.frailty.assign(efi.categories.size(), 0);
+    }
   }
   for (size_t p = 0; p < r.in_population.size(); ++p) {
     if (!r.in_population[p]) continue;
@@ -126,12 +136,16 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
     result->one_or_more += n >= 1;
     result->two_or_more += n >= 2;
     result->three_or_more += n >= 3;
+    const int category = deficits[p] >= 0 ? efi.Category(deficits[p]) : -1;
+    result->efi_assessed += category >= 0;
+    result->efi_frail += category >= 1;
     for (int l = 0; l < 4; ++l) {
       const int unit = h.unit_of[static_cast<size_t>(l)][practice[p]];
       if (unit < 0) continue;
       Unit& u = units[static_cast<size_t>(l)][static_cast<size_t>(unit)];
       ++u.population;
       ++u.conditions[static_cast<size_t>(std::min(n, 4))];
+      if (category >= 0) ++u.frailty[static_cast<size_t>(category)];
       for (uint64_t bits = r.registers[p]; bits != 0; bits &= bits - 1) {
         ++u.on[static_cast<size_t>(std::countr_zero(bits))];
       }
@@ -191,6 +205,37 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
                Shown(t.cells[i][4]), per100(two), per100(three)});
     }
   }
+  // frailty.csv: people assessed by eFI category.
+  std::string frailty = "level,organisation_code,organisation_name,assessed";
+  for (const auto& c : efi.categories) frailty += "," + c;
+  frailty += ",frail_per_100\n";
+  for (int l = 0; l < 4; ++l) {
+    const auto& level = units[static_cast<size_t>(l)];
+    std::vector<std::vector<int64_t>> table;
+    for (const Unit& u : level) table.push_back(u.frailty);
+    const ProtectedTable t = ProtectTable(table);
+    for (size_t i = 0; i < level.size(); ++i) {
+      const Unit& u = level[i];
+      const uint32_t org = h.units[static_cast<size_t>(l)][i];
+      int64_t assessed = 0;
+      for (int64_t v : u.frailty) assessed += v;
+      const int64_t frail = assessed - u.frailty[0];
+      std::string line = Csv({kLevels[l], code(org), name(org), Shown(t.row_totals[i])});
+      line.pop_back();  // the newline
+      for (size_t c = 0; c < u.frailty.size(); ++c) {
+        line.push_back(',');
+        line.append(Shown(t.cells[i][c]));
+      }
+      line.push_back(',');
+      if (t.row_totals[i].shown() && frail > 7) {
+        line.append(fmt::format(
+            "{:.3f}", 100.0 * static_cast<double>(frail) / static_cast<double>(assessed)));
+      }
+      line.push_back('\n');
+      frailty.append(line);
+    }
+  }
+  POPULUS_RETURN_IF_ERROR(WriteFileAtomically(out.staging() + "/frailty.csv", frailty));
   POPULUS_RETURN_IF_ERROR(WriteFileAtomically(out.staging() + "/registers.csv", registers));
   POPULUS_RETURN_IF_ERROR(
       WriteFileAtomically(out.staging() + "/multimorbidity.csv", multimorbidity));

@@ -14,10 +14,13 @@ Command AddAnalyseCommand(CLI::App& app) {
   auto as_of = std::make_shared<std::string>();
   options->registers_path = std::string(POPULUS_DATA_ROOT) + "/data/registers/ltc-registers.csv";
   options->codelist_root = std::string(POPULUS_DATA_ROOT) + "/data/codelists";
+  options->efi_definition = std::string(POPULUS_DATA_ROOT) + "/data/frailty/efi-deficits.csv";
+  options->efi_categories = std::string(POPULUS_DATA_ROOT) + "/data/frailty/efi-categories.csv";
   CLI::App* sub = app.add_subcommand(
       "analyse",
-      "Condition registers and multimorbidity of a snapshot on a date, by practice, PCN,\n"
-      "locality and ICS, with disclosure control (registers.csv, multimorbidity.csv).");
+      "Condition registers, multimorbidity and the electronic Frailty Index of a snapshot on a\n"
+      "date, by practice, PCN, locality and ICS, with disclosure control (registers.csv,\n"
+      "multimorbidity.csv, frailty.csv).");
   sub->add_option("data_dir", options->data_dir, "Data directory (a published snapshot)")
       ->required();
   sub->add_option("--out", options->out_dir, "Directory for the tables")->required();
@@ -27,6 +30,10 @@ Command AddAnalyseCommand(CLI::App& app) {
   sub->add_option("--codelists", options->codelist_root,
                   "Folder the rules' codelist paths are relative to")
       ->capture_default_str();
+  sub->add_option("--efi-from-age", options->efi_from_age,
+                  "The electronic Frailty Index is for people this age and over")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 120));
   sub->add_flag("--overwrite", options->overwrite, "Replace an existing output directory");
   auto run = [options, as_of]() -> int {
     if (!as_of->empty() && ParseIsoDate(*as_of, &options->as_of) != DateParse::kOk) {
@@ -38,10 +45,12 @@ Command AddAnalyseCommand(CLI::App& app) {
     const double n = std::max<double>(1, static_cast<double>(r.population));
     fmt::print(
         "populus analyse: {} people in the population on {}; one or more long-term conditions "
-        "{:.1f}%, two or more {:.1f}%, three or more {:.1f}% ({:.2f} s)\n  tables in {}\n",
+        "{:.1f}%, two or more {:.1f}%, three or more {:.1f}%; {} frail (eFI) of {} aged {}+ "
+        "({:.2f} s)\n  tables in {}\n",
         r.population, FormatIsoDate(r.as_of), 100 * static_cast<double>(r.one_or_more) / n,
         100 * static_cast<double>(r.two_or_more) / n,
-        100 * static_cast<double>(r.three_or_more) / n, r.seconds, options->out_dir);
+        100 * static_cast<double>(r.three_or_more) / n, r.efi_frail, r.efi_assessed,
+        options->efi_from_age, r.seconds, options->out_dir);
     return 0;
   };
   return {sub, run};
