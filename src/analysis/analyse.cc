@@ -56,21 +56,6 @@ Hierarchy BuildHierarchy(const Snapshot& s) {
   return h;
 }
 
-std::string Csv(std::initializer_list<std::string> fields) {
-  std::string line;
-  for (const auto& f : fields) {
-    if (!line.empty()) line.push_back(',');
-    if (f.find_first_of(",\"\n") != std::string::npos) {
-      line += "\"";
-      for (char c : f) line += c == '"' ? std::string("\"\"") : std::string(1, c);
-      line += "\"";
-    } else {
-      line += f;
-    }
-  }
-  return line + "\n";
-}
-
 std::string Shown(const ProtectedCell& c) { return c.shown() ? fmt::format("{}", c.value) : ""; }
 
 }  // namespace
@@ -171,11 +156,11 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
         const Estimate e = Proportion(static_cast<double>(u.on[k]),
                                       static_cast<double>(u.population), {0.95}, 100);
         registers +=
-            Csv({kLevels[l], code(org), name(org), rules[k].code, rules[k].name,
-                 Shown(t.cells[i][0]), Shown(t.row_totals[i]),
-                 shown && u.population > 0 ? fmt::format("{:.3f}", e.value) : "",
-                 shown && u.population > 0 ? fmt::format("{:.3f}", e.limits[0].lower) : "",
-                 shown && u.population > 0 ? fmt::format("{:.3f}", e.limits[0].upper) : ""});
+            CsvLine({kLevels[l], code(org), name(org), rules[k].code, rules[k].name,
+                     Shown(t.cells[i][0]), Shown(t.row_totals[i]),
+                     shown && u.population > 0 ? fmt::format("{:.3f}", e.value) : "",
+                     shown && u.population > 0 ? fmt::format("{:.3f}", e.limits[0].lower) : "",
+                     shown && u.population > 0 ? fmt::format("{:.3f}", e.limits[0].upper) : ""});
       }
     }
   }
@@ -200,9 +185,9 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
                               : std::string();
       };
       multimorbidity +=
-          Csv({kLevels[l], code(org), name(org), Shown(t.row_totals[i]), Shown(t.cells[i][0]),
-               Shown(t.cells[i][1]), Shown(t.cells[i][2]), Shown(t.cells[i][3]),
-               Shown(t.cells[i][4]), per100(two), per100(three)});
+          CsvLine({kLevels[l], code(org), name(org), Shown(t.row_totals[i]), Shown(t.cells[i][0]),
+                   Shown(t.cells[i][1]), Shown(t.cells[i][2]), Shown(t.cells[i][3]),
+                   Shown(t.cells[i][4]), per100(two), per100(three)});
     }
   }
   // frailty.csv: people assessed by eFI category.
@@ -220,19 +205,13 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
       int64_t assessed = 0;
       for (int64_t v : u.frailty) assessed += v;
       const int64_t frail = assessed - u.frailty[0];
-      std::string line = Csv({kLevels[l], code(org), name(org), Shown(t.row_totals[i])});
-      line.pop_back();  // the newline
-      for (size_t c = 0; c < u.frailty.size(); ++c) {
-        line.push_back(',');
-        line.append(Shown(t.cells[i][c]));
-      }
-      line.push_back(',');
-      if (t.row_totals[i].shown() && frail > 7) {
-        line.append(fmt::format(
-            "{:.3f}", 100.0 * static_cast<double>(frail) / static_cast<double>(assessed)));
-      }
-      line.push_back('\n');
-      frailty.append(line);
+      std::vector<std::string> row = {kLevels[l], code(org), name(org), Shown(t.row_totals[i])};
+      for (size_t c = 0; c < u.frailty.size(); ++c) row.push_back(Shown(t.cells[i][c]));
+      row.push_back(t.row_totals[i].shown() && frail > 7
+                        ? fmt::format("{:.3f}", 100.0 * static_cast<double>(frail) /
+                                                    static_cast<double>(assessed))
+                        : std::string());
+      frailty.append(CsvLine(row));
     }
   }
   POPULUS_RETURN_IF_ERROR(WriteFileAtomically(out.staging() + "/frailty.csv", frailty));

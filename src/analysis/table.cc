@@ -7,6 +7,7 @@
 
 #include "common/file_io.h"
 #include "extract/csv_reader.h"
+#include "ingest/quarantine.h"
 
 namespace populus::analysis {
 namespace {
@@ -113,6 +114,16 @@ Status ReadTable(const std::string& path, Table* table) {
   if (header)
     return Status::Data(fmt::format("{}: the file is empty; it needs a header row", path));
   return Status::Ok();
+}
+
+std::string CsvLine(const std::vector<std::string>& fields) {
+  std::string line;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) line.push_back(',');
+    AppendCsvField(&line, fields[i]);
+  }
+  line.push_back('\n');
+  return line;
 }
 
 std::string FormatValue(double v) {

@@ -28,6 +28,9 @@ struct Table {
 
 Status ReadTable(const std::string& path, Table* table);
 
+// One CSV line (RFC 4180 quoting, newline at the end).
+std::string CsvLine(const std::vector<std::string>& fields);
+
 // A number as the output writes it: 17 significant digits, NaN empty.
 std::string FormatValue(double v);
 

@@ -40,9 +40,9 @@ Status Score(const Qrisk3Args& a, std::string* out) {
   for (const std::string& name : model.flag_names()) {
     flags.emplace_back(name, t.Column({name.c_str()}));
   }
-  std::string header;
-  for (const auto& h : t.header) header += h + ",";
-  *out = header + "qrisk3_score,qrisk3_unrounded\n";
+  std::vector<std::string> header = t.header;
+  header.insert(header.end(), {"qrisk3_score", "qrisk3_unrounded"});
+  *out = analysis::CsvLine(header);
   for (size_t r = 0; r < t.rows.size(); ++r) {
     analysis::Qrisk3Input in;
     double v;
@@ -83,12 +83,9 @@ Status Score(const Qrisk3Args& a, std::string* out) {
     if (!model.Score(in, &score, &reason)) {
       return Status::Data(fmt::format("{} line {}: {}", a.input, t.lines[r], reason));
     }
-    std::string line;
-    for (const auto& f : t.rows[r]) {
-      line += f.find_first_of(",\"") == std::string::npos ? f : "\"" + f + "\"";
-      line += ",";
-    }
-    *out += fmt::format("{}{:.1f},{}\n", line, score, analysis::FormatValue(score));
+    std::vector<std::string> row = t.rows[r];
+    row.insert(row.end(), {fmt::format("{:.1f}", score), analysis::FormatValue(score)});
+    *out += analysis::CsvLine(row);
   }
   return Status::Ok();
 }

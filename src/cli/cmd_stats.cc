@@ -14,6 +14,7 @@
 namespace populus::cli {
 namespace {
 
+using analysis::CsvLine;
 using analysis::Estimate;
 using analysis::FormatValue;
 using analysis::Table;
@@ -92,25 +93,6 @@ std::vector<std::string> LimitColumns(const std::vector<double>& confidence) {
   return {"lower95_0cl", "upper95_0cl", "lower99_8cl", "upper99_8cl"};
 }
 
-std::string Csv(const std::vector<std::string>& fields) {
-  std::string line;
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (i > 0) line.push_back(',');
-    const std::string& f = fields[i];
-    if (f.find_first_of(",\"\n\r") != std::string::npos) {
-      line.push_back('"');
-      for (char c : f) {
-        if (c == '"') line.push_back('"');
-        line.push_back(c);
-      }
-      line.push_back('"');
-    } else {
-      line += f;
-    }
-  }
-  return line + "\n";
-}
-
 void AppendEstimate(const Estimate& e, std::vector<std::string>* row) {
   row->push_back(FormatValue(e.value));
   for (const auto& l : e.limits) {
@@ -186,7 +168,7 @@ Status RunProportionOrRate(const StatsArgs& a, bool rate, std::string* out) {
     for (size_t c : keep) header.push_back(t.header[c]);
   }
   header.insert(header.end(), computed.begin(), computed.end());
-  *out = Csv(header);
+  *out = CsvLine(header);
   for (const auto& [key, rows] : Groups(t, group, "")) {
     if (group < 0) {
       for (size_t r : rows) {
@@ -204,7 +186,7 @@ Status RunProportionOrRate(const StatsArgs& a, bool rate, std::string* out) {
         for (size_t c : keep) row.push_back(t.rows[r][c]);
         AppendEstimate(e, &row);
         row.insert(row.end(), {ConfidenceText(confidence), statistic, e.method});
-        *out += Csv(row);
+        *out += CsvLine(row);
       }
       continue;
     }
@@ -221,7 +203,7 @@ Status RunProportionOrRate(const StatsArgs& a, bool rate, std::string* out) {
     std::vector<std::string> row = {key, FormatValue(xs), FormatValue(ns)};
     AppendEstimate(e, &row);
     row.insert(row.end(), {ConfidenceText(confidence), statistic, e.method});
-    *out += Csv(row);
+    *out += CsvLine(row);
   }
   return Status::Ok();
 }
@@ -278,7 +260,7 @@ Status RunDsrOrIsr(const StatsArgs& a, bool dsr, std::string* out) {
   header.push_back("value");
   for (const auto& c : LimitColumns(confidence)) header.push_back(c);
   header.insert(header.end(), {"confidence", "statistic", "method"});
-  *out = Csv(header);
+  *out = CsvLine(header);
   for (const auto& [key, rows] : Groups(t, area, "all")) {
     std::vector<double> x, n, rx, rn;
     for (size_t r : rows) {
@@ -325,7 +307,7 @@ Status RunDsrOrIsr(const StatsArgs& a, bool dsr, std::string* out) {
                                    : fmt::format("indirectly standardised rate per {:.0f}", m),
                              s.estimate.method});
     }
-    *out += Csv(row);
+    *out += CsvLine(row);
   }
   return Status::Ok();
 }
@@ -404,7 +386,7 @@ Status RunFunnel(const StatsArgs& a, std::string* out, std::string* significance
       ratio     ? (o.ratio_type == analysis::RatioType::kCount ? "ratio (count)" : "ratio (isr)")
       : is_rate ? fmt::format("rate ({} per {})", a.rate_type, Thousands(o.multiplier))
                 : "proportion";
-  *out = Csv(header);
+  *out = CsvLine(header);
   for (const auto& p : limits.points) {
     std::vector<std::string> row = {FormatValue(p.x)};
     for (int s = 0; s < 2; ++s) {
@@ -417,7 +399,7 @@ Status RunFunnel(const StatsArgs& a, std::string* out, std::string* significance
     row.insert(
         row.end(),
         {statistic, o.statistic == analysis::FunnelStatistic::kProportion ? "Wilson" : "Poisson"});
-    *out += Csv(row);
+    *out += CsvLine(row);
   }
   if (!a.significance.empty()) {
     // The input's columns (bar one already called significance) and ours.
@@ -426,12 +408,12 @@ Status RunFunnel(const StatsArgs& a, std::string* out, std::string* significance
     std::vector<std::string> h;
     for (size_t c : keep) h.push_back(t.header[c]);
     h.push_back("significance");
-    *significance = Csv(h);
+    *significance = CsvLine(h);
     for (size_t r = 0; r < t.rows.size(); ++r) {
       std::vector<std::string> row;
       for (size_t c : keep) row.push_back(t.rows[r][c]);
       row.push_back(labels[r]);
-      *significance += Csv(row);
+      *significance += CsvLine(row);
     }
   }
   return Status::Ok();
