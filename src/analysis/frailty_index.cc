@@ -6,8 +6,8 @@
 #include <bit>
 #include <filesystem>
 #include <sstream>
-#include <unordered_map>
 
+#include "analysis/code_masks.h"
 #include "analysis/table.h"
 #include "store/snapshot.h"
 
@@ -92,15 +92,9 @@ std::vector<int8_t> EvaluateEfi(const Snapshot& snapshot, const EfiDefinition& e
   std::vector<int8_t> out(birth.size(), -1);
   // Each code of the event dictionary: the deficits it records (bits).
   const CodeColumn codes = snapshot.codes("events", "code");
-  std::unordered_map<std::string, uint64_t> by_code;
-  for (size_t d = 0; d < efi.codes.size(); ++d) {
-    for (const auto& c : efi.codes[d]) by_code[c] |= uint64_t{1} << d;
-  }
-  std::vector<uint64_t> deficits_of(codes.dictionary_size(), 0);
-  for (uint32_t id = 0; id < codes.dictionary_size(); ++id) {
-    const auto it = by_code.find(std::string(codes.dictionary_entry(id)));
-    if (it != by_code.end()) deficits_of[id] = it->second;
-  }
+  std::vector<const std::vector<std::string>*> lists;
+  for (const auto& deficit : efi.codes) lists.push_back(&deficit);
+  const std::vector<uint64_t> deficits_of = CodelistMasks(codes, lists);
   const auto dates = snapshot.values<int32_t>("events", "date");
   const auto issued = snapshot.values<int32_t>("medications", "date");
   const CodeColumn products = snapshot.codes("medications", "dmd_code");

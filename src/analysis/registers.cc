@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <bit>
 #include <filesystem>
-#include <unordered_map>
 
+#include "analysis/code_masks.h"
 #include "analysis/table.h"
 #include "ingest/snomed_id.h"
 #include "store/snapshot.h"
@@ -109,19 +109,13 @@ RegisterResult EvaluateRegisters(const Snapshot& snapshot, const std::vector<Reg
   // Each code in the snapshot's dictionary: the registers it diagnoses
   // (bit set) and resolves.
   const CodeColumn codes = snapshot.codes("events", "code");
-  std::unordered_map<std::string, std::pair<uint64_t, uint64_t>> by_code;
-  for (size_t r = 0; r < rules.size(); ++r) {
-    for (const auto& c : rules[r].diagnosis) by_code[c].first |= uint64_t{1} << r;
-    for (const auto& c : rules[r].resolved) by_code[c].second |= uint64_t{1} << r;
+  std::vector<const std::vector<std::string>*> diagnosis_lists, resolved_lists;
+  for (const RegisterRule& rule : rules) {
+    diagnosis_lists.push_back(&rule.diagnosis);
+    resolved_lists.push_back(&rule.resolved);
   }
-  std::vector<uint64_t> diagnoses(codes.dictionary_size(), 0),
-      resolutions(codes.dictionary_size(), 0);
-  for (uint32_t id = 0; id < codes.dictionary_size(); ++id) {
-    const auto it = by_code.find(std::string(codes.dictionary_entry(id)));
-    if (it == by_code.end()) continue;
-    diagnoses[id] = it->second.first;
-    resolutions[id] = it->second.second;
-  }
+  const std::vector<uint64_t> diagnoses = CodelistMasks(codes, diagnosis_lists);
+  const std::vector<uint64_t> resolutions = CodelistMasks(codes, resolved_lists);
   uint64_t counted = 0;
   for (size_t r = 0; r < rules.size(); ++r) {
     if (rules[r].multimorbidity) counted |= uint64_t{1} << r;
