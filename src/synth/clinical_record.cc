@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <iterator>
+#include <span>
 #include <sstream>
 
 #include "common/vocabulary.h"
@@ -91,7 +92,7 @@ Status LoadCodeSet(const std::string& path, bool with_unit, CodeSet* out) {
   return Status::Ok();
 }
 
-bool OnAny(const std::vector<Course>& courses, const std::vector<bool>& classes, Date d) {
+bool OnAny(std::span<const Course> courses, const std::vector<bool>& classes, Date d) {
   for (const Course& c : courses) {
     if (classes[c.drug_class] && c.start <= d && (c.stop == kNoDate || c.stop > d)) return true;
   }
@@ -270,7 +271,7 @@ struct RecordWriter::Physiology {
       hdl_base, egfr_offset, acr_log, alcohol_units, pulse_offset, engagement;
   bool drinker;
   Date smoking_start = kNoDate, smoking_stop = kNoDate;  // never smoked: kNoDate
-  std::vector<Course> repeats;
+  std::span<const Course> repeats;                       // the person's repeat medicines
   std::vector<bool> lowers_bp, statin;
 };
 
@@ -321,7 +322,13 @@ double RecordWriter::PracticeFactor(uint32_t practice, uint64_t what) const {
 
 void RecordWriter::Write(const Person& person, std::string_view id, RecordRows* out) const {
   Diagnoses(person, id, &out->events);
-  if (!system_.medicines.empty()) Medications(person, id, &out->medications);
+  // The repeat medicines, worked out once: prescribed, and what treatment
+  // does to the observations.
+  std::vector<Course> repeats;
+  if (!system_.medicines.empty()) {
+    system_.medicines.Repeats(person, person.exit(baseline_), &repeats);
+    Medications(person, id, repeats, &out->medications);
+  }
   if (system_.config.has_care) {
     const IcsConfig& config = system_.config;
     Stream rng(config.seed, Purpose::kRecord, person.id, 0);
@@ -362,7 +369,7 @@ void RecordWriter::Write(const Person& person, std::string_view id, RecordRows* 
       for (std::string_view bp : kAntihypertensives)
         body.lowers_bp[c] = body.lowers_bp[c] || name == bp;
     }
-    if (!meds.empty()) meds.Repeats(person, person.exit(baseline_), &body.repeats);
+    body.repeats = repeats;
     CareProcesses(person, id, body, &out->events);
   }
   if (system_.config.has_activity) {
@@ -610,16 +617,15 @@ void RecordWriter::CareProcesses(const Person& p, std::string_view id, const Phy
   }
 }
 
-void RecordWriter::Medications(const Person& p, std::string_view id, std::string* out) const {
+void RecordWriter::Medications(const Person& p, std::string_view id,
+                               const std::vector<Course>& repeats, std::string* out) const {
   const MedicineModel& meds = system_.medicines;
   const Date end = p.exit(baseline_);
   const Date from = std::max(activity_start_, p.registered_from);
   if (from >= end) return;
-  std::vector<Course> courses;
-  meds.Repeats(p, end, &courses);
   Stream rng(system_.config.seed, Purpose::kRecord, p.id, 1);
   const int interval = rng.Bernoulli(0.3) ? 56 : 28;
-  for (const Course& c : courses) {
+  for (const Course& c : repeats) {
     const DrugClass& drug = meds.classes[c.drug_class];
     const std::string& product = meds.Product(p, c.drug_class);
     const Date stop = c.stop == kNoDate ? end : std::min(c.stop, end);
@@ -633,6 +639,7 @@ void RecordWriter::Medications(const Person& p, std::string_view id, std::string
       fmt::format_to(std::back_inserter(*out), "{},{}\n", product, drug.inhaler ? 1 : interval);
     }
   }
+  std::vector<Course> courses;
   meds.AcuteCourses(p, from, end, &courses);
   for (const Course& c : courses) {
     out->append(id);

@@ -134,7 +134,8 @@ class RecordWriter {
   void Diagnoses(const Person& p, std::string_view id, std::string* out) const;
   void CareProcesses(const Person& p, std::string_view id, const Physiology& body,
                      std::string* out) const;
-  void Medications(const Person& p, std::string_view id, std::string* out) const;
+  void Medications(const Person& p, std::string_view id, const std::vector<Course>& repeats,
+                   std::string* out) const;
   void Appointments(const Person& p, std::string_view id, std::string* out) const;
   void Hospital(const Person& p, std::string_view id, std::string* out) const;
   double PracticeFactor(uint32_t practice, uint64_t what) const;
