@@ -3,8 +3,14 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cmath>
+#include <filesystem>
 #include <map>
+#include <tuple>
 
+#include "analysis/admission_risk.h"
+#include "analysis/cohorts.h"
+#include "analysis/criteria.h"
 #include "analysis/disclosure.h"
 #include "analysis/frailty_index.h"
 #include "analysis/registers.h"
@@ -58,6 +64,161 @@ Hierarchy BuildHierarchy(const Snapshot& s) {
 
 std::string Shown(const ProtectedCell& c) { return c.shown() ? fmt::format("{}", c.value) : ""; }
 
+std::string Fixed(double v, int decimals = 3) {
+  return std::isnan(v) ? std::string() : fmt::format("{:.{}f}", v, decimals);
+}
+
+// The organisations of each level, for the output's first three columns.
+struct Organisations {
+  const Snapshot& snapshot;
+  const Hierarchy& h;
+  std::vector<std::string> Lead(size_t level, size_t unit) const {
+    const uint32_t org = h.units[level][unit];
+    return {kLevels[level], std::string(snapshot.column("organisations", "code").string(org)),
+            std::string(snapshot.column("organisations", "name").string(org))};
+  }
+};
+
+// Counts by [level][unit][item].
+using LevelCounts = std::vector<std::vector<std::vector<int64_t>>>;
+
+// Items a person may or may not have (registers, worklists): for each item
+// and unit, the people with it, the population and the share per 100 with
+// Wilson 95% limits. Disclosure: the units of a level as rows, [with, without]
+// as columns, so a withheld count cannot be recovered from the population or
+// the level's total.
+std::string MembershipTable(const std::string& what, const std::vector<std::string>& codes,
+                            const std::vector<std::string>& names, const LevelCounts& with,
+                            const std::vector<std::vector<int64_t>>& population,
+                            const Organisations& orgs, const DisclosureRules& rules) {
+  std::string out = fmt::format(
+      "level,organisation_code,organisation_name,{0},{0}_name,patients,population,"
+      "per_100,lower95_0cl,upper95_0cl\n",
+      what);
+  for (size_t l = 0; l < with.size(); ++l) {
+    for (size_t k = 0; k < codes.size(); ++k) {
+      std::vector<std::vector<int64_t>> table;
+      for (size_t u = 0; u < with[l].size(); ++u) {
+        table.push_back({with[l][u][k], population[l][u] - with[l][u][k]});
+      }
+      const ProtectedTable t = ProtectTable(table, rules);
+      for (size_t u = 0; u < with[l].size(); ++u) {
+        const bool shown = t.cells[u][0].shown() && t.row_totals[u].shown() && population[l][u] > 0;
+        const Estimate e = Proportion(static_cast<double>(with[l][u][k]),
+                                      static_cast<double>(population[l][u]), {0.95}, 100);
+        std::vector<std::string> row = orgs.Lead(l, u);
+        row.insert(row.end(), {codes[k], names[k], Shown(t.cells[u][0]), Shown(t.row_totals[u]),
+                               shown ? Fixed(e.value) : "", shown ? Fixed(e.limits[0].lower) : "",
+                               shown ? Fixed(e.limits[0].upper) : ""});
+        out += CsvLine(row);
+      }
+    }
+  }
+  return out;
+}
+
+// A partition of the population (segments, tiers): for each unit and group,
+// the people in it, the population and the share per 100 with Wilson 95%
+// limits. Disclosure: the units of a level as rows, the groups as columns.
+std::string PartitionTable(const std::string& what, const std::vector<std::string>& codes,
+                           const std::vector<std::string>& names, const LevelCounts& counts,
+                           const Organisations& orgs, const DisclosureRules& rules) {
+  std::string out = fmt::format(
+      "level,organisation_code,organisation_name,{0},{0}_name,patients,population,"
+      "per_100,lower95_0cl,upper95_0cl\n",
+      what);
+  for (size_t l = 0; l < counts.size(); ++l) {
+    const ProtectedTable t = ProtectTable(counts[l], rules);
+    for (size_t u = 0; u < counts[l].size(); ++u) {
+      int64_t population = 0;
+      for (int64_t v : counts[l][u]) population += v;
+      for (size_t k = 0; k < codes.size(); ++k) {
+        const bool shown = t.cells[u][k].shown() && t.row_totals[u].shown() && population > 0;
+        const Estimate e = Proportion(static_cast<double>(counts[l][u][k]),
+                                      static_cast<double>(population), {0.95}, 100);
+        std::vector<std::string> row = orgs.Lead(l, u);
+        row.insert(row.end(), {codes[k], names[k], Shown(t.cells[u][k]), Shown(t.row_totals[u]),
+                               shown ? Fixed(e.value) : "", shown ? Fixed(e.limits[0].lower) : "",
+                               shown ? Fixed(e.limits[0].upper) : ""});
+        out += CsvLine(row);
+      }
+    }
+  }
+  return out;
+}
+
+LevelCounts EmptyCounts(const Hierarchy& h, size_t items) {
+  LevelCounts c(4);
+  for (size_t l = 0; l < 4; ++l) c[l].assign(h.units[l].size(), std::vector<int64_t>(items, 0));
+  return c;
+}
+
+// The admission risk model: its coefficients, and how it did on the year it
+// never saw (counts protected: the groups as rows, [admitted, not] as columns).
+std::string RiskModelTable(const AdmissionRiskModel& m) {
+  std::string out = "feature,coefficient,odds_ratio,training_mean\n";
+  for (size_t i = 0; i < m.coefficients.size(); ++i) {
+    out += CsvLine({m.features[i], FormatValue(m.coefficients[i]),
+                    i == 0 ? "" : FormatValue(std::exp(m.coefficients[i])),
+                    FormatValue(m.train_mean[i])});
+  }
+  return out;
+}
+
+std::string RiskEvaluationTable(const AdmissionRiskModel& m, const DisclosureRules& rules) {
+  std::string out = "measure,value\n";
+  auto add = [&](const char* k, const std::string& v) { out += CsvLine({k, v}); };
+  add("fitted", m.fitted ? "true" : "false");
+  add("not_fitted_reason", m.not_fitted_reason);
+  add("training_anchor", FormatIsoDate(m.train_anchor));
+  add("test_anchor", FormatIsoDate(m.test_anchor));
+  add("outcome", "one or more emergency admissions in the 365 days after the anchor");
+  if (!m.fitted) return out;
+  add("training_people", std::to_string(RoundCount(m.train_people, rules.round_to)));
+  add("training_admitted", std::to_string(RoundCount(m.train_admitted, rules.round_to)));
+  add("test_people", std::to_string(RoundCount(m.test_people, rules.round_to)));
+  add("test_admitted", std::to_string(RoundCount(m.test_admitted, rules.round_to)));
+  add("iterations", std::to_string(m.iterations));
+  add("auc", Fixed(m.auc, 4));
+  add("brier", Fixed(m.brier, 5));
+  return out;
+}
+
+std::string RiskCalibrationTable(const AdmissionRiskModel& m, const DisclosureRules& rules) {
+  std::string out = "grouping,group,people,admitted,observed_per_100,mean_predicted_per_100\n";
+  for (const auto* groups : {&m.deciles, &m.tiers}) {
+    std::vector<std::vector<int64_t>> table;
+    for (const RiskGroup& g : *groups) table.push_back({g.admitted, g.people - g.admitted});
+    const ProtectedTable t = ProtectTable(table, rules);
+    for (size_t i = 0; i < groups->size(); ++i) {
+      const RiskGroup& g = (*groups)[i];
+      const bool shown = t.cells[i][0].shown() && t.row_totals[i].shown() && g.people > 0;
+      out += CsvLine(
+          {groups == &m.deciles ? "decile of predicted risk" : "risk tier", g.name,
+           Shown(t.row_totals[i]), Shown(t.cells[i][0]),
+           shown ? Fixed(100.0 * static_cast<double>(g.admitted) / static_cast<double>(g.people))
+                 : "",
+           Fixed(100.0 * g.mean_predicted)});
+    }
+  }
+  return out;
+}
+
+std::string ShownValueText(const ShownValue& v, const PatientState& s, const EfiDefinition& efi,
+                           const CriteriaSet::Evaluator& e) {
+  if (v.value_id >= 0) return Fixed(e.Value(v.value_id), 1);
+  if (v.key == "age") return std::to_string(s.age);
+  if (v.key == "sex") return std::string(Name(static_cast<Sex>(s.sex)));
+  if (v.key == "ltc") return std::to_string(s.ltc);
+  if (v.key == "cms") return Fixed(s.cms, 2);
+  if (v.key == "efi")
+    return s.efi_category >= 0 ? efi.categories[static_cast<size_t>(s.efi_category)] : "";
+  if (v.key == "efi_deficits") return s.efi_deficits >= 0 ? std::to_string(s.efi_deficits) : "";
+  if (v.key == "admission_risk_top_percent") return Fixed(s.admission_risk_top_percent, 2);
+  if (v.key == "qrisk3") return Fixed(s.qrisk3, 1);
+  return "";
+}
+
 }  // namespace
 
 Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
@@ -69,6 +230,18 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   EfiDefinition efi;
   POPULUS_RETURN_IF_ERROR(LoadEfiDefinition(options.efi_definition, options.efi_categories,
                                             options.codelist_root, &efi));
+  CriteriaContext context;
+  context.codelist_root = options.codelist_root;
+  for (const RegisterRule& r : rules) context.registers.push_back(r.code);
+  context.efi_categories = efi.categories;
+  CriteriaSet criteria(context);
+  WeightedScore cms;
+  POPULUS_RETURN_IF_ERROR(LoadWeightedScore(options.cambridge_score, &criteria, &cms));
+  Segmentation segments, tiers;
+  POPULUS_RETURN_IF_ERROR(LoadSegmentation(options.segments, &criteria, &segments));
+  POPULUS_RETURN_IF_ERROR(LoadSegmentation(options.care_model_tiers, &criteria, &tiers));
+  std::vector<Worklist> worklists;
+  POPULUS_RETURN_IF_ERROR(LoadWorklists(options.worklists, &criteria, &worklists));
   // The as-of date: given, or the extract date; it must lie within the data.
   Date extract = kNoDate;
   ParseIsoDate(snapshot->manifest().value("extract_date", std::string()), &extract);
@@ -90,136 +263,202 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   const RegisterResult r = EvaluateRegisters(*snapshot, rules, as_of);
   const std::vector<int8_t> deficits =
       EvaluateEfi(*snapshot, efi, r.in_population, as_of, options.efi_from_age);
+  AdmissionRiskModel model;
+  AdmissionRiskScores risk;
+  POPULUS_RETURN_IF_ERROR(
+      FitAdmissionRisk(*snapshot, rules, efi, as_of, AdmissionRiskOptions(), &model, &risk));
   const Hierarchy h = BuildHierarchy(*snapshot);
+  const Organisations orgs{*snapshot, h};
   const auto practice = snapshot->values<uint32_t>("patients", "practice");
-  const auto code = [&](uint32_t row) {
-    return std::string(snapshot->column("organisations", "code").string(row));
+  const auto birth = snapshot->values<int32_t>("patients", "date_of_birth");
+  const auto sex = snapshot->values<uint8_t>("patients", "sex");
+  const auto care_home = snapshot->values<uint8_t>("patients", "care_home");
+  const auto pseudonym = [&](uint32_t p) {
+    return std::string(snapshot->column("patients", "pseudonym").string(p));
   };
-  const auto name = [&](uint32_t row) {
-    return std::string(snapshot->column("organisations", "name").string(row));
-  };
-  // Counts by level and unit: population, per register, and by number of
-  // long-term conditions (0, 1, 2, 3, 4+).
-  struct Unit {
-    int64_t population = 0;
-    std::vector<int64_t> on;
-    std::array<int64_t, 5> conditions{};
-    std::vector<int64_t> frailty;  // assessed people by eFI category
-  };
-  std::vector<std::vector<Unit>> units(4);
-  for (int l = 0; l < 4; ++l) {
-    units[static_cast<size_t>(l)].resize(h.units[static_cast<size_t>(l)].size());
-    for (auto& u : units[static_cast<size_t>(l)]) {
-      u.on.assign(rules.size(), 0);
-      u.frailty.assign(efi.categories.size(), 0);
-    }
-  }
-  for (size_t p = 0; p < r.in_population.size(); ++p) {
+
+  // Counts by level and unit.
+  std::vector<std::vector<int64_t>> population(4);
+  for (size_t l = 0; l < 4; ++l) population[l].assign(h.units[l].size(), 0);
+  LevelCounts on = EmptyCounts(h, rules.size()), conditions = EmptyCounts(h, 5),
+              frailty = EmptyCounts(h, efi.categories.size()),
+              in_segment = EmptyCounts(h, segments.codes.size()),
+              in_tier = EmptyCounts(h, tiers.codes.size()), in_risk_tier = EmptyCounts(h, 4),
+              on_worklist = EmptyCounts(h, worklists.size());
+  std::vector<std::vector<double>> cms_sum(4);
+  for (size_t l = 0; l < 4; ++l) cms_sum[l].assign(h.units[l].size(), 0);
+  // Worklist rows by practice: (worklist, patient, line).
+  std::map<uint32_t, std::vector<std::tuple<size_t, uint32_t, std::string>>> rows_by_practice;
+
+  CriteriaSet::Evaluator evaluator(criteria, *snapshot, as_of);
+  for (uint32_t p = 0; p < r.in_population.size(); ++p) {
     if (!r.in_population[p]) continue;
     ++result->population;
-    const int n = r.conditions[p];
+    PatientState s;
+    s.age = AgeInYears(birth[p], as_of);
+    s.sex = sex[p];
+    s.registers = r.registers[p];
+    s.ltc = r.conditions[p];
+    s.efi_deficits = deficits[p];
+    s.efi_category = deficits[p] >= 0 ? efi.Category(deficits[p]) : -1;
+    s.care_home = care_home[p] == 1;
+    s.admission_risk_top_percent = risk.top_percent[p];
+    evaluator.Load(p);
+    s.cms = cms.Score(evaluator, s);
+    const int segment = segments.Assign(evaluator, s);
+    const int tier = tiers.Assign(evaluator, s);
+    const int risk_tier =
+        std::isnan(s.admission_risk_top_percent) ? -1 : RiskTier(s.admission_risk_top_percent);
+    const int n = s.ltc;
     result->one_or_more += n >= 1;
     result->two_or_more += n >= 2;
     result->three_or_more += n >= 3;
-    const int category = deficits[p] >= 0 ? efi.Category(deficits[p]) : -1;
-    result->efi_assessed += category >= 0;
-    result->efi_frail += category >= 1;
-    for (int l = 0; l < 4; ++l) {
-      const int unit = h.unit_of[static_cast<size_t>(l)][practice[p]];
+    result->efi_assessed += s.efi_category >= 0;
+    result->efi_frail += s.efi_category >= 1;
+    uint64_t lists = 0;
+    for (size_t w = 0; w < worklists.size(); ++w) {
+      std::string reasons;
+      for (size_t k = 0; k < worklists[w].criteria.size(); ++k) {
+        if (evaluator.Matches(worklists[w].criteria[k], s)) {
+          reasons += (reasons.empty() ? "" : "; ") + worklists[w].reasons[k];
+        }
+      }
+      if (reasons.empty()) continue;
+      lists |= uint64_t{1} << w;
+      std::string values;
+      for (const ShownValue& v : worklists[w].shown) {
+        values +=
+            (values.empty() ? "" : "; ") + v.label + "=" + ShownValueText(v, s, efi, evaluator);
+      }
+      rows_by_practice[practice[p]].emplace_back(
+          w, p,
+          CsvLine({pseudonym(p), worklists[w].code, worklists[w].name, reasons,
+                   std::to_string(s.age), std::string(Name(static_cast<Sex>(s.sex))), values}));
+      ++result->worklist_rows;
+    }
+    for (size_t l = 0; l < 4; ++l) {
+      const int unit = h.unit_of[l][practice[p]];
       if (unit < 0) continue;
-      Unit& u = units[static_cast<size_t>(l)][static_cast<size_t>(unit)];
-      ++u.population;
-      ++u.conditions[static_cast<size_t>(std::min(n, 4))];
-      if (category >= 0) ++u.frailty[static_cast<size_t>(category)];
+      const auto u = static_cast<size_t>(unit);
+      ++population[l][u];
+      ++conditions[l][u][static_cast<size_t>(std::min(n, 4))];
+      cms_sum[l][u] += s.cms;
+      if (s.efi_category >= 0) ++frailty[l][u][static_cast<size_t>(s.efi_category)];
       for (uint64_t bits = r.registers[p]; bits != 0; bits &= bits - 1) {
-        ++u.on[static_cast<size_t>(std::countr_zero(bits))];
+        ++on[l][u][static_cast<size_t>(std::countr_zero(bits))];
+      }
+      ++in_segment[l][u][static_cast<size_t>(segment)];
+      ++in_tier[l][u][static_cast<size_t>(tier)];
+      if (risk_tier >= 0) ++in_risk_tier[l][u][static_cast<size_t>(risk_tier)];
+      for (uint64_t bits = lists; bits != 0; bits &= bits - 1) {
+        ++on_worklist[l][u][static_cast<size_t>(std::countr_zero(bits))];
       }
     }
   }
 
-  // registers.csv: each register at each level. Disclosure: the units of a
-  // level as rows, [on the register, not on it] as columns, so a withheld
-  // count cannot be recovered from the list size or the level's total.
-  std::string registers =
-      "level,organisation_code,organisation_name,register,register_name,patients,population,"
-      "prevalence_per_100,lower95_0cl,upper95_0cl\n";
-  for (int l = 0; l < 4; ++l) {
-    const auto& level = units[static_cast<size_t>(l)];
-    for (size_t k = 0; k < rules.size(); ++k) {
-      std::vector<std::vector<int64_t>> table;
-      for (const Unit& u : level) table.push_back({u.on[k], u.population - u.on[k]});
-      const ProtectedTable t = ProtectTable(table);
-      for (size_t i = 0; i < level.size(); ++i) {
-        const Unit& u = level[i];
-        const uint32_t org = h.units[static_cast<size_t>(l)][i];
-        const bool shown = t.cells[i][0].shown() && t.row_totals[i].shown();
-        const Estimate e = Proportion(static_cast<double>(u.on[k]),
-                                      static_cast<double>(u.population), {0.95}, 100);
-        registers +=
-            CsvLine({kLevels[l], code(org), name(org), rules[k].code, rules[k].name,
-                     Shown(t.cells[i][0]), Shown(t.row_totals[i]),
-                     shown && u.population > 0 ? fmt::format("{:.3f}", e.value) : "",
-                     shown && u.population > 0 ? fmt::format("{:.3f}", e.limits[0].lower) : "",
-                     shown && u.population > 0 ? fmt::format("{:.3f}", e.limits[0].upper) : ""});
-      }
-    }
+  std::vector<std::string> register_codes, register_names;
+  for (const RegisterRule& rule : rules) {
+    register_codes.push_back(rule.code);
+    register_names.push_back(rule.name);
   }
-  // multimorbidity.csv: people by number of long-term conditions.
+  const DisclosureRules& dc = options.disclosure;
+  const std::string registers =
+      MembershipTable("register", register_codes, register_names, on, population, orgs, dc);
+  // multimorbidity.csv: people by number of long-term conditions, and the
+  // mean Cambridge Multimorbidity Score.
   std::string multimorbidity =
       "level,organisation_code,organisation_name,population,ltc_0,ltc_1,ltc_2,ltc_3,ltc_4_plus,"
-      "two_plus_per_100,three_plus_per_100\n";
-  for (int l = 0; l < 4; ++l) {
-    const auto& level = units[static_cast<size_t>(l)];
-    std::vector<std::vector<int64_t>> table;
-    for (const Unit& u : level) table.emplace_back(u.conditions.begin(), u.conditions.end());
-    const ProtectedTable t = ProtectTable(table);
-    for (size_t i = 0; i < level.size(); ++i) {
-      const Unit& u = level[i];
-      const uint32_t org = h.units[static_cast<size_t>(l)][i];
-      const int64_t two = u.conditions[2] + u.conditions[3] + u.conditions[4];
-      const int64_t three = u.conditions[3] + u.conditions[4];
-      const bool shown = t.row_totals[i].shown() && u.population > 0;
-      auto per100 = [&](int64_t n) {
-        return shown && n > 7 ? fmt::format("{:.3f}", 100.0 * static_cast<double>(n) /
-                                                          static_cast<double>(u.population))
-                              : std::string();
+      "two_plus_per_100,three_plus_per_100,cms_mean\n";
+  for (size_t l = 0; l < 4; ++l) {
+    const ProtectedTable t = ProtectTable(conditions[l], dc);
+    for (size_t u = 0; u < conditions[l].size(); ++u) {
+      const auto& c = conditions[l][u];
+      const int64_t pop = population[l][u];
+      const bool shown = t.row_totals[u].shown() && pop > 0;
+      auto per100 = [&](int64_t k) {
+        return shown && k > dc.suppress_up_to
+                   ? Fixed(100.0 * static_cast<double>(k) / static_cast<double>(pop))
+                   : std::string();
       };
-      multimorbidity +=
-          CsvLine({kLevels[l], code(org), name(org), Shown(t.row_totals[i]), Shown(t.cells[i][0]),
-                   Shown(t.cells[i][1]), Shown(t.cells[i][2]), Shown(t.cells[i][3]),
-                   Shown(t.cells[i][4]), per100(two), per100(three)});
+      std::vector<std::string> row = orgs.Lead(l, u);
+      row.push_back(Shown(t.row_totals[u]));
+      for (size_t k = 0; k < 5; ++k) row.push_back(Shown(t.cells[u][k]));
+      row.push_back(per100(c[2] + c[3] + c[4]));
+      row.push_back(per100(c[3] + c[4]));
+      row.push_back(shown && pop > dc.suppress_up_to
+                        ? Fixed(cms_sum[l][u] / static_cast<double>(pop))
+                        : std::string());
+      multimorbidity += CsvLine(row);
     }
   }
   // frailty.csv: people assessed by eFI category.
-  std::string frailty = "level,organisation_code,organisation_name,assessed";
-  for (const auto& c : efi.categories) frailty += "," + c;
-  frailty += ",frail_per_100\n";
-  for (int l = 0; l < 4; ++l) {
-    const auto& level = units[static_cast<size_t>(l)];
-    std::vector<std::vector<int64_t>> table;
-    for (const Unit& u : level) table.push_back(u.frailty);
-    const ProtectedTable t = ProtectTable(table);
-    for (size_t i = 0; i < level.size(); ++i) {
-      const Unit& u = level[i];
-      const uint32_t org = h.units[static_cast<size_t>(l)][i];
+  std::string frailty_csv = "level,organisation_code,organisation_name,assessed";
+  for (const auto& c : efi.categories) frailty_csv += "," + c;
+  frailty_csv += ",frail_per_100\n";
+  for (size_t l = 0; l < 4; ++l) {
+    const ProtectedTable t = ProtectTable(frailty[l], dc);
+    for (size_t u = 0; u < frailty[l].size(); ++u) {
       int64_t assessed = 0;
-      for (int64_t v : u.frailty) assessed += v;
-      const int64_t frail = assessed - u.frailty[0];
-      std::vector<std::string> row = {kLevels[l], code(org), name(org), Shown(t.row_totals[i])};
-      for (size_t c = 0; c < u.frailty.size(); ++c) row.push_back(Shown(t.cells[i][c]));
-      row.push_back(t.row_totals[i].shown() && frail > 7
-                        ? fmt::format("{:.3f}", 100.0 * static_cast<double>(frail) /
-                                                    static_cast<double>(assessed))
+      for (int64_t v : frailty[l][u]) assessed += v;
+      const int64_t frail = assessed - frailty[l][u][0];
+      std::vector<std::string> row = orgs.Lead(l, u);
+      row.push_back(Shown(t.row_totals[u]));
+      for (size_t c = 0; c < efi.categories.size(); ++c) row.push_back(Shown(t.cells[u][c]));
+      row.push_back(t.row_totals[u].shown() && frail > dc.suppress_up_to
+                        ? Fixed(100.0 * static_cast<double>(frail) / static_cast<double>(assessed))
                         : std::string());
-      frailty.append(CsvLine(row));
+      frailty_csv += CsvLine(row);
     }
   }
-  POPULUS_RETURN_IF_ERROR(WriteFileAtomically(out.staging() + "/frailty.csv", frailty));
-  POPULUS_RETURN_IF_ERROR(WriteFileAtomically(out.staging() + "/registers.csv", registers));
-  POPULUS_RETURN_IF_ERROR(
-      WriteFileAtomically(out.staging() + "/multimorbidity.csv", multimorbidity));
+  std::vector<std::string> tier_codes(std::begin(kRiskTierNames), std::end(kRiskTierNames));
+  const std::vector<std::string> tier_names = {"riskiest 0.5%", "0.5% to 5%", "5% to 20%",
+                                               "the rest"};
+  std::vector<std::string> worklist_codes, worklist_names;
+  for (const Worklist& w : worklists) {
+    worklist_codes.push_back(w.code);
+    worklist_names.push_back(w.name);
+  }
+  const std::pair<const char*, std::string> tables[] = {
+      {"registers.csv", registers},
+      {"multimorbidity.csv", multimorbidity},
+      {"frailty.csv", frailty_csv},
+      {"segments.csv",
+       PartitionTable("segment", segments.codes, segments.names, in_segment, orgs, dc)},
+      {"care_model_tiers.csv", PartitionTable("tier", tiers.codes, tiers.names, in_tier, orgs, dc)},
+      {"admission_risk_tiers.csv",
+       model.fitted ? PartitionTable("risk_tier", tier_codes, tier_names, in_risk_tier, orgs, dc)
+                    : std::string()},
+      {"admission_risk_model.csv", model.fitted ? RiskModelTable(model) : std::string()},
+      {"admission_risk_evaluation.csv", RiskEvaluationTable(model, dc)},
+      {"admission_risk_calibration.csv",
+       model.fitted ? RiskCalibrationTable(model, dc) : std::string()},
+      {"worklist_counts.csv", MembershipTable("worklist", worklist_codes, worklist_names,
+                                              on_worklist, population, orgs, dc)},
+  };
+  for (const auto& [file, text] : tables) {
+    if (text.empty()) continue;
+    POPULUS_RETURN_IF_ERROR(WriteFileAtomically(out.staging() + "/" + file, text));
+  }
+  // Worklists: one file per practice, for that practice's clinicians only.
+  std::filesystem::create_directories(out.staging() + "/worklists");
+  for (auto& [org, rows] : rows_by_practice) {
+    const std::string code(snapshot->column("organisations", "code").string(org));
+    if (code.empty() ||
+        code.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                               "0123456789-_") != std::string::npos) {
+      return Status::Data(fmt::format(
+          "practice code '{}' cannot name a worklist file (letters, digits, - and _ only)", code));
+    }
+    std::sort(rows.begin(), rows.end());
+    std::string text = "pseudonym,worklist,worklist_name,reasons,age,sex,values\n";
+    for (const auto& row : rows) text += std::get<2>(row);
+    POPULUS_RETURN_IF_ERROR(
+        WriteFileAtomically(out.staging() + "/worklists/" + code + ".csv", text));
+  }
   POPULUS_RETURN_IF_ERROR(out.Finish());
   result->as_of = as_of;
+  result->risk_model_fitted = model.fitted;
+  result->risk_auc = model.auc;
   result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return Status::Ok();
 }

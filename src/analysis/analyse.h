@@ -1,16 +1,21 @@
 // `populus analyse`: the population health analysis of a snapshot on a date.
 //
-// Today: condition registers, multimorbidity and the electronic Frailty
-// Index (src/analysis/frailty_index.h; people aged 65 and over by default). For every patient in
-// the population on the as-of date (registered and alive) the registers they are on
-// (src/analysis/registers.h) and how many long-term conditions they have; aggregated by practice,
-// PCN, locality and ICS, with prevalence and Wilson 95% limits, and every count put through
-// disclosure control (src/analysis/disclosure.h) before it is written. Outputs (CSV) appear in
-// OUT_DIR whole or not at all.
+// For every patient in the population on the as-of date (registered and
+// alive): the condition registers they are on (registers.h), their number of
+// long-term conditions and Cambridge Multimorbidity Score, their electronic
+// Frailty Index (frailty_index.h; people aged 65 and over by default), their
+// 12-month emergency admission risk (admission_risk.h), their Bridges to
+// Health segment and care-model tier, and the direct-care worklists they are
+// on (cohorts.h; all defined as data). Aggregated by practice, PCN, locality
+// and ICS with every count put through disclosure control (disclosure.h)
+// before it is written; patient-level rows leave only in the worklists, one
+// file per practice. Outputs appear in OUT_DIR whole or not at all
+// (docs/analysis.md lists them).
 #pragma once
 
 #include <string>
 
+#include "analysis/disclosure.h"
 #include "common/civil_date.h"
 #include "common/status.h"
 
@@ -19,12 +24,17 @@ namespace populus::analysis {
 struct AnalyseOptions {
   std::string data_dir;
   std::string out_dir;
-  Date as_of = kNoDate;        // kNoDate: the snapshot's extract date
-  std::string registers_path;  // the register rules
-  std::string codelist_root;   // where their codelists (and the eFI's) are
-  std::string efi_definition;  // data/frailty/efi-deficits.csv
-  std::string efi_categories;  // data/frailty/efi-categories.csv
-  int efi_from_age = 65;       // the eFI is for people this age and over
+  Date as_of = kNoDate;          // kNoDate: the snapshot's extract date
+  std::string registers_path;    // the register rules
+  std::string codelist_root;     // where their codelists (and the eFI's) are
+  std::string efi_definition;    // data/frailty/efi-deficits.csv
+  std::string efi_categories;    // data/frailty/efi-categories.csv
+  int efi_from_age = 65;         // the eFI is for people this age and over
+  std::string cambridge_score;   // data/multimorbidity/cambridge-score.csv
+  std::string segments;          // data/segments/bridges-to-health.csv
+  std::string care_model_tiers;  // data/segments/care-model-tiers.csv
+  std::string worklists;         // data/worklists/worklists.csv
+  DisclosureRules disclosure;
   bool overwrite = false;
 };
 
@@ -33,6 +43,9 @@ struct AnalyseResult {
   uint64_t population = 0;
   uint64_t one_or_more = 0, two_or_more = 0, three_or_more = 0;
   uint64_t efi_assessed = 0, efi_frail = 0;  // frail: any category above the first
+  bool risk_model_fitted = false;
+  double risk_auc = 0;
+  uint64_t worklist_rows = 0;
   double seconds = 0;
 };
 

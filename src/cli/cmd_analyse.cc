@@ -16,11 +16,19 @@ Command AddAnalyseCommand(CLI::App& app) {
   options->codelist_root = std::string(POPULUS_DATA_ROOT) + "/data/codelists";
   options->efi_definition = std::string(POPULUS_DATA_ROOT) + "/data/frailty/efi-deficits.csv";
   options->efi_categories = std::string(POPULUS_DATA_ROOT) + "/data/frailty/efi-categories.csv";
+  options->cambridge_score =
+      std::string(POPULUS_DATA_ROOT) + "/data/multimorbidity/cambridge-score.csv";
+  options->segments = std::string(POPULUS_DATA_ROOT) + "/data/segments/bridges-to-health.csv";
+  options->care_model_tiers =
+      std::string(POPULUS_DATA_ROOT) + "/data/segments/care-model-tiers.csv";
+  options->worklists = std::string(POPULUS_DATA_ROOT) + "/data/worklists/worklists.csv";
   CLI::App* sub = app.add_subcommand(
       "analyse",
-      "Condition registers, multimorbidity and the electronic Frailty Index of a snapshot on a\n"
-      "date, by practice, PCN, locality and ICS, with disclosure control (registers.csv,\n"
-      "multimorbidity.csv, frailty.csv).");
+      "The population health analysis of a snapshot on a date: condition registers,\n"
+      "multimorbidity (with the Cambridge Multimorbidity Score), the electronic Frailty Index,\n"
+      "a 12-month emergency admission risk model, Bridges to Health segments, care-model tiers\n"
+      "and direct-care worklists; by practice, PCN, locality and ICS, with disclosure control\n"
+      "(docs/analysis.md).");
   sub->add_option("data_dir", options->data_dir, "Data directory (a published snapshot)")
       ->required();
   sub->add_option("--out", options->out_dir, "Directory for the tables")->required();
@@ -34,6 +42,21 @@ Command AddAnalyseCommand(CLI::App& app) {
                   "The electronic Frailty Index is for people this age and over")
       ->capture_default_str()
       ->check(CLI::Range(0, 120));
+  sub->add_option("--cambridge-score", options->cambridge_score,
+                  "Cambridge Multimorbidity Score conditions and weights (CSV)")
+      ->capture_default_str();
+  sub->add_option("--segments", options->segments, "Segment rules (CSV)")->capture_default_str();
+  sub->add_option("--care-model-tiers", options->care_model_tiers, "Care-model tier rules (CSV)")
+      ->capture_default_str();
+  sub->add_option("--worklists", options->worklists, "Worklist rules (CSV)")->capture_default_str();
+  sub->add_option("--suppress-up-to", options->disclosure.suppress_up_to,
+                  "Disclosure control: counts from 1 to this are withheld")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
+  sub->add_option("--round-to", options->disclosure.round_to,
+                  "Disclosure control: counts shown are rounded to a multiple of this")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   sub->add_flag("--overwrite", options->overwrite, "Replace an existing output directory");
   auto run = [options, as_of]() -> int {
     if (!as_of->empty() && ParseIsoDate(*as_of, &options->as_of) != DateParse::kOk) {
@@ -46,11 +69,17 @@ Command AddAnalyseCommand(CLI::App& app) {
     fmt::print(
         "populus analyse: {} people in the population on {}; one or more long-term conditions "
         "{:.1f}%, two or more {:.1f}%, three or more {:.1f}%; {} frail (eFI) of {} aged {}+ "
-        "({:.2f} s)\n  tables in {}\n",
+        "({:.2f} s)\n  {}; {} worklist rows\n  tables in {}\n",
         r.population, FormatIsoDate(r.as_of), 100 * static_cast<double>(r.one_or_more) / n,
         100 * static_cast<double>(r.two_or_more) / n,
         100 * static_cast<double>(r.three_or_more) / n, r.efi_frail, r.efi_assessed,
-        options->efi_from_age, r.seconds, options->out_dir);
+        options->efi_from_age, r.seconds,
+        r.risk_model_fitted
+            ? fmt::format("emergency admission risk model: AUC {:.3f} on the held-out year",
+                          r.risk_auc)
+            : std::string(
+                  "emergency admission risk model not fitted (see admission_risk_evaluation.csv)"),
+        r.worklist_rows, options->out_dir);
     return 0;
   };
   return {sub, run};

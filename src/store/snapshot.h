@@ -14,6 +14,7 @@
 // column's checksum before returning; a corrupted byte is an error, never data.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -111,6 +112,33 @@ class Snapshot {
   std::string directory_;
   nlohmann::json manifest_;
   std::map<std::string, std::map<std::string, ColumnFile>> tables_;
+};
+
+// The numeric values of the events table (docs/snapshot-format.md, events):
+// whether event `row` has a value, and the value and its unit id. Two memory
+// reads and a population count per lookup.
+class EventValues {
+ public:
+  explicit EventValues(const Snapshot& snapshot)
+      : present_(&snapshot.column("events", "value_present")),
+        rank_(snapshot.values<uint32_t>("events", "value_rank")),
+        value_(snapshot.values<float>("events", "value")),
+        unit_(snapshot.codes("events", "unit")) {}
+  bool has(uint64_t row) const { return present_->bit(row); }
+  // Only when has(row).
+  float value(uint64_t row) const { return value_[Position(row)]; }
+  std::string_view unit(uint64_t row) const { return unit_.value(Position(row)); }
+
+ private:
+  uint64_t Position(uint64_t row) const {
+    const uint64_t word = present_->values<uint64_t>().data()[row >> 6];
+    const uint64_t below = word & ((uint64_t{1} << (row & 63)) - 1);
+    return rank_[row >> 6] + static_cast<uint64_t>(std::popcount(below));
+  }
+  const ColumnFile* present_;
+  std::span<const uint32_t> rank_;
+  std::span<const float> value_;
+  CodeColumn unit_;
 };
 
 // Reads CURRENT: the published version name and its manifest checksum.

@@ -1,0 +1,391 @@
+// Criteria, the Cambridge Multimorbidity Score, the Bridges to Health
+// segments and the worklists on hand-made patients whose answers a clinician
+// can check by eye; and the logistic regression behind the admission risk
+// model on data with known coefficients.
+#include "analysis/cohorts.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <random>
+
+#include "analysis/admission_risk.h"
+#include "analysis/criteria.h"
+#include "analysis/frailty_index.h"
+#include "analysis/registers.h"
+#include "ingest/ingest.h"
+#include "store/snapshot.h"
+#include "test_support.h"
+
+namespace populus::analysis {
+namespace {
+namespace fs = std::filesystem;
+using populus::testing::ExtractFiles;
+using populus::testing::TempDir;
+using populus::testing::WriteFile;
+
+const std::string kSource = populus::testing::SourceDir();
+const std::string kCodelists = kSource + "/data/codelists";
+
+// Each patient is told apart by year of birth (one infant, born in 2019).
+// The date is 2019-06-30.
+const char* kPatients =
+    "nhs_number,date_of_birth,sex,practice_code,registered_from,registered_to,date_of_death\n"
+    "9990000018,1940-01-01,F,J00001,2000-01-01,,\n"   // AF and dementia
+    "9990000026,1941-01-01,M,J00001,2000-01-01,,\n"   // 4 laxative issues in the year
+    "9990000034,1942-01-01,F,J00001,2000-01-01,,\n"   // 3 laxative issues in the year
+    "9990000042,1943-01-01,M,J00001,2000-01-01,,\n"   // eGFR 55 then 65
+    "9990000050,1944-01-01,F,J00001,2000-01-01,,\n"   // eGFR 58 then 55
+    "9990000069,1945-01-01,M,J00001,2000-01-01,,\n"   // cancer first coded 2010
+    "9990000077,1946-01-01,F,J00001,2000-01-01,,\n"   // cancer first coded 2017
+    "9990000085,1947-01-01,M,J00001,2000-01-01,,\n"   // epilepsy, untreated this year
+    "9990000093,1948-01-01,F,J00001,2000-01-01,,\n"   // epilepsy, treated
+    "9990000107,1949-01-01,M,J00001,2000-01-01,,\n"   // antiepileptics x4, no epilepsy
+    "9990000115,1950-01-01,F,J00001,2000-01-01,,\n"   // palliative care and dementia
+    "9990000123,1951-01-01,M,J00001,2000-01-01,,\n"   // heart failure
+    "9990000131,1990-01-01,F,J00001,2000-01-01,,\n"   // learning disability
+    "9990000158,1980-01-01,M,J00001,2000-01-01,,\n"   // hypertension
+    "9990000166,2019-01-01,F,J00001,2019-01-01,,\n"   // an infant
+    "9990000174,1985-01-01,M,J00001,2000-01-01,,\n"   // A&E this year
+    "9990000182,1975-01-01,F,J00001,2000-01-01,,\n"   // nothing recorded
+    "9990000190,1970-01-01,M,J00001,2000-01-01,,\n"   // SMI: blood pressure only
+    "9990000204,1960-01-01,F,J00001,2000-01-01,,\n"   // diabetes, HbA1c 80 this year
+    "9990000212,1961-01-01,M,J00001,2000-01-01,,\n";  // diabetes, HbA1c 80 in 2017, 60 now
+
+const char* kEvents =
+    "patient,date,snomed_code,numeric_value,unit\n"
+    "9990000018,2010-01-01,49436004,,\n"
+    "9990000018,2015-01-01,52448006,,\n"
+    "9990000042,2018-01-01,1011481000000105,55,mL/min/1.73m2\n"
+    "9990000042,2019-01-01,1011481000000105,65,mL/min/1.73m2\n"
+    "9990000050,2018-01-01,1011481000000105,58,mL/min/1.73m2\n"
+    "9990000050,2019-01-01,1011481000000105,55,mL/min/1.73m2\n"
+    "9990000069,2010-01-01,363346000,,\n"
+    "9990000069,2018-01-01,363346000,,\n"
+    "9990000077,2017-01-01,363346000,,\n"
+    "9990000085,2000-01-01,84757009,,\n"
+    "9990000093,2000-01-01,84757009,,\n"
+    "9990000115,2018-01-01,52448006,,\n"
+    "9990000115,2019-05-01,103735009,,\n"
+    "9990000123,2016-01-01,84114007,,\n"
+    "9990000131,2005-01-01,110359009,,\n"
+    "9990000158,2012-01-01,38341003,,\n"
+    "9990000190,2001-01-01,58214004,,\n"
+    "9990000190,2017-05-01,60621009,27.5,kg/m2\n"
+    "9990000190,2019-03-01,72313002,128,mm[Hg]\n"
+    "9990000204,2010-01-01,44054006,,\n"
+    "9990000204,2019-02-01,999791000000106,80,mmol/mol\n"
+    "9990000212,2010-01-01,44054006,,\n"
+    "9990000212,2017-01-01,999791000000106,80,mmol/mol\n"
+    "9990000212,2019-01-01,999791000000106,60,mmol/mol\n";
+
+std::string Medications() {
+  std::string m = "patient,date,dmd_code,quantity\n";
+  const char* months[] = {"2018-08-01", "2018-11-01", "2019-02-01", "2019-05-01"};
+  for (int i = 0; i < 4; ++i) {
+    m += std::string("9990000026,") + months[i] + ",317548002,60\n";  // senna
+    if (i > 0) m += std::string("9990000034,") + months[i] + ",317548002,60\n";
+    m += std::string("9990000107,") + months[i] + ",323054005,56\n";  // levetiracetam
+  }
+  m += "9990000034,2018-01-01,317548002,60\n";  // over a year ago
+  m += "9990000093,2019-04-01,323054005,56\n";
+  return m;
+}
+
+class HandMadePatients : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ExtractFiles x;
+    x.files["patients.csv"] = kPatients;
+    x.files["events.csv"] = kEvents;
+    x.files["medications.csv"] = Medications();
+    x.files["hospital_activity.csv"] =
+        "patient,date,setting,provider,length_of_stay_days\n"
+        "9990000174,2019-01-01,ae,RD3,\n"
+        "9990000158,2017-01-01,ae,RD3,\n";  // more than a year ago
+    x.Write(dir_ / "extract");
+    ::setenv("POPULUS_PSEUDO_KEY", populus::testing::kTestKey, 1);
+    IngestOptions o;
+    o.extract_dir = dir_ / "extract";
+    o.data_dir = dir_ / "data";
+    o.extract_date = as_of_;
+    o.progress = ProgressBar::Mode::kNever;
+    IngestResult r;
+    const Status st = Ingest(o, &r);
+    ::unsetenv("POPULUS_PSEUDO_KEY");
+    ASSERT_TRUE(st.ok()) << st.message();
+    ASSERT_TRUE(Snapshot::Open(dir_ / "data", &snapshot_).ok());
+    ASSERT_TRUE(
+        LoadRegisterRules(kSource + "/data/registers/ltc-registers.csv", kCodelists, &rules_).ok());
+    ASSERT_TRUE(LoadEfiDefinition(kSource + "/data/frailty/efi-deficits.csv",
+                                  kSource + "/data/frailty/efi-categories.csv", kCodelists, &efi_)
+                    .ok());
+    context_.codelist_root = kCodelists;
+    for (const auto& rule : rules_) context_.registers.push_back(rule.code);
+    context_.efi_categories = efi_.categories;
+    const auto birth = snapshot_->values<int32_t>("patients", "date_of_birth");
+    for (uint32_t p = 0; p < birth.size(); ++p) row_of_[CivilFromDays(birth[p]).year] = p;
+    registers_ = EvaluateRegisters(*snapshot_, rules_, as_of_);
+    deficits_ = EvaluateEfi(*snapshot_, efi_, registers_.in_population, as_of_, 65);
+  }
+
+  // The state of the patient born in `year`, with their record loaded.
+  PatientState Load(CriteriaSet::Evaluator& e, int year) {
+    const uint32_t p = row_of_.at(year);
+    PatientState s;
+    s.age = AgeInYears(snapshot_->values<int32_t>("patients", "date_of_birth")[p], as_of_);
+    s.sex = snapshot_->values<uint8_t>("patients", "sex")[p];
+    s.registers = registers_.registers[p];
+    s.ltc = registers_.conditions[p];
+    s.efi_deficits = deficits_[p];
+    s.efi_category = deficits_[p] >= 0 ? efi_.Category(deficits_[p]) : -1;
+    e.Load(p);
+    return s;
+  }
+
+  TempDir dir_;
+  const Date as_of_ = DaysFromCivil(2019, 6, 30);
+  std::unique_ptr<Snapshot> snapshot_;
+  std::vector<RegisterRule> rules_;
+  EfiDefinition efi_;
+  CriteriaContext context_;
+  std::map<int, uint32_t> row_of_;
+  RegisterResult registers_;
+  std::vector<int8_t> deficits_;
+};
+
+TEST_F(HandMadePatients, CriteriaReadTheRecordInTheirWindows) {
+  CriteriaSet set(context_);
+  std::map<std::string, int> id;
+  for (const char* text :
+       {"issued:medicines/laxatives.csv in 365d >= 4", "issued:medicines/laxatives.csv >= 4",
+        "latest:observations/egfr.csv < 60", "best_of_last_2:observations/egfr.csv < 60",
+        "first:ltc/can.csv in 1826d", "coded:ltc/can.csv in 1826d", "ae_attendances in 365d >= 1",
+        "ae_attendances >= 1", "register:DM and not register:HTN",
+        "not coded:observations/bmi.csv in 365d", "age >= 78 and sex = female",
+        "register:DEM and efi >= mild", "register:DEM and efi = fit", "efi = fit"}) {
+    ASSERT_TRUE(set.Add(text, "test", &id[text]).ok()) << text;
+  }
+  CriteriaSet::Evaluator e(set, *snapshot_, as_of_);
+  auto holds = [&](int year, const char* text) {
+    const PatientState s = Load(e, year);
+    return e.Matches(id.at(text), s);
+  };
+  EXPECT_TRUE(holds(1941, "issued:medicines/laxatives.csv in 365d >= 4"));
+  EXPECT_FALSE(holds(1942, "issued:medicines/laxatives.csv in 365d >= 4"));  // 3 in the year
+  EXPECT_TRUE(holds(1942, "issued:medicines/laxatives.csv >= 4"));           // 4 ever
+  EXPECT_FALSE(holds(1943, "latest:observations/egfr.csv < 60"));            // latest 65
+  EXPECT_TRUE(holds(1944, "latest:observations/egfr.csv < 60"));
+  EXPECT_FALSE(holds(1943, "best_of_last_2:observations/egfr.csv < 60"));  // best of 55, 65
+  EXPECT_TRUE(holds(1944, "best_of_last_2:observations/egfr.csv < 60"));   // best of 58, 55
+  EXPECT_FALSE(holds(1945, "first:ltc/can.csv in 1826d"));                 // first in 2010
+  EXPECT_TRUE(holds(1945, "coded:ltc/can.csv in 1826d"));                  // coded again in 2018
+  EXPECT_TRUE(holds(1946, "first:ltc/can.csv in 1826d"));
+  EXPECT_FALSE(holds(1975, "first:ltc/can.csv in 1826d"));  // never: false
+  EXPECT_TRUE(holds(1985, "ae_attendances in 365d >= 1"));
+  EXPECT_FALSE(holds(1980, "ae_attendances in 365d >= 1"));  // in 2017
+  EXPECT_TRUE(holds(1980, "ae_attendances >= 1"));
+  EXPECT_TRUE(holds(1960, "register:DM and not register:HTN"));
+  EXPECT_FALSE(holds(1980, "register:DM and not register:HTN"));
+  EXPECT_TRUE(holds(1970, "not coded:observations/bmi.csv in 365d"));  // BMI in 2017
+  EXPECT_TRUE(holds(1940, "age >= 78 and sex = female"));
+  EXPECT_FALSE(holds(1941, "age >= 78 and sex = female"));
+  // AF and dementia are 2 of 36 eFI deficits (0.056): fit, not mild.
+  EXPECT_FALSE(holds(1940, "register:DEM and efi >= mild"));
+  EXPECT_TRUE(holds(1940, "register:DEM and efi = fit"));
+  EXPECT_FALSE(holds(1975, "efi = fit"));  // aged 44: not assessed
+}
+
+TEST_F(HandMadePatients, CambridgeMultimorbidityScore) {
+  CriteriaSet set(context_);
+  WeightedScore cms;
+  const Status st =
+      LoadWeightedScore(kSource + "/data/multimorbidity/cambridge-score.csv", &set, &cms);
+  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_EQ(cms.codes.size(), 20u);  // the 20-condition general outcome score
+  CriteriaSet::Evaluator e(set, *snapshot_, as_of_);
+  auto score = [&](int year) {
+    const PatientState s = Load(e, year);
+    return cms.Score(e, s);
+  };
+  EXPECT_NEAR(score(1940), 1.34 + 2.50, 1e-9);  // atrial fibrillation, dementia
+  EXPECT_NEAR(score(1941), 1.12, 1e-9);         // treated constipation
+  EXPECT_NEAR(score(1942), 0, 1e-9);            // three laxative issues are not enough
+  EXPECT_NEAR(score(1943), 0, 1e-9);            // the better eGFR is 65
+  EXPECT_NEAR(score(1944), 0.53, 1e-9);         // chronic kidney disease
+  EXPECT_NEAR(score(1945), 0, 1e-9);            // cancer first recorded over 5 years ago
+  EXPECT_NEAR(score(1946), 1.53, 1e-9);         // cancer in the last 5 years
+  EXPECT_NEAR(score(1947), 0, 1e-9);            // epilepsy without treatment this year
+  EXPECT_NEAR(score(1948), 0.92, 1e-9);         // treated epilepsy
+  EXPECT_NEAR(score(1949), 0.92, 1e-9);         // painful condition (antiepileptics, no epilepsy)
+  EXPECT_NEAR(score(1980), 0.08, 1e-9);         // hypertension
+  EXPECT_NEAR(score(1975), 0, 1e-9);
+}
+
+TEST_F(HandMadePatients, EveryoneIsInOneBridgesToHealthSegment) {
+  CriteriaSet set(context_);
+  Segmentation b2h;
+  const Status st = LoadSegmentation(kSource + "/data/segments/bridges-to-health.csv", &set, &b2h);
+  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_EQ(b2h.codes.size(), 8u);
+  CriteriaSet::Evaluator e(set, *snapshot_, as_of_);
+  auto segment = [&](int year) {
+    const PatientState s = Load(e, year);
+    return b2h.codes[static_cast<size_t>(b2h.Assign(e, s))];
+  };
+  EXPECT_EQ(segment(1950), "END_OF_LIFE");  // palliative care comes before dementia
+  EXPECT_EQ(segment(1946), "END_OF_LIFE");  // cancer in the last 5 years
+  EXPECT_EQ(segment(1940), "FRAILTY_DEMENTIA");
+  EXPECT_EQ(segment(1951), "ORGAN_FAILURE");  // heart failure
+  EXPECT_EQ(segment(1990), "DISABILITY");     // learning disability
+  EXPECT_EQ(segment(1980), "LTC");            // hypertension
+  EXPECT_EQ(segment(1945), "LTC");            // cancer over 5 years ago: a long-term condition
+  EXPECT_EQ(segment(2019), "MATERNAL_INFANT");
+  EXPECT_EQ(segment(1985), "ACUTE");
+  EXPECT_EQ(segment(1975), "HEALTHY");
+  EXPECT_EQ(segment(1941), "HEALTHY");  // laxatives alone are not a register condition
+}
+
+TEST_F(HandMadePatients, WorklistsGiveEveryReason) {
+  CriteriaSet set(context_);
+  std::vector<Worklist> lists;
+  const Status st = LoadWorklists(kSource + "/data/worklists/worklists.csv", &set, &lists);
+  ASSERT_TRUE(st.ok()) << st.message();
+  CriteriaSet::Evaluator e(set, *snapshot_, as_of_);
+  auto reasons = [&](int year, const std::string& list) {
+    const PatientState s = Load(e, year);
+    std::vector<std::string> out;
+    for (const Worklist& w : lists) {
+      if (w.code != list) continue;
+      for (size_t k = 0; k < w.criteria.size(); ++k) {
+        if (e.Matches(w.criteria[k], s)) out.push_back(w.reasons[k]);
+      }
+    }
+    return out;
+  };
+  // Blood pressure this year, BMI in 2017, nothing else.
+  const auto smi = reasons(1970, "SMI_NO_HEALTH_CHECK");
+  EXPECT_EQ(smi,
+            (std::vector<std::string>{"no BMI in 12 months", "no alcohol consumption in 12 months",
+                                      "no cholesterol in 12 months", "no HbA1c in 12 months",
+                                      "no smoking status in 12 months"}));
+  EXPECT_TRUE(reasons(1980, "SMI_NO_HEALTH_CHECK").empty());  // no SMI
+  EXPECT_EQ(reasons(1960, "DM_HBA1C_OVER_75").size(), 1u);
+  EXPECT_TRUE(reasons(1961, "DM_HBA1C_OVER_75").empty());  // 80 in 2017, 60 now
+  // The values shown beside the patient: the latest HbA1c.
+  for (const Worklist& w : lists) {
+    if (w.code != "DM_HBA1C_OVER_75") continue;
+    ASSERT_GE(w.shown.size(), 1u);
+    Load(e, 1961);
+    EXPECT_EQ(e.Value(w.shown[0].value_id), 60);
+  }
+}
+
+TEST(Criteria, BadCriteriaAreRefusedWithWhereAndWhy) {
+  CriteriaContext c;
+  c.codelist_root = kCodelists;
+  c.registers = {"DM", "HTN"};
+  c.efi_categories = {"fit", "mild", "moderate", "severe"};
+  CriteriaSet set(c);
+  int id = 0;
+  const std::pair<const char*, const char*> bad[] = {
+      {"register:XYZ", "there is no register 'XYZ'"},
+      {"age >= old", "'old' is not a number"},
+      {"age", "expected a comparison"},
+      {"efi >= frail", "'frail' is not an eFI category"},
+      {"coded:ltc/none.csv", "is not a file"},
+      {"coded:care-processes/ld_annual_health_check.csv", "has no codes"},
+      {"coded:ltc/dm.csv in 12m", "is not a number of days"},
+      {"latest:observations/hba1c.csv", "expected a comparison"},
+      {"register:DM and", "empty clause"},
+      {"blood_type = O", "is not something a criterion can test"},
+      {"sex = other", "expected 'sex = female'"},
+  };
+  for (const auto& [text, why] : bad) {
+    const Status st = set.Add(text, "rules.csv line 7", &id);
+    EXPECT_EQ(st.kind(), Status::Kind::kData) << text;
+    EXPECT_NE(st.message().find("rules.csv line 7"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find(why), std::string::npos) << text << ": " << st.message();
+  }
+  EXPECT_EQ(set.size(), 0u);
+}
+
+TEST(Cohorts, BadGroupingFilesAreRefused) {
+  TempDir dir;
+  CriteriaContext c;
+  c.codelist_root = kCodelists;
+  c.registers = {"DM"};
+  CriteriaSet set(c);
+  Segmentation s;
+  WriteFile(dir / "s.csv", "segment,name,criterion\nA,a,register:DM\nB,b,register:DM\n");
+  Status st = LoadSegmentation(dir / "s.csv", &set, &s);
+  EXPECT_NE(st.message().find("line 3: the last segment takes everyone else"), std::string::npos)
+      << st.message();
+  WriteFile(dir / "s.csv", "segment,name,criterion\nA,a,\nB,b,\n");
+  st = LoadSegmentation(dir / "s.csv", &set, &s);
+  EXPECT_NE(st.message().find("line 2: only the last segment"), std::string::npos) << st.message();
+  WriteFile(dir / "s.csv",
+            "segment,name,criterion\nA,a,register:DM\nB,b,age > 3\nA,a,age < 1\nC,c,\n");
+  st = LoadSegmentation(dir / "s.csv", &set, &s);
+  EXPECT_NE(st.message().find("line 4: the rows of 'A' must be together"), std::string::npos)
+      << st.message();
+  WeightedScore w;
+  WriteFile(dir / "w.csv",
+            "condition,name,weight,criterion\nX,x,0.5,register:DM\nX,x,0.6,age > 3\n");
+  st = LoadWeightedScore(dir / "w.csv", &set, &w);
+  EXPECT_NE(st.message().find("line 3: 'X' has a different weight"), std::string::npos)
+      << st.message();
+  std::vector<Worklist> lists;
+  WriteFile(dir / "l.csv", "worklist,name,reason,criterion,show\nL,l,why,register:DM,shoe_size\n");
+  st = LoadWorklists(dir / "l.csv", &set, &lists);
+  EXPECT_NE(st.message().find("'shoe_size' is not a value a worklist can show"), std::string::npos)
+      << st.message();
+}
+
+TEST(AdmissionRisk, AreaUnderCurveByHand) {
+  // Pairs (admitted, not): (0.35, 0.1) yes, (0.35, 0.4) no, (0.8, 0.1) yes,
+  // (0.8, 0.4) yes: 3 of 4.
+  EXPECT_DOUBLE_EQ(AreaUnderCurve({0.1f, 0.4f, 0.35f, 0.8f}, {0, 0, 1, 1}), 0.75);
+  // A tie between an admitted and a not admitted person counts half.
+  EXPECT_DOUBLE_EQ(AreaUnderCurve({0.5f, 0.5f}, {0, 1}), 0.5);
+  EXPECT_TRUE(std::isnan(AreaUnderCurve({0.5f, 0.2f}, {0, 0})));
+}
+
+TEST(AdmissionRisk, LogisticFitRecoversKnownCoefficients) {
+  // 200,000 people, two binary features and a continuous one, outcomes drawn
+  // from known coefficients; the fit recovers them within sampling error.
+  const double truth[] = {-2.0, 1.0, -0.5, 1.5};
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<double> u(0, 1);
+  LogisticRows x;
+  for (int r = 0; r < 200000; ++r) {
+    const float a = u(rng) < 0.3 ? 1.f : 0.f, b = u(rng) < 0.5 ? 1.f : 0.f;
+    const auto c = static_cast<float>(u(rng));
+    const double eta = truth[0] + truth[1] * a + truth[2] * b + truth[3] * c;
+    x.index.push_back(0);
+    x.value.push_back(1);
+    for (auto [i, v] : {std::pair{1, a}, std::pair{2, b}, std::pair{3, c}}) {
+      if (v == 0) continue;
+      x.index.push_back(static_cast<uint16_t>(i));
+      x.value.push_back(v);
+    }
+    x.offsets.push_back(static_cast<uint32_t>(x.index.size()));
+    x.outcome.push_back(u(rng) < 1 / (1 + std::exp(-eta)) ? 1 : 0);
+  }
+  AdmissionRiskOptions o;
+  o.l2 = 0.01;
+  std::vector<double> beta;
+  int iterations = 0;
+  ASSERT_TRUE(FitLogistic(x, 4, o, &beta, &iterations));
+  EXPECT_LT(iterations, 15);
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(beta[static_cast<size_t>(i)], truth[i], 0.06) << i;
+  // A heavy penalty pulls the coefficients (not the intercept) towards 0.
+  o.l2 = 1e6;
+  ASSERT_TRUE(FitLogistic(x, 4, o, &beta, &iterations));
+  for (int i = 1; i < 4; ++i) EXPECT_LT(std::abs(beta[static_cast<size_t>(i)]), 0.05) << i;
+}
+
+}  // namespace
+}  // namespace populus::analysis
