@@ -12,6 +12,7 @@
 #include <random>
 
 #include "analysis/admission_risk.h"
+#include "analysis/cardiovascular_risk.h"
 #include "analysis/criteria.h"
 #include "analysis/frailty_index.h"
 #include "analysis/registers.h"
@@ -52,7 +53,10 @@ const char* kPatients =
     "9990000182,1975-01-01,F,J00001,2000-01-01,,\n"   // nothing recorded
     "9990000190,1970-01-01,M,J00001,2000-01-01,,\n"   // SMI: blood pressure only
     "9990000204,1960-01-01,F,J00001,2000-01-01,,\n"   // diabetes, HbA1c 80 this year
-    "9990000212,1961-01-01,M,J00001,2000-01-01,,\n";  // diabetes, HbA1c 80 in 2017, 60 now
+    "9990000212,1961-01-01,M,J00001,2000-01-01,,\n"   // diabetes, HbA1c 80 in 2017, 60 now
+    "9990000220,1959-01-01,M,J00001,2000-01-01,,\n"   // QRISK3: every input recorded
+    "9990000239,1958-01-01,F,J00001,2000-01-01,,\n"   // QRISK3: excluded (heart disease)
+    "9990000247,1957-01-01,M,J00001,2000-01-01,,\n";  // QRISK3: blood pressure only
 
 const char* kEvents =
     "patient,date,snomed_code,numeric_value,unit\n"
@@ -79,7 +83,18 @@ const char* kEvents =
     "9990000204,2019-02-01,999791000000106,80,mmol/mol\n"
     "9990000212,2010-01-01,44054006,,\n"
     "9990000212,2017-01-01,999791000000106,80,mmol/mol\n"
-    "9990000212,2019-01-01,999791000000106,60,mmol/mol\n";
+    "9990000212,2019-01-01,999791000000106,60,mmol/mol\n"
+    "9990000220,2010-01-01,38341003,,\n"
+    "9990000220,2012-01-01,49436004,,\n"
+    "9990000220,2013-01-01,72313002,190,mm[Hg]\n"  // more than 5 years ago
+    "9990000220,2015-01-01,8517006,,\n"
+    "9990000220,2016-01-01,72313002,140,mm[Hg]\n"
+    "9990000220,2018-06-01,60621009,28,kg/m2\n"
+    "9990000220,2018-06-01,1015681000000109,5,1\n"
+    "9990000220,2019-01-01,72313002,150,mm[Hg]\n"
+    "9990000239,2015-01-01,414545008,,\n"
+    "9990000239,2019-01-01,72313002,150,mm[Hg]\n"
+    "9990000247,2019-01-01,72313002,150,mm[Hg]\n";
 
 std::string Medications() {
   std::string m = "patient,date,dmd_code,quantity\n";
@@ -91,6 +106,7 @@ std::string Medications() {
   }
   m += "9990000034,2018-01-01,317548002,60\n";  // over a year ago
   m += "9990000093,2019-04-01,323054005,56\n";
+  m += "9990000220,2019-05-01,42381211000001101,28\n";  // ramipril
   return m;
 }
 
@@ -281,6 +297,67 @@ TEST_F(HandMadePatients, WorklistsGiveEveryReason) {
     Load(e, 1961);
     EXPECT_EQ(e.Value(w.shown[0].value_id), 60);
   }
+}
+
+TEST_F(HandMadePatients, Qrisk3FromTheRecord) {
+  CriteriaSet set(context_);
+  CardiovascularRisk risk;
+  CardiovascularRiskFiles f;
+  f.model = kSource + "/data/risk/qrisk3-2017.toml";
+  f.record = kSource + "/data/risk/qrisk3-record.csv";
+  f.smoking_amounts = kSource + "/data/risk/qrisk3-smoking-amounts.csv";
+  f.ethnicity = kSource + "/data/risk/qrisk3-ethnicity.csv";
+  f.ethnicity_codes = kCodelists + "/ethnicity-2011-census.csv";
+  f.codelist_root = kCodelists;
+  const Status st = risk.Load(f, &set);
+  ASSERT_TRUE(st.ok()) << st.message();
+  CriteriaSet::Evaluator e(set, *snapshot_, as_of_);
+  const CardiovascularRisk::Reader reader(risk, *snapshot_, as_of_);
+  double percent = 0;
+  std::string missing;
+  PatientState s = Load(e, 1959);
+  ASSERT_EQ(reader.Score(row_of_.at(1959), s, e, &percent, &missing),
+            CardiovascularRisk::Reader::Outcome::kScored)
+      << missing;
+  // The same inputs by hand: a 60-year-old man, ethnicity not recorded
+  // (White or not stated), ex-smoker, BMI 28, ratio 5, latest systolic 150
+  // with readings of 140 and 150 in 5 years (SD 7.07; the 190 of 2013 is
+  // older), atrial fibrillation, hypertension treated with ramipril.
+  Qrisk3Model model;
+  ASSERT_TRUE(model.Load(f.model).ok());
+  Qrisk3Input in;
+  in.age = 60;
+  in.ethrisk = 1;
+  in.smoke_cat = 1;
+  in.bmi = 28;
+  in.rati = 5;
+  in.sbp = 150;
+  in.sbps5 = std::sqrt(50.0);
+  in.flags = {{"b_AF", true}, {"b_treatedhyp", true}};
+  double expected = 0;
+  std::string reason;
+  ASSERT_TRUE(model.Score(in, &expected, &reason)) << reason;
+  EXPECT_NEAR(percent, expected, 1e-9);
+  EXPECT_GT(percent, 10);
+  s = Load(e, 1958);  // coronary heart disease: QRISK3 is not for her
+  EXPECT_EQ(reader.Score(row_of_.at(1958), s, e, &percent, &missing),
+            CardiovascularRisk::Reader::Outcome::kNotEligible);
+  s = Load(e, 1957);
+  EXPECT_EQ(reader.Score(row_of_.at(1957), s, e, &percent, &missing),
+            CardiovascularRisk::Reader::Outcome::kNotScored);
+  EXPECT_EQ(missing, "no cholesterol/HDL ratio; BMI in 5 years");
+  s = Load(e, 1975);  // 44, nothing recorded
+  EXPECT_EQ(reader.Score(row_of_.at(1975), s, e, &percent, &missing),
+            CardiovascularRisk::Reader::Outcome::kNotScored);
+  s = Load(e, 1940);  // 79 with AF and dementia: eligible, nothing measured
+  EXPECT_EQ(reader.Score(row_of_.at(1940), s, e, &percent, &missing),
+            CardiovascularRisk::Reader::Outcome::kNotScored);
+  s = Load(e, 1990);  // 29
+  EXPECT_EQ(reader.Score(row_of_.at(1990), s, e, &percent, &missing),
+            CardiovascularRisk::Reader::Outcome::kNotScored);
+  s = Load(e, 2019);  // an infant
+  EXPECT_EQ(reader.Score(row_of_.at(2019), s, e, &percent, &missing),
+            CardiovascularRisk::Reader::Outcome::kNotEligible);
 }
 
 TEST(Criteria, BadCriteriaAreRefusedWithWhereAndWhy) {

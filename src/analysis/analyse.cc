@@ -242,6 +242,10 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   POPULUS_RETURN_IF_ERROR(LoadSegmentation(options.care_model_tiers, &criteria, &tiers));
   std::vector<Worklist> worklists;
   POPULUS_RETURN_IF_ERROR(LoadWorklists(options.worklists, &criteria, &worklists));
+  CardiovascularRisk qrisk3;
+  CardiovascularRiskFiles qrisk3_files = options.qrisk3;
+  qrisk3_files.codelist_root = options.codelist_root;
+  POPULUS_RETURN_IF_ERROR(qrisk3.Load(qrisk3_files, &criteria));
   // The as-of date: given, or the extract date; it must lie within the data.
   Date extract = kNoDate;
   ParseIsoDate(snapshot->manifest().value("extract_date", std::string()), &extract);
@@ -290,7 +294,11 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   // Worklist rows by practice: (worklist, patient, line).
   std::map<uint32_t, std::vector<std::tuple<size_t, uint32_t, std::string>>> rows_by_practice;
 
+  // QRISK3 among the eligible: under 10%, 10-20%, 20% and over, not scored.
+  LevelCounts qrisk3_bands = EmptyCounts(h, 4);
   CriteriaSet::Evaluator evaluator(criteria, *snapshot, as_of);
+  const CardiovascularRisk::Reader qrisk3_reader(qrisk3, *snapshot, as_of);
+  std::string missing;
   for (uint32_t p = 0; p < r.in_population.size(); ++p) {
     if (!r.in_population[p]) continue;
     ++result->population;
@@ -305,6 +313,18 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
     s.admission_risk_top_percent = risk.top_percent[p];
     evaluator.Load(p);
     s.cms = cms.Score(evaluator, s);
+    double cvd = NAN;
+    const auto outcome = qrisk3_reader.Score(p, s, evaluator, &cvd, &missing);
+    int qrisk3_band = -1;
+    if (outcome == CardiovascularRisk::Reader::Outcome::kScored) {
+      s.qrisk3 = cvd;
+      qrisk3_band = cvd < 10 ? 0 : cvd < 20 ? 1 : 2;
+      ++result->qrisk3_scored;
+      result->qrisk3_10_plus += cvd >= 10;
+    } else if (outcome == CardiovascularRisk::Reader::Outcome::kNotScored) {
+      qrisk3_band = 3;
+    }
+    result->qrisk3_eligible += qrisk3_band >= 0;
     const int segment = segments.Assign(evaluator, s);
     const int tier = tiers.Assign(evaluator, s);
     const int risk_tier =
@@ -350,6 +370,7 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
       ++in_segment[l][u][static_cast<size_t>(segment)];
       ++in_tier[l][u][static_cast<size_t>(tier)];
       if (risk_tier >= 0) ++in_risk_tier[l][u][static_cast<size_t>(risk_tier)];
+      if (qrisk3_band >= 0) ++qrisk3_bands[l][u][static_cast<size_t>(qrisk3_band)];
       for (uint64_t bits = lists; bits != 0; bits &= bits - 1) {
         ++on_worklist[l][u][static_cast<size_t>(std::countr_zero(bits))];
       }
@@ -432,6 +453,11 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
       {"admission_risk_evaluation.csv", RiskEvaluationTable(model, dc)},
       {"admission_risk_calibration.csv",
        model.fitted ? RiskCalibrationTable(model, dc) : std::string()},
+      {"qrisk3.csv",
+       PartitionTable("qrisk3_band", {"under_10", "10_to_20", "20_plus", "not_scored"},
+                      {"under 10%", "10% to under 20%", "20% and over",
+                       "eligible but not scored (no BP, cholesterol or BMI in 5 years)"},
+                      qrisk3_bands, orgs, dc)},
       {"worklist_counts.csv", MembershipTable("worklist", worklist_codes, worklist_names,
                                               on_worklist, population, orgs, dc)},
   };

@@ -15,6 +15,7 @@
 
 #include <string>
 
+#include "analysis/cardiovascular_risk.h"
 #include "analysis/disclosure.h"
 #include "common/civil_date.h"
 #include "common/status.h"
@@ -24,16 +25,17 @@ namespace populus::analysis {
 struct AnalyseOptions {
   std::string data_dir;
   std::string out_dir;
-  Date as_of = kNoDate;          // kNoDate: the snapshot's extract date
-  std::string registers_path;    // the register rules
-  std::string codelist_root;     // where their codelists (and the eFI's) are
-  std::string efi_definition;    // data/frailty/efi-deficits.csv
-  std::string efi_categories;    // data/frailty/efi-categories.csv
-  int efi_from_age = 65;         // the eFI is for people this age and over
-  std::string cambridge_score;   // data/multimorbidity/cambridge-score.csv
-  std::string segments;          // data/segments/bridges-to-health.csv
-  std::string care_model_tiers;  // data/segments/care-model-tiers.csv
-  std::string worklists;         // data/worklists/worklists.csv
+  Date as_of = kNoDate;            // kNoDate: the snapshot's extract date
+  std::string registers_path;      // the register rules
+  std::string codelist_root;       // where their codelists (and the eFI's) are
+  std::string efi_definition;      // data/frailty/efi-deficits.csv
+  std::string efi_categories;      // data/frailty/efi-categories.csv
+  int efi_from_age = 65;           // the eFI is for people this age and over
+  std::string cambridge_score;     // data/multimorbidity/cambridge-score.csv
+  std::string segments;            // data/segments/bridges-to-health.csv
+  std::string care_model_tiers;    // data/segments/care-model-tiers.csv
+  std::string worklists;           // data/worklists/worklists.csv
+  CardiovascularRiskFiles qrisk3;  // its codelist_root is replaced by the one above
   DisclosureRules disclosure;
   bool overwrite = false;
 };
@@ -43,6 +45,7 @@ struct AnalyseResult {
   uint64_t population = 0;
   uint64_t one_or_more = 0, two_or_more = 0, three_or_more = 0;
   uint64_t efi_assessed = 0, efi_frail = 0;  // frail: any category above the first
+  uint64_t qrisk3_eligible = 0, qrisk3_scored = 0, qrisk3_10_plus = 0;
   bool risk_model_fitted = false;
   double risk_auc = 0;
   uint64_t worklist_rows = 0;

@@ -22,6 +22,13 @@ Command AddAnalyseCommand(CLI::App& app) {
   options->care_model_tiers =
       std::string(POPULUS_DATA_ROOT) + "/data/segments/care-model-tiers.csv";
   options->worklists = std::string(POPULUS_DATA_ROOT) + "/data/worklists/worklists.csv";
+  const std::string risk = std::string(POPULUS_DATA_ROOT) + "/data/risk/";
+  options->qrisk3.model = risk + "qrisk3-2017.toml";
+  options->qrisk3.record = risk + "qrisk3-record.csv";
+  options->qrisk3.smoking_amounts = risk + "qrisk3-smoking-amounts.csv";
+  options->qrisk3.ethnicity = risk + "qrisk3-ethnicity.csv";
+  options->qrisk3.ethnicity_codes =
+      std::string(POPULUS_DATA_ROOT) + "/data/codelists/ethnicity-2011-census.csv";
   CLI::App* sub = app.add_subcommand(
       "analyse",
       "The population health analysis of a snapshot on a date: condition registers,\n"
@@ -69,7 +76,8 @@ Command AddAnalyseCommand(CLI::App& app) {
     fmt::print(
         "populus analyse: {} people in the population on {}; one or more long-term conditions "
         "{:.1f}%, two or more {:.1f}%, three or more {:.1f}%; {} frail (eFI) of {} aged {}+ "
-        "({:.2f} s)\n  {}; {} worklist rows\n  tables in {}\n",
+        "({:.2f} s)\n  {}; QRISK3 scored for {} of {} eligible ({} at 10% or more); {} worklist "
+        "rows\n  tables in {}\n",
         r.population, FormatIsoDate(r.as_of), 100 * static_cast<double>(r.one_or_more) / n,
         100 * static_cast<double>(r.two_or_more) / n,
         100 * static_cast<double>(r.three_or_more) / n, r.efi_frail, r.efi_assessed,
@@ -79,7 +87,7 @@ Command AddAnalyseCommand(CLI::App& app) {
                           r.risk_auc)
             : std::string(
                   "emergency admission risk model not fitted (see admission_risk_evaluation.csv)"),
-        r.worklist_rows, options->out_dir);
+        r.qrisk3_scored, r.qrisk3_eligible, r.qrisk3_10_plus, r.worklist_rows, options->out_dir);
     return 0;
   };
   return {sub, run};
