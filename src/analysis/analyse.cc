@@ -7,12 +7,14 @@
 #include <filesystem>
 #include <map>
 #include <tuple>
+#include <unordered_map>
 
 #include "analysis/admission_risk.h"
 #include "analysis/cohorts.h"
 #include "analysis/criteria.h"
 #include "analysis/disclosure.h"
 #include "analysis/frailty_index.h"
+#include "analysis/indicators.h"
 #include "analysis/registers.h"
 #include "analysis/statistics.h"
 #include "analysis/table.h"
@@ -246,6 +248,25 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   CardiovascularRiskFiles qrisk3_files = options.qrisk3;
   qrisk3_files.codelist_root = options.codelist_root;
   POPULUS_RETURN_IF_ERROR(qrisk3.Load(qrisk3_files, &criteria));
+  std::vector<Indicator> indicators;
+  POPULUS_RETURN_IF_ERROR(LoadIndicators(options.indicators, &criteria, &indicators));
+  // Ethnic groups (the census's five, by code) for the inequality breakdowns.
+  std::unordered_map<std::string, int> group_of_code;
+  {
+    Table t;
+    POPULUS_RETURN_IF_ERROR(ReadTable(options.qrisk3.ethnicity_codes, &t));
+    int code = 0, group = 0;
+    POPULUS_RETURN_IF_ERROR(t.RequireColumn({"code"}, &code));
+    POPULUS_RETURN_IF_ERROR(t.RequireColumn({"group_6"}, &group));
+    for (size_t r = 0; r < t.rows.size(); ++r) {
+      double g = 0;
+      POPULUS_RETURN_IF_ERROR(t.Number(r, group, false, &g));
+      if (g < 1 || g > 5 || g != std::floor(g)) {
+        return Status::Data(fmt::format("{} line {}: group_6 must be 1 to 5", t.path, t.lines[r]));
+      }
+      group_of_code[t.rows[r][static_cast<size_t>(code)]] = static_cast<int>(g);
+    }
+  }
   // The as-of date: given, or the extract date; it must lie within the data.
   Date extract = kNoDate;
   ParseIsoDate(snapshot->manifest().value("extract_date", std::string()), &extract);
@@ -277,6 +298,17 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   const auto birth = snapshot->values<int32_t>("patients", "date_of_birth");
   const auto sex = snapshot->values<uint8_t>("patients", "sex");
   const auto care_home = snapshot->values<uint8_t>("patients", "care_home");
+  const auto imd = snapshot->values<uint8_t>("patients", "imd_decile");
+  const CodeColumn ethnicity = snapshot->codes("patients", "ethnicity");
+  std::vector<int> ethnic_group(ethnicity.dictionary_size(), 0);
+  for (uint32_t id = 0; id < ethnicity.dictionary_size(); ++id) {
+    const auto it = group_of_code.find(std::string(ethnicity.dictionary_entry(id)));
+    if (it != group_of_code.end()) ethnic_group[id] = it->second;
+  }
+  std::vector<size_t> unit_counts;
+  for (const auto& units : h.units) unit_counts.push_back(units.size());
+  IndicatorTally tally(indicators, unit_counts);
+  std::vector<int> unit_of(4);
   const auto pseudonym = [&](uint32_t p) {
     return std::string(snapshot->column("patients", "pseudonym").string(p));
   };
@@ -325,6 +357,21 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
       qrisk3_band = 3;
     }
     result->qrisk3_eligible += qrisk3_band >= 0;
+    PersonGroups groups;
+    groups.age = s.age;
+    groups.age_band_19 = std::min(s.age / 5, 18);
+    groups.imd_quintile = imd[p] == 0 ? 0 : (imd[p] + 1) / 2;
+    groups.sex = s.sex == static_cast<uint8_t>(Sex::kFemale) ? 0
+                 : s.sex == static_cast<uint8_t>(Sex::kMale) ? 1
+                                                             : 2;
+    groups.ethnic_group = ethnic_group[ethnicity.id(p)];
+    for (size_t l = 0; l < 4; ++l) unit_of[l] = h.unit_of[l][practice[p]];
+    for (size_t k = 0; k < indicators.size(); ++k) {
+      if (indicators[k].denominator >= 0 && !evaluator.Matches(indicators[k].denominator, s)) {
+        continue;
+      }
+      tally.Add(k, unit_of, groups, evaluator.Matches(indicators[k].numerator, s));
+    }
     const int segment = segments.Assign(evaluator, s);
     const int tier = tiers.Assign(evaluator, s);
     const int risk_tier =
@@ -458,6 +505,9 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
                       {"under 10%", "10% to under 20%", "20% and over",
                        "eligible but not scored (no BP, cholesterol or BMI in 5 years)"},
                       qrisk3_bands, orgs, dc)},
+      {"indicators.csv",
+       tally.IndicatorsCsv([&](size_t l, size_t u) { return orgs.Lead(l, u); }, dc)},
+      {"inequalities.csv", tally.InequalitiesCsv(dc)},
       {"worklist_counts.csv", MembershipTable("worklist", worklist_codes, worklist_names,
                                               on_worklist, population, orgs, dc)},
   };

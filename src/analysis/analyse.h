@@ -35,6 +35,7 @@ struct AnalyseOptions {
   std::string segments;            // data/segments/bridges-to-health.csv
   std::string care_model_tiers;    // data/segments/care-model-tiers.csv
   std::string worklists;           // data/worklists/worklists.csv
+  std::string indicators;          // data/indicators/indicators.csv
   CardiovascularRiskFiles qrisk3;  // its codelist_root is replaced by the one above
   DisclosureRules disclosure;
   bool overwrite = false;

@@ -22,6 +22,7 @@ Command AddAnalyseCommand(CLI::App& app) {
   options->care_model_tiers =
       std::string(POPULUS_DATA_ROOT) + "/data/segments/care-model-tiers.csv";
   options->worklists = std::string(POPULUS_DATA_ROOT) + "/data/worklists/worklists.csv";
+  options->indicators = std::string(POPULUS_DATA_ROOT) + "/data/indicators/indicators.csv";
   const std::string risk = std::string(POPULUS_DATA_ROOT) + "/data/risk/";
   options->qrisk3.model = risk + "qrisk3-2017.toml";
   options->qrisk3.record = risk + "qrisk3-record.csv";
@@ -54,6 +55,8 @@ Command AddAnalyseCommand(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--segments", options->segments, "Segment rules (CSV)")->capture_default_str();
   sub->add_option("--care-model-tiers", options->care_model_tiers, "Care-model tier rules (CSV)")
+      ->capture_default_str();
+  sub->add_option("--indicators", options->indicators, "Indicator definitions (CSV)")
       ->capture_default_str();
   sub->add_option("--worklists", options->worklists, "Worklist rules (CSV)")->capture_default_str();
   sub->add_option("--suppress-up-to", options->disclosure.suppress_up_to,
