@@ -231,6 +231,95 @@ TEST(Analyse, CountsOnAGeneratedIcsAgreeWithAnIndependentCount) {
       EXPECT_EQ(std::stoll(row[c]) % 5, 0) << row[c];
     }
   }
+  // Segments and tiers: everyone in exactly one, so at ICS level the groups
+  // add up to the population (each count rounded to 5).
+  for (const auto& [file, groups] :
+       {std::pair{"segments.csv", 8}, std::pair{"care_model_tiers.csv", 5},
+        std::pair{"admission_risk_tiers.csv", 4}, std::pair{"qrisk3.csv", 4}}) {
+    Table t;
+    ASSERT_TRUE(ReadTable(dir / "out/" + file, &t).ok()) << file;
+    int64_t sum = 0, pop = -1;
+    int n = 0;
+    for (const auto& row : t.rows) {
+      if (row[0] != "ics") continue;
+      ++n;
+      sum += std::stoll(row[5]);
+      pop = std::stoll(row[6]);
+    }
+    EXPECT_EQ(n, groups) << file;
+    EXPECT_NEAR(static_cast<double>(sum), static_cast<double>(pop), 2.5 * groups) << file;
+    if (std::string(file) != "qrisk3.csv") {
+      EXPECT_EQ(pop, population) << file;
+    }
+  }
+  // The admission risk model was fitted and ranks people better than chance.
+  Table evaluation;
+  ASSERT_TRUE(ReadTable(dir / "out/admission_risk_evaluation.csv", &evaluation).ok());
+  std::map<std::string, std::string> measure;
+  for (const auto& row : evaluation.rows) measure[row[0]] = row[1];
+  ASSERT_EQ(measure["fitted"], "true") << measure["not_fitted_reason"];
+  EXPECT_GT(std::stod(measure["auc"]), 0.65);
+  EXPECT_LT(std::stod(measure["auc"]), 0.95);
+  // Indicators agree with the registers: diabetes (17+) is the DM register.
+  Table indicators;
+  ASSERT_TRUE(ReadTable(dir / "out/indicators.csv", &indicators).ok());
+  std::string dm_indicator, dm_register;
+  for (const auto& row : indicators.rows) {
+    if (row[0] == "ics" && row[3] == "DM_PREV") dm_indicator = row[5];
+  }
+  for (const auto& row : out.rows) {
+    if (row[0] == "ics" && row[3] == "DM") dm_register = row[5];
+  }
+  EXPECT_FALSE(dm_indicator.empty());
+  EXPECT_EQ(dm_indicator, dm_register);
+  // No aggregate shows a count of 1 to 7, and every count is a multiple of 5.
+  for (const char* file :
+       {"registers.csv", "multimorbidity.csv", "frailty.csv", "segments.csv",
+        "care_model_tiers.csv", "admission_risk_tiers.csv", "qrisk3.csv", "worklist_counts.csv",
+        "indicators.csv", "inequalities.csv", "admission_risk_calibration.csv"}) {
+    Table t;
+    ASSERT_TRUE(ReadTable(dir / "out/" + file, &t).ok()) << file;
+    for (size_t c = 0; c < t.header.size(); ++c) {
+      const std::string& name = t.header[c];
+      const bool count = name == "patients" || name == "population" || name == "numerator" ||
+                         name == "denominator" || name == "people" || name == "admitted" ||
+                         name == "assessed" || name.rfind("ltc_", 0) == 0 || name == "mild" ||
+                         name == "moderate" || name == "severe" || name == "fit";
+      if (!count) continue;
+      for (const auto& row : t.rows) {
+        if (row[c].empty()) continue;
+        EXPECT_EQ(std::stoll(row[c]) % 5, 0) << file << " " << name << " " << row[c];
+      }
+    }
+  }
+  // Worklists: one file per practice, named by its code, with only the
+  // worklists defined, and the frailty list holds only the moderately or
+  // severely frail.
+  Table organisations;
+  ASSERT_TRUE(ReadTable(dir / "extract/organisations.csv", &organisations).ok());
+  std::set<std::string> practices;
+  for (const auto& row : organisations.rows) {
+    if (row[static_cast<size_t>(organisations.Column({"type"}))] == "practice") {
+      practices.insert(row[static_cast<size_t>(organisations.Column({"code"}))]);
+    }
+  }
+  int files = 0, frail_rows = 0;
+  for (const auto& entry : fs::directory_iterator(dir / "out/worklists")) {
+    ++files;
+    EXPECT_TRUE(practices.count(entry.path().stem().string())) << entry.path();
+    Table w;
+    ASSERT_TRUE(ReadTable(entry.path().string(), &w).ok());
+    for (const auto& row : w.rows) {
+      EXPECT_EQ(row[0].size(), 64u);  // a keyed pseudonym, never an NHS number
+      if (row[1] != "FRAILTY_NO_REVIEW") continue;
+      ++frail_rows;
+      EXPECT_TRUE(row[6].find("efi=moderate") != std::string::npos ||
+                  row[6].find("efi=severe") != std::string::npos)
+          << row[6];
+    }
+  }
+  EXPECT_GT(files, 0);
+  EXPECT_GT(frail_rows, 0);
   // The eFI from the record agrees with the simulation's own count of the
   // frail (assessed from 50, as the generator's target is). Only the edges of
   // the medication window may differ (a course that stopped just inside it).

@@ -4,6 +4,7 @@
 // model on data with known coefficients.
 #include "analysis/cohorts.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,7 +16,10 @@
 #include "analysis/cardiovascular_risk.h"
 #include "analysis/criteria.h"
 #include "analysis/frailty_index.h"
+#include "analysis/indicators.h"
 #include "analysis/registers.h"
+#include "analysis/statistics.h"
+#include "analysis/table.h"
 #include "ingest/ingest.h"
 #include "store/snapshot.h"
 #include "test_support.h"
@@ -419,6 +423,84 @@ TEST(Cohorts, BadGroupingFilesAreRefused) {
   st = LoadWorklists(dir / "l.csv", &set, &lists);
   EXPECT_NE(st.message().find("'shoe_size' is not a value a worklist can show"), std::string::npos)
       << st.message();
+}
+
+TEST(Indicators, TallyUsesThePublicHealthMethods) {
+  // One indicator for people aged 40+, two practices in one PCN. Practice A:
+  // 400 people aged 40-44, 40 on the numerator; practice B: 200 aged 40-44
+  // (10) and 100 aged 85-89 (30).
+  std::vector<Indicator> defs(1);
+  defs[0].code = "X";
+  defs[0].name = "x";
+  IndicatorTally tally(defs, {2, 1, 1, 1});
+  auto add = [&](int practice, int age, int numerator, int n, int imd_decile) {
+    PersonGroups g;
+    g.age = age;
+    g.age_band_19 = age / 5;
+    g.imd_quintile = (imd_decile + 1) / 2;
+    g.sex = 0;
+    for (int i = 0; i < n; ++i) tally.Add(0, {practice, 0, 0, 0}, g, i < numerator);
+  };
+  add(0, 42, 40, 400, 1);
+  add(1, 42, 10, 200, 10);
+  add(1, 87, 30, 100, 10);
+  DisclosureRules rules;
+  rules.round_to = 1;  // to check the arithmetic, no rounding
+  Table t;
+  TempDir dir;
+  WriteFile(dir / "i.csv",
+            tally.IndicatorsCsv(
+                [](size_t l, size_t u) {
+                  return std::vector<std::string>{std::to_string(l), std::to_string(u), "n"};
+                },
+                rules));
+  ASSERT_TRUE(ReadTable(dir / "i.csv", &t).ok());
+  ASSERT_EQ(t.rows.size(), 5u);  // 2 practices, 1 PCN, 1 locality, 1 ICS
+  const auto& a = t.rows[0];
+  EXPECT_EQ(a[5], "40");
+  EXPECT_EQ(a[6], "400");
+  const Estimate wilson = Proportion(40, 400, {0.95, 0.998}, 100);
+  EXPECT_EQ(a[7], fmt::format("{:.3f}", wilson.value));
+  EXPECT_EQ(a[8], fmt::format("{:.3f}", wilson.limits[0].lower));
+  EXPECT_EQ(a[11], fmt::format("{:.3f}", wilson.limits[1].upper));
+  // Standardised on the two bands the indicator uses (40-44 and 85-89):
+  // practice A has nobody aged 85-89, so no DSR.
+  EXPECT_EQ(a[12], "");
+  const auto& b = t.rows[1];
+  const auto& esp = EuropeanStandardPopulation2013();
+  const Dsr dsr = DirectlyStandardisedRate({10, 30}, {200, 100}, {esp[8], esp[17]}, {0.95}, 100);
+  EXPECT_EQ(b[12], fmt::format("{:.3f}", dsr.estimate.value));
+  // Each practice against the ICS (80 of 700), as FunnelSignificance says.
+  const auto sig = FunnelSignificance({{40, 40}, {400, 300}, {}}, FunnelOptions());
+  EXPECT_EQ(a[15], sig[0]);
+  EXPECT_EQ(b[15], sig[1]);
+  EXPECT_EQ(t.rows[2][15], "Not significant");  // the one PCN, against itself
+  EXPECT_EQ(t.rows[3][15], "");                 // localities are not compared
+  // Inequalities: quintile 1 has practice A's 40 of 400, quintile 5 B's 40 of 300.
+  WriteFile(dir / "q.csv", tally.InequalitiesCsv(rules));
+  ASSERT_TRUE(ReadTable(dir / "q.csv", &t).ok());
+  std::map<std::string, std::pair<std::string, std::string>> by_group;
+  for (const auto& row : t.rows) by_group[row[2] + "/" + row[3]] = {row[4], row[5]};
+  EXPECT_EQ(by_group["imd_quintile/1 (most deprived 20%: Core20)"],
+            (std::pair<std::string, std::string>{"40", "400"}));
+  EXPECT_EQ(by_group["imd_quintile/5 (least deprived)"],
+            (std::pair<std::string, std::string>{"40", "300"}));
+  EXPECT_EQ(by_group["age_band/85+"], (std::pair<std::string, std::string>{"30", "100"}));
+  // With the default rules, a group of 1-7 is withheld: nobody is "male" here
+  // (0 is shown), and small cells vanish.
+  IndicatorTally small(defs, {1, 1, 1, 1});
+  PersonGroups g;
+  g.age = 50;
+  g.age_band_19 = 10;
+  for (int i = 0; i < 20; ++i) small.Add(0, {0, 0, 0, 0}, g, i < 3);
+  WriteFile(dir / "s.csv", small.InequalitiesCsv(DisclosureRules()));
+  ASSERT_TRUE(ReadTable(dir / "s.csv", &t).ok());
+  for (const auto& row : t.rows) {
+    if (row[2] == "sex" && row[3] == "female") {
+      EXPECT_EQ(row[4], "");  // 3: withheld
+      EXPECT_EQ(row[6], "");  // and so is its value
+    }
+  }
 }
 
 TEST(AdmissionRisk, AreaUnderCurveByHand) {
