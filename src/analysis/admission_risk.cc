@@ -7,6 +7,7 @@
 #include <numeric>
 #include <thread>
 
+#include "common/parallel.h"
 #include "common/vocabulary.h"
 #include "store/snapshot.h"
 
@@ -90,66 +91,81 @@ class FeatureSpace {
         n = static_cast<uint16_t>(std::min<int>(n + 1, 60000));
       }
     }
-    FeatureRows rows;
-    for (uint32_t p = 0; p < birth.size(); ++p) {
-      if (!reg.in_population[p]) continue;
-      rows.patient.push_back(p);
-      auto set = [&](int feature, float v = 1) {
-        if (feature < 0 || v == 0) return;
-        rows.index.push_back(static_cast<uint16_t>(feature));
-        rows.value.push_back(v);
-      };
-      set(0);
-      const int age = AgeInYears(birth[p], anchor);
-      size_t band = 0;
-      while (band + 1 < std::size(kAgeFrom) && age >= kAgeFrom[band + 1]) ++band;
-      set(age_[band]);
-      if (sex[p] == static_cast<uint8_t>(Sex::kFemale)) set(female_);
-      if (imd[p] == 0) {
-        set(imd_unknown_);
-      } else if (imd[p] <= 8) {
-        set(imd_[(imd[p] - 1) / 2]);
-      }
-      if (care_home[p] == 1) set(care_home_);
-      for (uint64_t bits = reg.registers[p]; bits != 0; bits &= bits - 1) {
-        set(registers_[static_cast<size_t>(std::countr_zero(bits))]);
-      }
-      const int ltc = reg.conditions[p];
-      if (ltc >= 2) set(ltc_[std::min(ltc, 5) - 2]);
-      set(efi_score_, static_cast<float>(deficits[p]) / static_cast<float>(efi.deficits.size()));
-      int emergency = 0, ae = 0, elective = 0, outpatient = 0;
-      bool recent = false;
-      uint8_t admitted_after = 0;
-      const auto [hb, he] = s.patient_range("hospital_activity", p);
-      for (uint64_t h = hb; h < he && hdate[h] <= anchor + 365; ++h) {
-        const bool before = hdate[h] <= anchor && hdate[h] > anchor - 365;
-        switch (static_cast<HospitalSetting>(setting[h])) {
-          case HospitalSetting::kEmergencyAdmission:
-            if (hdate[h] > anchor) admitted_after = 1;
-            emergency += before;
-            recent |= before && hdate[h] > anchor - 90;
-            break;
-          case HospitalSetting::kAe:
-            ae += before;
-            break;
-          case HospitalSetting::kElectiveAdmission:
-            elective += before;
-            break;
-          case HospitalSetting::kOutpatient:
-            outpatient += before;
-            break;
+    // Rows for contiguous ranges of patients on threads, joined in order.
+    std::vector<FeatureRows> parts(WorkerThreads());
+    ForEachRange(birth.size(), parts.size(), [&](size_t part, size_t from, size_t to) {
+      FeatureRows& rows = parts[part];
+      for (auto p = static_cast<uint32_t>(from); p < to; ++p) {
+        if (!reg.in_population[p]) continue;
+        rows.patient.push_back(p);
+        auto set = [&](int feature, float v = 1) {
+          if (feature < 0 || v == 0) return;
+          rows.index.push_back(static_cast<uint16_t>(feature));
+          rows.value.push_back(v);
+        };
+        set(0);
+        const int age = AgeInYears(birth[p], anchor);
+        size_t band = 0;
+        while (band + 1 < std::size(kAgeFrom) && age >= kAgeFrom[band + 1]) ++band;
+        set(age_[band]);
+        if (sex[p] == static_cast<uint8_t>(Sex::kFemale)) set(female_);
+        if (imd[p] == 0) {
+          set(imd_unknown_);
+        } else if (imd[p] <= 8) {
+          set(imd_[(imd[p] - 1) / 2]);
         }
+        if (care_home[p] == 1) set(care_home_);
+        for (uint64_t bits = reg.registers[p]; bits != 0; bits &= bits - 1) {
+          set(registers_[static_cast<size_t>(std::countr_zero(bits))]);
+        }
+        const int ltc = reg.conditions[p];
+        if (ltc >= 2) set(ltc_[std::min(ltc, 5) - 2]);
+        set(efi_score_, static_cast<float>(deficits[p]) / static_cast<float>(efi.deficits.size()));
+        int emergency = 0, ae = 0, elective = 0, outpatient = 0;
+        bool recent = false;
+        uint8_t admitted_after = 0;
+        const auto [hb, he] = s.patient_range("hospital_activity", p);
+        for (uint64_t h = hb; h < he && hdate[h] <= anchor + 365; ++h) {
+          const bool before = hdate[h] <= anchor && hdate[h] > anchor - 365;
+          switch (static_cast<HospitalSetting>(setting[h])) {
+            case HospitalSetting::kEmergencyAdmission:
+              if (hdate[h] > anchor) admitted_after = 1;
+              emergency += before;
+              recent |= before && hdate[h] > anchor - 90;
+              break;
+            case HospitalSetting::kAe:
+              ae += before;
+              break;
+            case HospitalSetting::kElectiveAdmission:
+              elective += before;
+              break;
+            case HospitalSetting::kOutpatient:
+              outpatient += before;
+              break;
+          }
+        }
+        if (emergency > 0) set(emergency_[std::min(emergency, 3) - 1]);
+        if (recent) set(emergency_recent_);
+        if (ae > 0) set(ae_[ae == 1 ? 0 : ae <= 3 ? 1 : 2]);
+        if (elective > 0) set(elective_);
+        if (outpatient > 0) set(outpatient_[outpatient <= 2 ? 0 : 1]);
+        const int seen = attended[p];
+        if (seen > 0) set(appointments_[seen <= 4 ? 0 : seen <= 9 ? 1 : 2]);
+        if (missed[p] > 0) set(missed_[missed[p] <= 2 ? 0 : 1]);
+        rows.offsets.push_back(static_cast<uint32_t>(rows.index.size()));
+        rows.outcome.push_back(admitted_after);
       }
-      if (emergency > 0) set(emergency_[std::min(emergency, 3) - 1]);
-      if (recent) set(emergency_recent_);
-      if (ae > 0) set(ae_[ae == 1 ? 0 : ae <= 3 ? 1 : 2]);
-      if (elective > 0) set(elective_);
-      if (outpatient > 0) set(outpatient_[outpatient <= 2 ? 0 : 1]);
-      const int seen = attended[p];
-      if (seen > 0) set(appointments_[seen <= 4 ? 0 : seen <= 9 ? 1 : 2]);
-      if (missed[p] > 0) set(missed_[missed[p] <= 2 ? 0 : 1]);
-      rows.offsets.push_back(static_cast<uint32_t>(rows.index.size()));
-      rows.outcome.push_back(admitted_after);
+    });
+    FeatureRows rows = std::move(parts[0]);
+    for (size_t k = 1; k < parts.size(); ++k) {
+      const auto base = static_cast<uint32_t>(rows.index.size());
+      const FeatureRows& part = parts[k];
+      rows.patient.insert(rows.patient.end(), part.patient.begin(), part.patient.end());
+      rows.index.insert(rows.index.end(), part.index.begin(), part.index.end());
+      rows.value.insert(rows.value.end(), part.value.begin(), part.value.end());
+      rows.outcome.insert(rows.outcome.end(), part.outcome.begin(), part.outcome.end());
+      for (size_t r = 1; r < part.offsets.size(); ++r)
+        rows.offsets.push_back(base + part.offsets[r]);
     }
     return rows;
   }
@@ -208,8 +224,7 @@ bool SolveSpd(std::vector<double> a, std::vector<double> b, size_t n, std::vecto
 // threads in a fixed order, so the result does not depend on timing.
 double Objective(const LogisticRows& x, size_t n, const std::vector<double>& beta, double l2,
                  std::vector<double>* gradient, std::vector<double>* hessian) {
-  const size_t threads =
-      std::max<size_t>(1, std::min<size_t>(std::thread::hardware_concurrency(), 8));
+  const size_t threads = WorkerThreads();
   std::vector<double> loss(threads, 0);
   std::vector<std::vector<double>> g(threads), h(threads);
   std::vector<std::thread> pool;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 
@@ -20,6 +21,7 @@
 #include "analysis/table.h"
 #include "common/file_io.h"
 #include "common/output_directory.h"
+#include "common/parallel.h"
 #include "common/vocabulary.h"
 #include "store/snapshot.h"
 
@@ -323,102 +325,139 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
               on_worklist = EmptyCounts(h, worklists.size());
   std::vector<std::vector<double>> cms_sum(4);
   for (size_t l = 0; l < 4; ++l) cms_sum[l].assign(h.units[l].size(), 0);
-  // Worklist rows by practice: (worklist, patient, line).
-  std::map<uint32_t, std::vector<std::tuple<size_t, uint32_t, std::string>>> rows_by_practice;
 
   // QRISK3 among the eligible: under 10%, 10-20%, 20% and over, not scored.
   LevelCounts qrisk3_bands = EmptyCounts(h, 4);
-  CriteriaSet::Evaluator evaluator(criteria, *snapshot, as_of);
-  const CardiovascularRisk::Reader qrisk3_reader(qrisk3, *snapshot, as_of);
-  std::string missing;
-  for (uint32_t p = 0; p < r.in_population.size(); ++p) {
+
+  // Each patient, on threads over contiguous ranges: their score, segment,
+  // tier, QRISK3 band, worklists and indicators. The counts are then made
+  // in one pass in patient order, so they do not depend on the threads.
+  const size_t patients = r.in_population.size();
+  std::vector<float> cms_of(patients, 0);
+  std::vector<int8_t> segment_of(patients, -1), tier_of(patients, -1), band_of(patients, -1);
+  std::vector<uint64_t> lists_of(patients, 0), indicators_of(patients, 0);
+  struct WorklistRow {
+    uint32_t practice;
+    size_t worklist;
+    uint32_t patient;
+    std::string line;
+    bool operator<(const WorklistRow& o) const {
+      return std::tie(practice, worklist, patient) < std::tie(o.practice, o.worklist, o.patient);
+    }
+  };
+  const size_t threads = WorkerThreads();
+  std::vector<std::vector<WorklistRow>> rows_of_thread(threads);
+  auto assess = [&](size_t thread) {
+    CriteriaSet::Evaluator evaluator(criteria, *snapshot, as_of);
+    const CardiovascularRisk::Reader qrisk3_reader(qrisk3, *snapshot, as_of);
+    std::string missing;
+    const auto from = static_cast<uint32_t>(patients * thread / threads),
+               to = static_cast<uint32_t>(patients * (thread + 1) / threads);
+    for (uint32_t p = from; p < to; ++p) {
+      if (!r.in_population[p]) continue;
+      PatientState s;
+      s.age = AgeInYears(birth[p], as_of);
+      s.sex = sex[p];
+      s.registers = r.registers[p];
+      s.ltc = r.conditions[p];
+      s.efi_deficits = deficits[p];
+      s.efi_category = deficits[p] >= 0 ? efi.Category(deficits[p]) : -1;
+      s.care_home = care_home[p] == 1;
+      s.admission_risk_top_percent = risk.top_percent[p];
+      evaluator.Load(p);
+      s.cms = cms.Score(evaluator, s);
+      cms_of[p] = static_cast<float>(s.cms);
+      double cvd = NAN;
+      const auto outcome = qrisk3_reader.Score(p, s, evaluator, &cvd, &missing);
+      if (outcome == CardiovascularRisk::Reader::Outcome::kScored) {
+        s.qrisk3 = cvd;
+        band_of[p] = cvd < 10 ? 0 : cvd < 20 ? 1 : 2;
+      } else if (outcome == CardiovascularRisk::Reader::Outcome::kNotScored) {
+        band_of[p] = 3;
+      }
+      for (size_t k = 0; k < indicators.size(); ++k) {
+        if (indicators[k].denominator >= 0 && !evaluator.Matches(indicators[k].denominator, s)) {
+          continue;
+        }
+        indicators_of[p] |= uint64_t{1} << (2 * k);
+        if (evaluator.Matches(indicators[k].numerator, s)) {
+          indicators_of[p] |= uint64_t{2} << (2 * k);
+        }
+      }
+      segment_of[p] = static_cast<int8_t>(segments.Assign(evaluator, s));
+      tier_of[p] = static_cast<int8_t>(tiers.Assign(evaluator, s));
+      for (size_t w = 0; w < worklists.size(); ++w) {
+        std::string reasons;
+        for (size_t k = 0; k < worklists[w].criteria.size(); ++k) {
+          if (evaluator.Matches(worklists[w].criteria[k], s)) {
+            reasons += (reasons.empty() ? "" : "; ") + worklists[w].reasons[k];
+          }
+        }
+        if (reasons.empty()) continue;
+        lists_of[p] |= uint64_t{1} << w;
+        std::string values;
+        for (const ShownValue& v : worklists[w].shown) {
+          values +=
+              (values.empty() ? "" : "; ") + v.label + "=" + ShownValueText(v, s, efi, evaluator);
+        }
+        rows_of_thread[thread].push_back(
+            {practice[p], w, p,
+             CsvLine({pseudonym(p), worklists[w].code, worklists[w].name, reasons,
+                      std::to_string(s.age), std::string(Name(static_cast<Sex>(s.sex))), values})});
+      }
+    }
+  };
+  ForEachRange(threads, threads, [&](size_t t, size_t, size_t) { assess(t); });
+  std::map<uint32_t, std::vector<WorklistRow>> rows_by_practice;
+  for (auto& rows : rows_of_thread) {
+    for (auto& row : rows) rows_by_practice[row.practice].push_back(std::move(row));
+  }
+
+  for (uint32_t p = 0; p < patients; ++p) {
     if (!r.in_population[p]) continue;
     ++result->population;
-    PatientState s;
-    s.age = AgeInYears(birth[p], as_of);
-    s.sex = sex[p];
-    s.registers = r.registers[p];
-    s.ltc = r.conditions[p];
-    s.efi_deficits = deficits[p];
-    s.efi_category = deficits[p] >= 0 ? efi.Category(deficits[p]) : -1;
-    s.care_home = care_home[p] == 1;
-    s.admission_risk_top_percent = risk.top_percent[p];
-    evaluator.Load(p);
-    s.cms = cms.Score(evaluator, s);
-    double cvd = NAN;
-    const auto outcome = qrisk3_reader.Score(p, s, evaluator, &cvd, &missing);
-    int qrisk3_band = -1;
-    if (outcome == CardiovascularRisk::Reader::Outcome::kScored) {
-      s.qrisk3 = cvd;
-      qrisk3_band = cvd < 10 ? 0 : cvd < 20 ? 1 : 2;
-      ++result->qrisk3_scored;
-      result->qrisk3_10_plus += cvd >= 10;
-    } else if (outcome == CardiovascularRisk::Reader::Outcome::kNotScored) {
-      qrisk3_band = 3;
-    }
-    result->qrisk3_eligible += qrisk3_band >= 0;
-    PersonGroups groups;
-    groups.age = s.age;
-    groups.age_band_19 = std::min(s.age / 5, 18);
-    groups.imd_quintile = imd[p] == 0 ? 0 : (imd[p] + 1) / 2;
-    groups.sex = s.sex == static_cast<uint8_t>(Sex::kFemale) ? 0
-                 : s.sex == static_cast<uint8_t>(Sex::kMale) ? 1
-                                                             : 2;
-    groups.ethnic_group = ethnic_group[ethnicity.id(p)];
-    for (size_t l = 0; l < 4; ++l) unit_of[l] = h.unit_of[l][practice[p]];
-    for (size_t k = 0; k < indicators.size(); ++k) {
-      if (indicators[k].denominator >= 0 && !evaluator.Matches(indicators[k].denominator, s)) {
-        continue;
-      }
-      tally.Add(k, unit_of, groups, evaluator.Matches(indicators[k].numerator, s));
-    }
-    const int segment = segments.Assign(evaluator, s);
-    const int tier = tiers.Assign(evaluator, s);
-    const int risk_tier =
-        std::isnan(s.admission_risk_top_percent) ? -1 : RiskTier(s.admission_risk_top_percent);
-    const int n = s.ltc;
+    const int age = AgeInYears(birth[p], as_of);
+    const int efi_category = deficits[p] >= 0 ? efi.Category(deficits[p]) : -1;
+    const int risk_tier = std::isnan(risk.top_percent[p]) ? -1 : RiskTier(risk.top_percent[p]);
+    const int n = r.conditions[p];
     result->one_or_more += n >= 1;
     result->two_or_more += n >= 2;
     result->three_or_more += n >= 3;
-    result->efi_assessed += s.efi_category >= 0;
-    result->efi_frail += s.efi_category >= 1;
-    uint64_t lists = 0;
-    for (size_t w = 0; w < worklists.size(); ++w) {
-      std::string reasons;
-      for (size_t k = 0; k < worklists[w].criteria.size(); ++k) {
-        if (evaluator.Matches(worklists[w].criteria[k], s)) {
-          reasons += (reasons.empty() ? "" : "; ") + worklists[w].reasons[k];
-        }
+    result->efi_assessed += efi_category >= 0;
+    result->efi_frail += efi_category >= 1;
+    result->qrisk3_eligible += band_of[p] >= 0;
+    result->qrisk3_scored += band_of[p] >= 0 && band_of[p] <= 2;
+    result->qrisk3_10_plus += band_of[p] == 1 || band_of[p] == 2;
+    result->worklist_rows += static_cast<uint64_t>(std::popcount(lists_of[p]));
+    PersonGroups groups;
+    groups.age = age;
+    groups.age_band_19 = std::min(age / 5, 18);
+    groups.imd_quintile = imd[p] == 0 ? 0 : (imd[p] + 1) / 2;
+    groups.sex = sex[p] == static_cast<uint8_t>(Sex::kFemale) ? 0
+                 : sex[p] == static_cast<uint8_t>(Sex::kMale) ? 1
+                                                              : 2;
+    groups.ethnic_group = ethnic_group[ethnicity.id(p)];
+    for (size_t l = 0; l < 4; ++l) unit_of[l] = h.unit_of[l][practice[p]];
+    for (size_t k = 0; k < indicators.size(); ++k) {
+      if (indicators_of[p] >> (2 * k) & 1) {
+        tally.Add(k, unit_of, groups, (indicators_of[p] >> (2 * k + 1) & 1) != 0);
       }
-      if (reasons.empty()) continue;
-      lists |= uint64_t{1} << w;
-      std::string values;
-      for (const ShownValue& v : worklists[w].shown) {
-        values +=
-            (values.empty() ? "" : "; ") + v.label + "=" + ShownValueText(v, s, efi, evaluator);
-      }
-      rows_by_practice[practice[p]].emplace_back(
-          w, p,
-          CsvLine({pseudonym(p), worklists[w].code, worklists[w].name, reasons,
-                   std::to_string(s.age), std::string(Name(static_cast<Sex>(s.sex))), values}));
-      ++result->worklist_rows;
     }
     for (size_t l = 0; l < 4; ++l) {
-      const int unit = h.unit_of[l][practice[p]];
-      if (unit < 0) continue;
-      const auto u = static_cast<size_t>(unit);
+      if (unit_of[l] < 0) continue;
+      const auto u = static_cast<size_t>(unit_of[l]);
       ++population[l][u];
       ++conditions[l][u][static_cast<size_t>(std::min(n, 4))];
-      cms_sum[l][u] += s.cms;
-      if (s.efi_category >= 0) ++frailty[l][u][static_cast<size_t>(s.efi_category)];
+      cms_sum[l][u] += cms_of[p];
+      if (efi_category >= 0) ++frailty[l][u][static_cast<size_t>(efi_category)];
       for (uint64_t bits = r.registers[p]; bits != 0; bits &= bits - 1) {
         ++on[l][u][static_cast<size_t>(std::countr_zero(bits))];
       }
-      ++in_segment[l][u][static_cast<size_t>(segment)];
-      ++in_tier[l][u][static_cast<size_t>(tier)];
+      ++in_segment[l][u][static_cast<size_t>(segment_of[p])];
+      ++in_tier[l][u][static_cast<size_t>(tier_of[p])];
       if (risk_tier >= 0) ++in_risk_tier[l][u][static_cast<size_t>(risk_tier)];
-      if (qrisk3_band >= 0) ++qrisk3_bands[l][u][static_cast<size_t>(qrisk3_band)];
-      for (uint64_t bits = lists; bits != 0; bits &= bits - 1) {
+      if (band_of[p] >= 0) ++qrisk3_bands[l][u][static_cast<size_t>(band_of[p])];
+      for (uint64_t bits = lists_of[p]; bits != 0; bits &= bits - 1) {
         ++on_worklist[l][u][static_cast<size_t>(std::countr_zero(bits))];
       }
     }
@@ -527,7 +566,7 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
     }
     std::sort(rows.begin(), rows.end());
     std::string text = "pseudonym,worklist,worklist_name,reasons,age,sex,values\n";
-    for (const auto& row : rows) text += std::get<2>(row);
+    for (const auto& row : rows) text += row.line;
     POPULUS_RETURN_IF_ERROR(
         WriteFileAtomically(out.staging() + "/worklists/" + code + ".csv", text));
   }

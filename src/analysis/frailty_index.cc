@@ -9,6 +9,7 @@
 
 #include "analysis/code_masks.h"
 #include "analysis/table.h"
+#include "common/parallel.h"
 #include "store/snapshot.h"
 
 namespace populus::analysis {
@@ -98,24 +99,27 @@ std::vector<int8_t> EvaluateEfi(const Snapshot& snapshot, const EfiDefinition& e
   const auto dates = snapshot.values<int32_t>("events", "date");
   const auto issued = snapshot.values<int32_t>("medications", "date");
   const CodeColumn products = snapshot.codes("medications", "dmd_code");
-  std::vector<uint32_t> seen;
-  for (uint32_t p = 0; p < birth.size(); ++p) {
-    if (!population[p] || AgeInYears(birth[p], as_of) < from_age) continue;
-    uint64_t present = 0;
-    const auto [begin, end] = snapshot.patient_range("events", p);
-    for (uint64_t e = begin; e < end && dates[e] <= as_of; ++e) present |= deficits_of[codes.id(e)];
-    if (efi.polypharmacy >= 0) {
-      seen.clear();
-      const auto [mb, me] = snapshot.patient_range("medications", p);
-      for (uint64_t m = mb; m < me && issued[m] <= as_of; ++m) {
-        if (issued[m] > as_of - efi.polypharmacy_days) seen.push_back(products.id(m));
+  ForEachRange(birth.size(), WorkerThreads(), [&](size_t, size_t from, size_t to) {
+    std::vector<uint32_t> seen;
+    for (auto p = static_cast<uint32_t>(from); p < to; ++p) {
+      if (!population[p] || AgeInYears(birth[p], as_of) < from_age) continue;
+      uint64_t present = 0;
+      const auto [begin, end] = snapshot.patient_range("events", p);
+      for (uint64_t e = begin; e < end && dates[e] <= as_of; ++e)
+        present |= deficits_of[codes.id(e)];
+      if (efi.polypharmacy >= 0) {
+        seen.clear();
+        const auto [mb, me] = snapshot.patient_range("medications", p);
+        for (uint64_t m = mb; m < me && issued[m] <= as_of; ++m) {
+          if (issued[m] > as_of - efi.polypharmacy_days) seen.push_back(products.id(m));
+        }
+        std::sort(seen.begin(), seen.end());
+        const auto distinct = std::unique(seen.begin(), seen.end()) - seen.begin();
+        if (distinct >= efi.polypharmacy_drugs) present |= uint64_t{1} << efi.polypharmacy;
       }
-      std::sort(seen.begin(), seen.end());
-      const auto distinct = std::unique(seen.begin(), seen.end()) - seen.begin();
-      if (distinct >= efi.polypharmacy_drugs) present |= uint64_t{1} << efi.polypharmacy;
+      out[p] = static_cast<int8_t>(std::popcount(present));
     }
-    out[p] = static_cast<int8_t>(std::popcount(present));
-  }
+  });
   return out;
 }
 

@@ -109,6 +109,7 @@ Status LoadIndicators(const std::string& path, CriteriaSet* set, std::vector<Ind
     if (!(k.multiplier > 0)) return Status::Data(where + ": the multiplier must be positive");
     out->push_back(std::move(k));
   }
+  if (out->size() > 32) return Status::Data(fmt::format("{}: more than 32 indicators", path));
   return Status::Ok();
 }
 

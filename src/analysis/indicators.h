@@ -30,7 +30,7 @@ struct Indicator {
   double multiplier = 100;
 };
 
-// Columns: indicator, name, numerator, denominator, multiplier.
+// Columns: indicator, name, numerator, denominator, multiplier; at most 32.
 Status LoadIndicators(const std::string& path, CriteriaSet* set, std::vector<Indicator>* out);
 
 // The groups a person falls in, for the inequality breakdowns.

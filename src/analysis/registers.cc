@@ -8,6 +8,7 @@
 
 #include "analysis/code_masks.h"
 #include "analysis/table.h"
+#include "common/parallel.h"
 #include "ingest/snomed_id.h"
 #include "store/snapshot.h"
 
@@ -121,38 +122,40 @@ RegisterResult EvaluateRegisters(const Snapshot& snapshot, const std::vector<Reg
     if (rules[r].multimorbidity) counted |= uint64_t{1} << r;
   }
   const auto dates = snapshot.values<int32_t>("events", "date");
-  std::array<Date, kMaxRegisters> last_diagnosis{}, last_resolution{};
-  for (uint32_t p = 0; p < patients; ++p) {
-    const bool registered = from[p] <= as_of && (to[p] == kNoDate || to[p] > as_of);
-    const bool alive = death[p] == kNoDate || death[p] > as_of;
-    if (!registered || !alive) continue;
-    result.in_population[p] = 1;
-    last_diagnosis.fill(kNoDate);
-    last_resolution.fill(kNoDate);
-    const auto [begin, end] = snapshot.patient_range("events", p);
-    uint64_t touched = 0;
-    for (uint64_t e = begin; e < end && dates[e] <= as_of; ++e) {  // date order
-      const uint32_t id = codes.id(e);
-      for (uint64_t bits = diagnoses[id]; bits != 0; bits &= bits - 1) {
-        last_diagnosis[static_cast<size_t>(std::countr_zero(bits))] = dates[e];
+  ForEachRange(patients, WorkerThreads(), [&](size_t, size_t first, size_t last) {
+    std::array<Date, kMaxRegisters> last_diagnosis{}, last_resolution{};
+    for (auto p = static_cast<uint32_t>(first); p < last; ++p) {
+      const bool registered = from[p] <= as_of && (to[p] == kNoDate || to[p] > as_of);
+      const bool alive = death[p] == kNoDate || death[p] > as_of;
+      if (!registered || !alive) continue;
+      result.in_population[p] = 1;
+      last_diagnosis.fill(kNoDate);
+      last_resolution.fill(kNoDate);
+      const auto [begin, end] = snapshot.patient_range("events", p);
+      uint64_t touched = 0;
+      for (uint64_t e = begin; e < end && dates[e] <= as_of; ++e) {  // date order
+        const uint32_t id = codes.id(e);
+        for (uint64_t bits = diagnoses[id]; bits != 0; bits &= bits - 1) {
+          last_diagnosis[static_cast<size_t>(std::countr_zero(bits))] = dates[e];
+        }
+        for (uint64_t bits = resolutions[id]; bits != 0; bits &= bits - 1) {
+          last_resolution[static_cast<size_t>(std::countr_zero(bits))] = dates[e];
+        }
+        touched |= diagnoses[id];
       }
-      for (uint64_t bits = resolutions[id]; bits != 0; bits &= bits - 1) {
-        last_resolution[static_cast<size_t>(std::countr_zero(bits))] = dates[e];
+      const int age = AgeInYears(birth[p], as_of);
+      uint64_t on = 0;
+      for (uint64_t bits = touched; bits != 0; bits &= bits - 1) {
+        const size_t r = static_cast<size_t>(std::countr_zero(bits));
+        const RegisterRule& rule = rules[r];
+        if (age < rule.min_age || (rule.max_age >= 0 && age > rule.max_age)) continue;
+        if (last_resolution[r] != kNoDate && last_resolution[r] >= last_diagnosis[r]) continue;
+        on |= uint64_t{1} << r;
       }
-      touched |= diagnoses[id];
+      result.registers[p] = on;
+      result.conditions[p] = static_cast<uint8_t>(std::popcount(on & counted));
     }
-    const int age = AgeInYears(birth[p], as_of);
-    uint64_t on = 0;
-    for (uint64_t bits = touched; bits != 0; bits &= bits - 1) {
-      const size_t r = static_cast<size_t>(std::countr_zero(bits));
-      const RegisterRule& rule = rules[r];
-      if (age < rule.min_age || (rule.max_age >= 0 && age > rule.max_age)) continue;
-      if (last_resolution[r] != kNoDate && last_resolution[r] >= last_diagnosis[r]) continue;
-      on |= uint64_t{1} << r;
-    }
-    result.registers[p] = on;
-    result.conditions[p] = static_cast<uint8_t>(std::popcount(on & counted));
-  }
+  });
   return result;
 }
 
