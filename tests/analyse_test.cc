@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "analysis/disclosure.h"
@@ -305,6 +306,8 @@ TEST(Analyse, CountsOnAGeneratedIcsAgreeWithAnIndependentCount) {
   }
   int files = 0, frail_rows = 0;
   for (const auto& entry : fs::directory_iterator(dir / "out/worklists")) {
+    if (entry.path().extension() == ".json") continue;
+    EXPECT_TRUE(fs::exists(fs::path(entry.path()).replace_extension(".json"))) << entry.path();
     ++files;
     EXPECT_TRUE(practices.count(entry.path().stem().string())) << entry.path();
     Table w;
@@ -320,6 +323,28 @@ TEST(Analyse, CountsOnAGeneratedIcsAgreeWithAnIndependentCount) {
   }
   EXPECT_GT(files, 0);
   EXPECT_GT(frail_rows, 0);
+  // Every table also as JSON, row for row; counts are numbers, codes strings.
+  const auto json = nlohmann::json::parse(populus::testing::ReadFile(dir / "out/registers.json"));
+  ASSERT_EQ(json["rows"].size(), out.rows.size());
+  EXPECT_EQ(json["columns"][0], "level");
+  for (size_t r = 0; r < out.rows.size(); ++r) {
+    const auto& row = json["rows"][r];
+    EXPECT_EQ(row["organisation_code"], out.rows[r][1]);
+    if (out.rows[r][5].empty()) {
+      EXPECT_TRUE(row["patients"].is_null());
+    } else {
+      EXPECT_EQ(row["patients"].get<int64_t>(), std::stoll(out.rows[r][5]));
+    }
+  }
+  // The report opens offline: no scripts and nothing fetched from elsewhere.
+  const std::string report = populus::testing::ReadFile(dir / "out/report.html");
+  EXPECT_NE(report.find("<svg"), std::string::npos);
+  EXPECT_NE(report.find("Prevalence by practice"), std::string::npos);
+  EXPECT_NE(report.find("Population pyramid"), std::string::npos);
+  EXPECT_EQ(report.find("<script"), std::string::npos);
+  EXPECT_EQ(report.find("http://"), std::string::npos);
+  EXPECT_EQ(report.find("https://"), std::string::npos);
+  EXPECT_EQ(report.find("src="), std::string::npos);
   // The eFI from the record agrees with the simulation's own count of the
   // frail (assessed from 50, as the generator's target is). Only the edges of
   // the medication window may differ (a course that stopped just inside it).

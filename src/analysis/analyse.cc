@@ -17,6 +17,7 @@
 #include "analysis/frailty_index.h"
 #include "analysis/indicators.h"
 #include "analysis/registers.h"
+#include "analysis/report.h"
 #include "analysis/statistics.h"
 #include "analysis/table.h"
 #include "common/file_io.h"
@@ -328,6 +329,8 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
 
   // QRISK3 among the eligible: under 10%, 10-20%, 20% and over, not scored.
   LevelCounts qrisk3_bands = EmptyCounts(h, 4);
+  // The population pyramid: 19 age bands (0-4 ... 90+) by female, male.
+  LevelCounts pyramid = EmptyCounts(h, 38);
 
   // Each patient, on threads over contiguous ranges: their score, segment,
   // tier, QRISK3 band, worklists and indicators. The counts are then made
@@ -447,6 +450,9 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
       if (unit_of[l] < 0) continue;
       const auto u = static_cast<size_t>(unit_of[l]);
       ++population[l][u];
+      if (groups.sex < 2) {
+        ++pyramid[l][u][static_cast<size_t>(groups.age_band_19 * 2 + groups.sex)];
+      }
       ++conditions[l][u][static_cast<size_t>(std::min(n, 4))];
       cms_sum[l][u] += cms_of[p];
       if (efi_category >= 0) ++frailty[l][u][static_cast<size_t>(efi_category)];
@@ -525,7 +531,26 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
     worklist_codes.push_back(w.code);
     worklist_names.push_back(w.name);
   }
+  // population.csv: people by age band and sex (female and male; people
+  // recorded otherwise are in the population total but not the pyramid).
+  std::string population_csv =
+      "level,organisation_code,organisation_name,age_band,sex,patients,population_female_male\n";
+  for (size_t l = 0; l < 4; ++l) {
+    const ProtectedTable t = ProtectTable(pyramid[l], dc);
+    for (size_t u = 0; u < pyramid[l].size(); ++u) {
+      for (size_t c = 0; c < 38; ++c) {
+        const size_t band = c / 2;
+        std::vector<std::string> row = orgs.Lead(l, u);
+        row.push_back(band == 18 ? "90+" : fmt::format("{}-{}", band * 5, band * 5 + 4));
+        row.push_back(c % 2 == 0 ? "female" : "male");
+        row.push_back(Shown(t.cells[u][c]));
+        row.push_back(Shown(t.row_totals[u]));
+        population_csv += CsvLine(row);
+      }
+    }
+  }
   const std::pair<const char*, std::string> tables[] = {
+      {"population.csv", population_csv},
       {"registers.csv", registers},
       {"multimorbidity.csv", multimorbidity},
       {"frailty.csv", frailty_csv},
@@ -550,9 +575,16 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
       {"worklist_counts.csv", MembershipTable("worklist", worklist_codes, worklist_names,
                                               on_worklist, population, orgs, dc)},
   };
+  // Each table as CSV and as JSON (the same rows, read back from the CSV).
+  auto write_table = [&](const std::string& csv_path, const std::string& text) -> Status {
+    POPULUS_RETURN_IF_ERROR(WriteFileAtomically(csv_path, text));
+    Table t;
+    POPULUS_RETURN_IF_ERROR(ReadTable(csv_path, &t));
+    return WriteFileAtomically(csv_path.substr(0, csv_path.size() - 4) + ".json", TableJson(t));
+  };
   for (const auto& [file, text] : tables) {
     if (text.empty()) continue;
-    POPULUS_RETURN_IF_ERROR(WriteFileAtomically(out.staging() + "/" + file, text));
+    POPULUS_RETURN_IF_ERROR(write_table(out.staging() + "/" + file, text));
   }
   // Worklists: one file per practice, for that practice's clinicians only.
   std::filesystem::create_directories(out.staging() + "/worklists");
@@ -567,9 +599,13 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
     std::sort(rows.begin(), rows.end());
     std::string text = "pseudonym,worklist,worklist_name,reasons,age,sex,values\n";
     for (const auto& row : rows) text += row.line;
-    POPULUS_RETURN_IF_ERROR(
-        WriteFileAtomically(out.staging() + "/worklists/" + code + ".csv", text));
+    POPULUS_RETURN_IF_ERROR(write_table(out.staging() + "/worklists/" + code + ".csv", text));
   }
+  ReportFacts facts;
+  facts.as_of = FormatIsoDate(as_of);
+  facts.snapshot = snapshot->version();
+  facts.generated_by = "populus analyse";
+  POPULUS_RETURN_IF_ERROR(WriteReport(out.staging(), facts));
   POPULUS_RETURN_IF_ERROR(out.Finish());
   result->as_of = as_of;
   result->risk_model_fitted = model.fitted;

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "common/file_io.h"
 #include "extract/csv_reader.h"
@@ -114,6 +116,50 @@ Status ReadTable(const std::string& path, Table* table) {
   if (header)
     return Status::Data(fmt::format("{}: the file is empty; it needs a header row", path));
   return Status::Ok();
+}
+
+std::string TableJson(const Table& table) {
+  const size_t columns = table.header.size();
+  std::vector<bool> numeric(columns, true);
+  for (size_t c = 0; c < columns; ++c) {
+    const std::string& name = table.header[c];
+    if (name == "pseudonym" || name.ends_with("code")) numeric[c] = false;
+    for (const auto& row : table.rows) {
+      if (!numeric[c]) break;
+      if (c >= row.size() || row[c].empty()) continue;
+      double v = 0;
+      const char* end = row[c].data() + row[c].size();
+      const auto [ptr, ec] = std::from_chars(row[c].data(), end, v);
+      numeric[c] = ec == std::errc() && ptr == end && std::isfinite(v);
+    }
+  }
+  nlohmann::ordered_json out;
+  out["columns"] = table.header;
+  out["rows"] = nlohmann::ordered_json::array();
+  for (const auto& row : table.rows) {
+    nlohmann::ordered_json o = nlohmann::ordered_json::object();
+    for (size_t c = 0; c < columns; ++c) {
+      const std::string cell = c < row.size() ? row[c] : std::string();
+      if (cell.empty()) {
+        o[table.header[c]] = nullptr;
+      } else if (numeric[c]) {
+        int64_t whole = 0;
+        const char* end = cell.data() + cell.size();
+        const auto [ptr, ec] = std::from_chars(cell.data(), end, whole);
+        if (ec == std::errc() && ptr == end) {
+          o[table.header[c]] = whole;
+        } else {
+          double v = 0;
+          std::from_chars(cell.data(), end, v);
+          o[table.header[c]] = v;
+        }
+      } else {
+        o[table.header[c]] = cell;
+      }
+    }
+    out["rows"].push_back(std::move(o));
+  }
+  return out.dump() + "\n";
 }
 
 std::string CsvLine(const std::vector<std::string>& fields) {

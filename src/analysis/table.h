@@ -34,6 +34,11 @@ std::string CsvLine(const std::vector<std::string>& fields);
 // A number as the output writes it: 17 significant digits, NaN empty.
 std::string FormatValue(double v);
 
+// A table as JSON: {"columns": [...], "rows": [{column: value, ...}, ...]}.
+// A column whose every non-empty cell is a number (and whose name does not
+// end in "code" and is not "pseudonym") holds numbers; empty cells are null.
+std::string TableJson(const Table& table);
+
 // Writes CSV text to the file (atomically) or, with an empty path, stdout.
 Status WriteOutput(const std::string& path, const std::string& text);
 
