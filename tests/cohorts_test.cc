@@ -537,12 +537,19 @@ TEST(AdmissionRisk, LogisticFitRecoversKnownCoefficients) {
   o.l2 = 0.01;
   std::vector<double> beta;
   int iterations = 0;
-  ASSERT_TRUE(FitLogistic(x, 4, o, &beta, &iterations));
+  bool converged = false;
+  ASSERT_TRUE(FitLogistic(x, 4, o, &beta, &iterations, &converged));
+  EXPECT_TRUE(converged);
   EXPECT_LT(iterations, 15);
   for (int i = 0; i < 4; ++i) EXPECT_NEAR(beta[static_cast<size_t>(i)], truth[i], 0.06) << i;
+  // Stopped after one step: fitted, but not converged.
+  o.max_iterations = 1;
+  ASSERT_TRUE(FitLogistic(x, 4, o, &beta, &iterations, &converged));
+  EXPECT_FALSE(converged);
+  o.max_iterations = 30;
   // A heavy penalty pulls the coefficients (not the intercept) towards 0.
   o.l2 = 1e6;
-  ASSERT_TRUE(FitLogistic(x, 4, o, &beta, &iterations));
+  ASSERT_TRUE(FitLogistic(x, 4, o, &beta, &iterations, &converged));
   for (int i = 1; i < 4; ++i) EXPECT_LT(std::abs(beta[static_cast<size_t>(i)]), 0.05) << i;
 }
 

@@ -224,17 +224,19 @@ bool SolveSpd(std::vector<double> a, std::vector<double> b, size_t n, std::vecto
 // threads in a fixed order, so the result does not depend on timing.
 double Objective(const LogisticRows& x, size_t n, const std::vector<double>& beta, double l2,
                  std::vector<double>* gradient, std::vector<double>* hessian) {
+  // A fixed number of parts, whatever the threads, so the sums (and the
+  // fitted model) are the same on every machine.
+  constexpr size_t kParts = 16;
   const size_t threads = WorkerThreads();
-  std::vector<double> loss(threads, 0);
-  std::vector<std::vector<double>> g(threads), h(threads);
-  std::vector<std::thread> pool;
-  for (size_t t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
+  std::vector<double> loss(kParts, 0);
+  std::vector<std::vector<double>> g(kParts), h(kParts);
+  ForEachRange(kParts, std::min(threads, kParts), [&](size_t, size_t first, size_t last) {
+    for (size_t t = first; t < last; ++t) {
       if (gradient) {
         g[t].assign(n, 0);
         h[t].assign(n * n, 0);
       }
-      const size_t from = x.rows() * t / threads, to = x.rows() * (t + 1) / threads;
+      const size_t from = x.rows() * t / kParts, to = x.rows() * (t + 1) / kParts;
       for (size_t r = from; r < to; ++r) {
         const double eta = LinearPredictor(x, r, beta);
         // log(1 + e^eta) - y eta, without overflow.
@@ -252,16 +254,15 @@ double Objective(const LogisticRows& x, size_t n, const std::vector<double>& bet
           }
         }
       }
-    });
-  }
-  for (auto& th : pool) th.join();
+    }
+  });
   double total = 0;
   for (size_t i = 1; i < n; ++i) total += 0.5 * l2 * beta[i] * beta[i];
   for (double v : loss) total += v;
   if (gradient) {
     gradient->assign(n, 0);
     hessian->assign(n * n, 0);
-    for (size_t t = 0; t < threads; ++t) {
+    for (size_t t = 0; t < kParts; ++t) {
       for (size_t i = 0; i < n; ++i) (*gradient)[i] += g[t][i];
       for (size_t i = 0; i < n * n; ++i) (*hessian)[i] += h[t][i];
     }
@@ -281,7 +282,8 @@ double Objective(const LogisticRows& x, size_t n, const std::vector<double>& bet
 // Newton's method with step halving on the penalised log-likelihood (a
 // convex function, so every accepted step is downhill and it converges).
 bool FitLogistic(const LogisticRows& x, size_t n, const AdmissionRiskOptions& options,
-                 std::vector<double>* beta, int* iterations) {
+                 std::vector<double>* beta, int* iterations, bool* converged) {
+  *converged = false;
   beta->assign(n, 0);
   const double rate =
       static_cast<double>(std::accumulate(x.outcome.begin(), x.outcome.end(), int64_t{0})) /
@@ -299,15 +301,18 @@ bool FitLogistic(const LogisticRows& x, size_t n, const AdmissionRiskOptions& op
       next = Objective(x, n, trial, options.l2, nullptr, nullptr);
       if (next <= current) break;
     }
-    if (!(next <= current)) return true;  // no step downhill: at the optimum
+    if (!(next <= current)) {  // no step downhill: at the optimum
+      *converged = true;
+      return true;
+    }
     double largest = 0;
     for (size_t i = 0; i < n; ++i) largest = std::max(largest, std::abs(t * step[i]));
     *beta = trial;
-    const bool converged = largest < 1e-6 || current - next < 1e-9 * std::abs(current);
+    *converged = largest < 1e-6 || current - next < 1e-9 * std::abs(current);
     current = Objective(x, n, *beta, options.l2, &g, &h);
-    if (converged) return true;
+    if (*converged) return true;
   }
-  return true;
+  return true;  // the iteration limit: fitted, not converged
 }
 
 namespace {
@@ -372,21 +377,25 @@ Status FitAdmissionRisk(const Snapshot& snapshot, const std::vector<RegisterRule
   model->features = space.names();
   model->train_anchor = as_of - 2 * 365;
   model->test_anchor = as_of - 365;
-  // Three years of hospital activity: the year before the training anchor
-  // (its features) to the as-of date.
-  Date first = kNoDate;
+  // Three years of hospital activity, prescriptions and appointments: the
+  // year before the training anchor (its features) to the as-of date. With
+  // less, a feature would be missing in training and present when scoring.
   const auto& ranges = snapshot.manifest()["date_ranges"];
-  if (ranges.contains("hospital_activity") && ranges["hospital_activity"].is_object()) {
-    ParseIsoDate(ranges["hospital_activity"].value("min", std::string()), &first);
-  }
-  if (first == kNoDate || first > model->train_anchor - 365) {
-    model->not_fitted_reason =
-        first == kNoDate ? "the data has no hospital activity"
-                         : fmt::format(
-                               "hospital activity starts on {}; the model needs it from {} "
-                               "(three years before the as-of date)",
-                               FormatIsoDate(first), FormatIsoDate(model->train_anchor - 365));
-    return Status::Ok();
+  for (const char* table : {"hospital_activity", "medications", "appointments"}) {
+    Date first = kNoDate;
+    if (ranges.contains(table) && ranges[table].is_object()) {
+      ParseIsoDate(ranges[table].value("min", std::string()), &first);
+    }
+    if (first == kNoDate || first > model->train_anchor - 365) {
+      model->not_fitted_reason =
+          first == kNoDate
+              ? fmt::format("the data has no {}", table)
+              : fmt::format(
+                    "{} start on {}; the model needs them from {} (three years before "
+                    "the as-of date)",
+                    table, FormatIsoDate(first), FormatIsoDate(model->train_anchor - 365));
+      return Status::Ok();
+    }
   }
   const FeatureRows train = space.Build(snapshot, rules, efi, model->train_anchor);
   model->train_people = static_cast<int64_t>(train.rows());
@@ -403,7 +412,8 @@ Status FitAdmissionRisk(const Snapshot& snapshot, const std::vector<RegisterRule
   for (size_t k = 0; k < train.index.size(); ++k)
     model->train_mean[train.index[k]] += train.value[k];
   for (double& m : model->train_mean) m /= static_cast<double>(train.rows());
-  if (!FitLogistic(train, n, options, &model->coefficients, &model->iterations)) {
+  if (!FitLogistic(train, n, options, &model->coefficients, &model->iterations,
+                   &model->converged)) {
     model->not_fitted_reason = "the fit did not converge (the information matrix is singular)";
     return Status::Ok();
   }

@@ -52,6 +52,7 @@ struct AdmissionRiskModel {
   std::vector<double> coefficients;
   std::vector<double> train_mean;  // each feature's mean in the training year
   int iterations = 0;
+  bool converged = false;  // false: stopped at the iteration limit
   int64_t train_people = 0, train_admitted = 0;
   int64_t test_people = 0, test_admitted = 0;
   double auc = 0, brier = 0;
@@ -72,9 +73,9 @@ struct AdmissionRiskScores {
 };
 
 // Fits, evaluates and scores. When the data cannot support a model (less
-// than three years of hospital activity before the as-of date, or fewer than
-// 20 admissions to learn from) the model is returned unfitted with the reason
-// and the scores are NaN; that is not an error.
+// than three years of hospital activity, prescriptions and appointments
+// before the as-of date, or fewer than 20 admissions to learn from) the model is returned unfitted
+// with the reason and the scores are NaN; that is not an error.
 Status FitAdmissionRisk(const Snapshot& snapshot, const std::vector<RegisterRule>& rules,
                         const EfiDefinition& efi, Date as_of, const AdmissionRiskOptions& options,
                         AdmissionRiskModel* model, AdmissionRiskScores* scores);
@@ -92,9 +93,11 @@ struct LogisticRows {
 
 // Fits the L2-penalised logistic regression (no penalty on the intercept)
 // by Newton's method with step halving; false when the information matrix
-// is singular.
+// is singular. `converged` is false when it stopped at the iteration limit.
+// The sums are split into a fixed number of parts, so the result is the
+// same whatever the number of threads.
 bool FitLogistic(const LogisticRows& x, size_t features, const AdmissionRiskOptions& options,
-                 std::vector<double>* beta, int* iterations);
+                 std::vector<double>* beta, int* iterations, bool* converged);
 
 // The area under the ROC curve of scores against outcomes (ties count half).
 double AreaUnderCurve(const std::vector<float>& score, const std::vector<uint8_t>& outcome);

@@ -73,6 +73,12 @@ std::string Fixed(double v, int decimals = 3) {
   return std::isnan(v) ? std::string() : fmt::format("{:.{}f}", v, decimals);
 }
 
+// A share per 100 with Wilson 95% limits, from the counts as published
+// (rounded), so the share reveals no more than the counts do.
+Estimate PublishedProportion(const ProtectedCell& x, const ProtectedCell& n) {
+  return Proportion(static_cast<double>(x.value), static_cast<double>(n.value), {0.95}, 100);
+}
+
 // The organisations of each level, for the output's first three columns.
 struct Organisations {
   const Snapshot& snapshot;
@@ -109,8 +115,7 @@ std::string MembershipTable(const std::string& what, const std::vector<std::stri
       const ProtectedTable t = ProtectTable(table, rules);
       for (size_t u = 0; u < with[l].size(); ++u) {
         const bool shown = t.cells[u][0].shown() && t.row_totals[u].shown() && population[l][u] > 0;
-        const Estimate e = Proportion(static_cast<double>(with[l][u][k]),
-                                      static_cast<double>(population[l][u]), {0.95}, 100);
+        const Estimate e = PublishedProportion(t.cells[u][0], t.row_totals[u]);
         std::vector<std::string> row = orgs.Lead(l, u);
         row.insert(row.end(), {codes[k], names[k], Shown(t.cells[u][0]), Shown(t.row_totals[u]),
                                shown ? Fixed(e.value) : "", shown ? Fixed(e.limits[0].lower) : "",
@@ -139,8 +144,7 @@ std::string PartitionTable(const std::string& what, const std::vector<std::strin
       for (int64_t v : counts[l][u]) population += v;
       for (size_t k = 0; k < codes.size(); ++k) {
         const bool shown = t.cells[u][k].shown() && t.row_totals[u].shown() && population > 0;
-        const Estimate e = Proportion(static_cast<double>(counts[l][u][k]),
-                                      static_cast<double>(population), {0.95}, 100);
+        const Estimate e = PublishedProportion(t.cells[u][k], t.row_totals[u]);
         std::vector<std::string> row = orgs.Lead(l, u);
         row.insert(row.end(), {codes[k], names[k], Shown(t.cells[u][k]), Shown(t.row_totals[u]),
                                shown ? Fixed(e.value) : "", shown ? Fixed(e.limits[0].lower) : "",
@@ -184,6 +188,7 @@ std::string RiskEvaluationTable(const AdmissionRiskModel& m, const DisclosureRul
   add("test_people", std::to_string(RoundCount(m.test_people, rules.round_to)));
   add("test_admitted", std::to_string(RoundCount(m.test_admitted, rules.round_to)));
   add("iterations", std::to_string(m.iterations));
+  add("converged", m.converged ? "true" : "false");
   add("auc", Fixed(m.auc, 4));
   add("brier", Fixed(m.brier, 5));
   return out;
@@ -293,8 +298,13 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
       EvaluateEfi(*snapshot, efi, r.in_population, as_of, options.efi_from_age);
   AdmissionRiskModel model;
   AdmissionRiskScores risk;
-  POPULUS_RETURN_IF_ERROR(
-      FitAdmissionRisk(*snapshot, rules, efi, as_of, AdmissionRiskOptions(), &model, &risk));
+  if (options.core_only) {
+    model.not_fitted_reason = "--core-only";
+    risk.top_percent.assign(snapshot->rows("patients"), NAN);
+  } else {
+    POPULUS_RETURN_IF_ERROR(
+        FitAdmissionRisk(*snapshot, rules, efi, as_of, AdmissionRiskOptions(), &model, &risk));
+  }
   const Hierarchy h = BuildHierarchy(*snapshot);
   const Organisations orgs{*snapshot, h};
   const auto practice = snapshot->values<uint32_t>("patients", "practice");
@@ -410,7 +420,9 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
       }
     }
   };
-  ForEachRange(threads, threads, [&](size_t t, size_t, size_t) { assess(t); });
+  if (!options.core_only) {
+    ForEachRange(threads, threads, [&](size_t t, size_t, size_t) { assess(t); });
+  }
   std::map<uint32_t, std::vector<WorklistRow>> rows_by_practice;
   for (auto& rows : rows_of_thread) {
     for (auto& row : rows) rows_by_practice[row.practice].push_back(std::move(row));
@@ -459,8 +471,8 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
       for (uint64_t bits = r.registers[p]; bits != 0; bits &= bits - 1) {
         ++on[l][u][static_cast<size_t>(std::countr_zero(bits))];
       }
-      ++in_segment[l][u][static_cast<size_t>(segment_of[p])];
-      ++in_tier[l][u][static_cast<size_t>(tier_of[p])];
+      if (segment_of[p] >= 0) ++in_segment[l][u][static_cast<size_t>(segment_of[p])];
+      if (tier_of[p] >= 0) ++in_tier[l][u][static_cast<size_t>(tier_of[p])];
       if (risk_tier >= 0) ++in_risk_tier[l][u][static_cast<size_t>(risk_tier)];
       if (band_of[p] >= 0) ++qrisk3_bands[l][u][static_cast<size_t>(band_of[p])];
       for (uint64_t bits = lists_of[p]; bits != 0; bits &= bits - 1) {
@@ -485,20 +497,27 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   for (size_t l = 0; l < 4; ++l) {
     const ProtectedTable t = ProtectTable(conditions[l], dc);
     for (size_t u = 0; u < conditions[l].size(); ++u) {
-      const auto& c = conditions[l][u];
       const int64_t pop = population[l][u];
-      const bool shown = t.row_totals[u].shown() && pop > 0;
-      auto per100 = [&](int64_t k) {
-        return shown && k > dc.suppress_up_to
-                   ? Fixed(100.0 * static_cast<double>(k) / static_cast<double>(pop))
+      const auto& c = t.cells[u];
+      // Shares of the published counts, shown only when every count they
+      // add up is.
+      auto per100 = [&](size_t from) {
+        int64_t k = 0;
+        for (size_t i = from; i < 5; ++i) {
+          if (!c[i].shown()) return std::string();
+          k += c[i].value;
+        }
+        const int64_t n = t.row_totals[u].value;
+        return t.row_totals[u].shown() && n > 0
+                   ? Fixed(100.0 * static_cast<double>(k) / static_cast<double>(n))
                    : std::string();
       };
       std::vector<std::string> row = orgs.Lead(l, u);
       row.push_back(Shown(t.row_totals[u]));
       for (size_t k = 0; k < 5; ++k) row.push_back(Shown(t.cells[u][k]));
-      row.push_back(per100(c[2] + c[3] + c[4]));
-      row.push_back(per100(c[3] + c[4]));
-      row.push_back(shown && pop > dc.suppress_up_to
+      row.push_back(per100(2));
+      row.push_back(per100(3));
+      row.push_back(t.row_totals[u].shown() && pop > 0 && !options.core_only
                         ? Fixed(cms_sum[l][u] / static_cast<double>(pop))
                         : std::string());
       multimorbidity += CsvLine(row);
@@ -511,15 +530,20 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   for (size_t l = 0; l < 4; ++l) {
     const ProtectedTable t = ProtectTable(frailty[l], dc);
     for (size_t u = 0; u < frailty[l].size(); ++u) {
-      int64_t assessed = 0;
-      for (int64_t v : frailty[l][u]) assessed += v;
-      const int64_t frail = assessed - frailty[l][u][0];
+      // The frail share of the published counts: every category above the
+      // first must be shown.
+      int64_t frail = 0;
+      bool frail_shown = t.row_totals[u].shown() && t.row_totals[u].value > 0;
+      for (size_t c = 1; c < efi.categories.size(); ++c) {
+        frail_shown = frail_shown && t.cells[u][c].shown();
+        frail += t.cells[u][c].value;
+      }
       std::vector<std::string> row = orgs.Lead(l, u);
       row.push_back(Shown(t.row_totals[u]));
       for (size_t c = 0; c < efi.categories.size(); ++c) row.push_back(Shown(t.cells[u][c]));
-      row.push_back(t.row_totals[u].shown() && frail > dc.suppress_up_to
-                        ? Fixed(100.0 * static_cast<double>(frail) / static_cast<double>(assessed))
-                        : std::string());
+      row.push_back(frail_shown ? Fixed(100.0 * static_cast<double>(frail) /
+                                        static_cast<double>(t.row_totals[u].value))
+                                : std::string());
       frailty_csv += CsvLine(row);
     }
   }
@@ -567,7 +591,7 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
       {"qrisk3.csv",
        PartitionTable("qrisk3_band", {"under_10", "10_to_20", "20_plus", "not_scored"},
                       {"under 10%", "10% to under 20%", "20% and over",
-                       "eligible but not scored (no BP, cholesterol or BMI in 5 years)"},
+                       "eligible but not scored (an input missing or out of range)"},
                       qrisk3_bands, orgs, dc)},
       {"indicators.csv",
        tally.IndicatorsCsv([&](size_t l, size_t u) { return orgs.Lead(l, u); }, dc)},
@@ -583,11 +607,14 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
     return WriteFileAtomically(csv_path.substr(0, csv_path.size() - 4) + ".json", TableJson(t));
   };
   for (const auto& [file, text] : tables) {
-    if (text.empty()) continue;
+    const std::string name = file;
+    const bool core = name == "population.csv" || name == "registers.csv" ||
+                      name == "multimorbidity.csv" || name == "frailty.csv";
+    if (text.empty() || (options.core_only && !core)) continue;
     POPULUS_RETURN_IF_ERROR(write_table(out.staging() + "/" + file, text));
   }
   // Worklists: one file per practice, for that practice's clinicians only.
-  std::filesystem::create_directories(out.staging() + "/worklists");
+  if (!options.core_only) std::filesystem::create_directories(out.staging() + "/worklists");
   for (auto& [org, rows] : rows_by_practice) {
     const std::string code(snapshot->column("organisations", "code").string(org));
     if (code.empty() ||
@@ -605,7 +632,9 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   facts.as_of = FormatIsoDate(as_of);
   facts.snapshot = snapshot->version();
   facts.generated_by = "populus analyse";
-  POPULUS_RETURN_IF_ERROR(WriteReport(out.staging(), facts));
+  facts.suppress_up_to = dc.suppress_up_to;
+  facts.round_to = dc.round_to;
+  if (!options.core_only) POPULUS_RETURN_IF_ERROR(WriteReport(out.staging(), facts));
   POPULUS_RETURN_IF_ERROR(out.Finish());
   result->as_of = as_of;
   result->risk_model_fitted = model.fitted;

@@ -38,6 +38,10 @@ struct AnalyseOptions {
   std::string indicators;          // data/indicators/indicators.csv
   CardiovascularRiskFiles qrisk3;  // its codelist_root is replaced by the one above
   DisclosureRules disclosure;
+  // Only the population, registers, multimorbidity (without the Cambridge
+  // score) and frailty tables: no risk model, segments, worklists,
+  // indicators or report.
+  bool core_only = false;
   bool overwrite = false;
 };
 

@@ -205,6 +205,12 @@ CardiovascularRisk::Reader::Outcome CardiovascularRisk::Reader::Score(
       if (k == kSbp) systolic.push_back(latest[k]);
     }
   }
+  // The model has an equation for women and one for men only.
+  if (state.sex != static_cast<uint8_t>(Sex::kFemale) &&
+      state.sex != static_cast<uint8_t>(Sex::kMale)) {
+    *missing = "sex not recorded as female or male";
+    return Outcome::kNotScored;
+  }
   Qrisk3Input in;
   in.female = state.sex == static_cast<uint8_t>(Sex::kFemale);
   in.age = state.age;

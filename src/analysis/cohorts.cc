@@ -106,6 +106,9 @@ Status LoadSegmentation(const std::string& path, CriteriaSet* set, Segmentation*
     POPULUS_RETURN_IF_ERROR(set->Add(text, Where(g.table, r), &id));
     out->criteria[k].push_back(id);
   }
+  if (out->criteria.size() > 100) {
+    return Status::Data(fmt::format("{}: more than 100 segments", path));
+  }
   if (out->criteria.size() < 2 || !out->criteria.back().empty()) {
     return Status::Data(
         fmt::format("{}: at least two segments, the last on its own row for everyone else", path));

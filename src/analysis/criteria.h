@@ -23,8 +23,9 @@
 //   qrisk3 OP X                      QRISK3 10-year risk (%); false when not scored
 //   coded:LIST [in Nd] [OP N]        events with a code of LIST: at least one,
 //                                    or their number compared with N
-//   first:LIST in Nd                 the first event with a code of LIST was
-//                                    in the window (false when there is none)
+//   first:LIST [in Nd] [OP N]        the first event with a code of LIST was
+//                                    in the window (false when there is none;
+//                                    without a window: ever)
 //   issued:LIST [in Nd] [OP N]       prescriptions (dm+d) of LIST, likewise
 //   latest:LIST [in Nd] OP X         the latest value recorded with a code of
 //                                    LIST; false when there is none

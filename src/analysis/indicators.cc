@@ -46,11 +46,19 @@ double Sum(const std::vector<double>& v) { return std::accumulate(v.begin(), v.e
 // The value columns of one row: the proportion with 95% and 99.8% limits,
 // and the age-standardised rate with 95% limits; empty when not shown.
 constexpr size_t kValueColumns = 8;
+// The proportion uses the published (rounded) counts, so it reveals no more
+// than they do; the standardised rate needs the counts by age band, which
+// are not published.
 std::vector<std::string> Values(const std::vector<double>& numerator,
                                 const std::vector<double>& denominator,
-                                const std::vector<bool>& bands, double multiplier, bool shown) {
-  const double x = Sum(numerator), n = Sum(denominator);
-  if (!shown || n <= 0) return std::vector<std::string>(kValueColumns);
+                                const std::vector<bool>& bands, double multiplier,
+                                const ProtectedCell& published_x,
+                                const ProtectedCell& published_n) {
+  const double x = static_cast<double>(published_x.value),
+               n = static_cast<double>(published_n.value);
+  if (!published_x.shown() || !published_n.shown() || n <= 0) {
+    return std::vector<std::string>(kValueColumns);
+  }
   const Estimate e = Proportion(x, n, {0.95, 0.998}, multiplier);
   std::vector<double> count, pop, standard;
   for (size_t b = 0; b < bands.size(); ++b) {
@@ -170,7 +178,7 @@ std::string IndicatorTally::IndicatorsCsv(
         row.insert(row.end(), {indicators_[k].code, indicators_[k].name, Shown(t.cells[u][0]),
                                Shown(t.row_totals[u])});
         for (std::string& v : Values(units[u].numerator, units[u].denominator, bands_used_[k],
-                                     indicators_[k].multiplier, shown)) {
+                                     indicators_[k].multiplier, t.cells[u][0], t.row_totals[u])) {
           row.push_back(std::move(v));
         }
         row.push_back(shown && funnel.denominator[u] > 0 ? significance[u] : "");
@@ -195,12 +203,12 @@ std::string IndicatorTally::InequalitiesCsv(const DisclosureRules& rules) const 
       }
       const ProtectedTable t = ProtectTable(table, rules);
       for (size_t g = 0; g < groups.size(); ++g) {
-        const bool shown = t.cells[g][0].shown() && t.row_totals[g].shown();
         std::vector<std::string> row = {indicators_[k].code,  indicators_[k].name,
                                         Dimensions()[d].name, Dimensions()[d].groups[g],
                                         Shown(t.cells[g][0]), Shown(t.row_totals[g])};
-        std::vector<std::string> v = Values(groups[g].numerator, groups[g].denominator,
-                                            bands_used_[k], indicators_[k].multiplier, shown);
+        std::vector<std::string> v =
+            Values(groups[g].numerator, groups[g].denominator, bands_used_[k],
+                   indicators_[k].multiplier, t.cells[g][0], t.row_totals[g]);
         // Age-standardising within an age band says nothing: leave it out.
         if (std::string(Dimensions()[d].name) == "age_band") {
           for (size_t c = kValueColumns - 3; c < kValueColumns; ++c) v[c].clear();

@@ -366,9 +366,14 @@ Status WriteReport(const std::string& dir, const ReportFacts& facts) {
       "analysis, {0}</title><meta name='viewport' content='width=device-width'><style>{1}"
       "</style></head><body><h1>Population health analysis</h1><p class='sub'>Registered "
       "population on {0}; snapshot {2}; made by {3}. Every count has been through disclosure "
-      "control (counts of 1-7 withheld, the rest rounded to 5); withheld values are not drawn."
-      "</p>",
-      Esc(facts.as_of), kStyle, Esc(facts.snapshot), Esc(facts.generated_by));
+      "control ({4}); withheld values are not drawn.</p>",
+      Esc(facts.as_of), kStyle, Esc(facts.snapshot), Esc(facts.generated_by),
+      Esc(fmt::format("{}{}",
+                      facts.suppress_up_to > 0
+                          ? fmt::format("counts of 1 to {} withheld, ", facts.suppress_up_to)
+                          : std::string("no counts withheld, "),
+                      facts.round_to > 1 ? fmt::format("counts rounded to {}", facts.round_to)
+                                         : std::string("counts not rounded"))));
 
   // Headlines.
   html += "<h2>The population</h2><table>";

@@ -8,6 +8,7 @@
 // the emergency admission risk model did on the year it never saw.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "common/status.h"
@@ -15,9 +16,10 @@
 namespace populus::analysis {
 
 struct ReportFacts {
-  std::string as_of;         // YYYY-MM-DD
-  std::string snapshot;      // the snapshot version
-  std::string generated_by;  // "populus analyse"
+  std::string as_of;                         // YYYY-MM-DD
+  std::string snapshot;                      // the snapshot version
+  std::string generated_by;                  // "populus analyse"
+  int64_t suppress_up_to = 7, round_to = 5;  // the disclosure rules the tables used
 };
 
 // Reads the tables in `dir` (CSV) and writes `dir`/report.html.

@@ -67,6 +67,9 @@ Command AddAnalyseCommand(CLI::App& app) {
                   "Disclosure control: counts shown are rounded to a multiple of this")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  sub->add_flag("--core-only", options->core_only,
+                "Only population.csv, registers.csv, multimorbidity.csv and frailty.csv (no risk\n"
+                "model, segments, worklists, indicators or report)");
   sub->add_flag("--overwrite", options->overwrite, "Replace an existing output directory");
   auto run = [options, as_of]() -> int {
     if (!as_of->empty() && ParseIsoDate(*as_of, &options->as_of) != DateParse::kOk) {

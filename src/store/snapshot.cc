@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include <atomic>
 #include <filesystem>
 
 #include "common/file_io.h"
+#include "common/parallel.h"
 
 namespace populus {
 
@@ -110,24 +112,44 @@ Status Snapshot::Load(const std::string& data_dir, const std::string& version,
         fmt::format("'{}' has snapshot format version {}; this populus reads {}", manifest_path,
                     manifest_.value("format_version", 0), kSnapshotFormatVersion));
   }
+  // Every column file is mapped and its checksum verified, on all cores
+  // (threads take the next file in turn); the first failure in manifest
+  // order is the one reported.
+  struct Column {
+    ColumnFile* file;
+    std::string path;
+    ColumnType type;
+    uint64_t rows;
+    std::string checksum;
+    Status status;
+  };
+  std::vector<Column> columns;
   try {
     for (const auto& [table, tinfo] : manifest_.at("tables").items()) {
       for (const auto& [name, cinfo] : tinfo.at("columns").items()) {
-        const std::string file =
-            directory_ + "/" + table + "/" + cinfo.at("file").get<std::string>();
-        const auto type = static_cast<ColumnType>(cinfo.at("type_id").get<uint32_t>());
-        ColumnFile& col = tables_[table][name];
-        POPULUS_RETURN_IF_ERROR(col.Open(file, type));
-        if (col.rows() != cinfo.at("rows").get<uint64_t>() ||
-            fmt::format("{:016x}", col.checksum()) != cinfo.at("checksum").get<std::string>()) {
-          return Status::Corruption(
-              fmt::format("column file '{}' does not match the manifest (rows or checksum)", file));
-        }
+        columns.push_back({&tables_[table][name],
+                           directory_ + "/" + table + "/" + cinfo.at("file").get<std::string>(),
+                           static_cast<ColumnType>(cinfo.at("type_id").get<uint32_t>()),
+                           cinfo.at("rows").get<uint64_t>(),
+                           cinfo.at("checksum").get<std::string>(), Status::Ok()});
       }
     }
   } catch (const nlohmann::json::exception& e) {
     return Status::Corruption(fmt::format("'{}' is malformed: {}", manifest_path, e.what()));
   }
+  std::atomic<size_t> next{0};
+  ForEachRange(WorkerThreads(), WorkerThreads(), [&](size_t, size_t, size_t) {
+    for (size_t i = next++; i < columns.size(); i = next++) {
+      Column& c = columns[i];
+      c.status = c.file->Open(c.path, c.type);
+      if (c.status.ok() &&
+          (c.file->rows() != c.rows || fmt::format("{:016x}", c.file->checksum()) != c.checksum)) {
+        c.status = Status::Corruption(
+            fmt::format("column file '{}' does not match the manifest (rows or checksum)", c.path));
+      }
+    }
+  });
+  for (const Column& c : columns) POPULUS_RETURN_IF_ERROR(c.status);
   return Status::Ok();
 }
 
