@@ -44,6 +44,7 @@ test: deps
 bench: build
 	@bash bench/run-ingest-bench.sh
 	@bash bench/run-generate-bench.sh
+	@bash bench/run-analyse-bench.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.h' '*.cc')
