@@ -57,7 +57,15 @@ TEST(Registers, FollowTheRulesForEachPatient) {
       "9990000050,1943-01-01,F,J00001,2000-01-01,2018-01-01,\n"  // left: not counted
       "9990000069,1944-01-01,M,J00002,2000-01-01,2019-01-01,2019-01-01\n"  // died
       "9990000077,1945-01-01,F,J00002,2000-01-01,,\n"   // AF after the date: not yet
-      "9990000085,1946-01-01,M,J00002,2000-01-01,,\n";  // AF, diabetes, hypertension
+      "9990000085,1946-01-01,M,J00002,2000-01-01,,\n"   // AF, diabetes, hypertension
+      "9990000093,1947-01-01,F,J00002,2000-01-01,,\n"   // asthma, no inhaler in the year
+      "9990000107,1948-01-01,M,J00002,2000-01-01,,\n"   // depression in 2004 only
+      "9990000115,1949-01-01,F,J00002,2000-01-01,,\n";  // depression in 2010
+  // QOF's asthma register needs an asthma drug in the last 12 months.
+  x.files["medications.csv"] =
+      "patient,date,dmd_code,quantity\n"
+      "9990000034,2019-03-01,39113611000001102,1\n"
+      "9990000093,2017-03-01,39113611000001102,1\n";
   x.files["events.csv"] =
       "patient,date,snomed_code,numeric_value,unit\n"
       "9990000018,2015-01-01,49436004,,\n"
@@ -72,7 +80,10 @@ TEST(Registers, FollowTheRulesForEachPatient) {
       "9990000077,2019-12-01,49436004,,\n"
       "9990000085,2011-01-01,49436004,,\n"
       "9990000085,2012-01-01,44054006,,\n"
-      "9990000085,2013-01-01,38341003,,\n";
+      "9990000085,2013-01-01,38341003,,\n"
+      "9990000093,2010-01-01,195967001,,\n"
+      "9990000107,2004-01-01,35489007,,\n"
+      "9990000115,2010-01-01,35489007,,\n";
   x.Write(dir / "extract");
   ASSERT_TRUE(IngestInto(dir / "extract", dir / "data", DaysFromCivil(2020, 1, 1)).ok());
   std::unique_ptr<Snapshot> snapshot;
@@ -110,6 +121,14 @@ TEST(Registers, FollowTheRulesForEachPatient) {
   // CYP_AST duplicates asthma for children: it does not count twice.
   EXPECT_EQ(result.conditions[row_of.at(2015)], 0);
   EXPECT_EQ(result.conditions[row_of.at(1942)], 1);
+  // QOF's further conditions (the register file's qualifier column): asthma
+  // with no inhaler in the year is off the register but is still a condition;
+  // depression counts from April 2006.
+  EXPECT_FALSE(on(1947, "AST"));
+  EXPECT_EQ(result.conditions[row_of.at(1947)], 1);
+  EXPECT_FALSE(on(1948, "DEP"));
+  EXPECT_EQ(result.conditions[row_of.at(1948)], 1);
+  EXPECT_TRUE(on(1949, "DEP"));
   // On a later date the AF diagnosis of December 2019 counts.
   const RegisterResult later = EvaluateRegisters(*snapshot, rules, DaysFromCivil(2019, 12, 31));
   EXPECT_TRUE(later.registers[row_of.at(1945)] >> index("AF") & 1);

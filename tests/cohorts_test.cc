@@ -185,7 +185,9 @@ TEST_F(HandMadePatients, CriteriaReadTheRecordInTheirWindows) {
         "first:ltc/can.csv in 1826d", "coded:ltc/can.csv in 1826d", "ae_attendances in 365d >= 1",
         "ae_attendances >= 1", "register:DM and not register:HTN",
         "not coded:observations/bmi.csv in 365d", "age >= 78 and sex = female",
-        "register:DEM and efi >= mild", "register:DEM and efi = fit", "efi = fit"}) {
+        "register:DEM and efi >= mild", "register:DEM and efi = fit", "efi = fit",
+        "register:DM or register:HTN", "coded:ltc/can.csv since 2017-01-01",
+        "age < 50 and sex = male or register:DEM"}) {
     ASSERT_TRUE(set.Add(text, "test", &id[text]).ok()) << text;
   }
   CriteriaSet::Evaluator e(set, *snapshot_, as_of_);
@@ -216,6 +218,16 @@ TEST_F(HandMadePatients, CriteriaReadTheRecordInTheirWindows) {
   EXPECT_FALSE(holds(1940, "register:DEM and efi >= mild"));
   EXPECT_TRUE(holds(1940, "register:DEM and efi = fit"));
   EXPECT_FALSE(holds(1975, "efi = fit"));  // aged 44: not assessed
+  EXPECT_TRUE(holds(1960, "register:DM or register:HTN"));
+  EXPECT_TRUE(holds(1980, "register:DM or register:HTN"));
+  EXPECT_FALSE(holds(1975, "register:DM or register:HTN"));
+  EXPECT_TRUE(holds(1945, "coded:ltc/can.csv since 2017-01-01"));  // coded again in 2018
+  EXPECT_TRUE(holds(1946, "coded:ltc/can.csv since 2017-01-01"));  // on the day
+  EXPECT_FALSE(holds(1940, "coded:ltc/can.csv since 2017-01-01"));
+  // "and" binds tighter than "or".
+  EXPECT_TRUE(holds(1980, "age < 50 and sex = male or register:DEM"));
+  EXPECT_TRUE(holds(1940, "age < 50 and sex = male or register:DEM"));
+  EXPECT_FALSE(holds(1975, "age < 50 and sex = male or register:DEM"));
 }
 
 TEST_F(HandMadePatients, CambridgeMultimorbidityScore) {
@@ -381,6 +393,8 @@ TEST(Criteria, BadCriteriaAreRefusedWithWhereAndWhy) {
       {"coded:ltc/dm.csv in 12m", "is not a number of days"},
       {"latest:observations/hba1c.csv", "expected a comparison"},
       {"register:DM and", "empty clause"},
+      {"register:DM or", "empty clause"},
+      {"coded:ltc/dm.csv since 2006-13-01", "'since' needs a date"},
       {"blood_type = O", "is not something a criterion can test"},
       {"sex = other", "expected 'sex = female'"},
   };

@@ -225,7 +225,13 @@ std::string ShownValueText(const ShownValue& v, const PatientState& s, const Efi
     return s.efi_category >= 0 ? efi.categories[static_cast<size_t>(s.efi_category)] : "";
   if (v.key == "efi_deficits") return s.efi_deficits >= 0 ? std::to_string(s.efi_deficits) : "";
   if (v.key == "admission_risk_top_percent") return Fixed(s.admission_risk_top_percent, 2);
-  if (v.key == "qrisk3") return Fixed(s.qrisk3, 1);
+  // ClinRisk's terms: a displayed score carries their disclaimer.
+  if (v.key == "qrisk3") {
+    return std::isnan(s.qrisk3) ? std::string()
+                                : Fixed(s.qrisk3, 1) +
+                                      "% (QRISK3-2017, ClinRisk: check any implementation "
+                                      "against qrisk.org before clinical use)";
+  }
   return "";
 }
 

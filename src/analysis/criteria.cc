@@ -34,6 +34,7 @@ enum class Op { kLt, kLe, kGt, kGe, kEq, kNe };
 enum class FactKind { kCoded, kFirst, kIssued, kLatest, kBestOfLastTwo, kHospital };
 
 struct Clause {
+  bool alternative = false;  // "or" comes before it: it starts another set of clauses
   bool negate = false;
   Subject subject = Subject::kAge;
   int index = 0;  // register bit, or fact
@@ -43,8 +44,9 @@ struct Clause {
 
 struct Fact {
   FactKind kind = FactKind::kCoded;
-  int list = 0;    // event or prescription list, or the hospital setting
-  int window = 0;  // days; 0: ever
+  int list = 0;          // event or prescription list, or the hospital setting
+  int window = 0;        // days; 0: ever
+  Date since = kNoDate;  // only on or after this date; kNoDate: no limit
   bool operator==(const Fact&) const = default;
 };
 
@@ -180,9 +182,15 @@ struct CriteriaSet::Impl {
       i = tokens.size();
       return Status::Ok();
     };
-    auto window = [&](int* days) -> Status {
+    auto window = [&](Fact* f) -> Status {
+      int* days = &f->window;
       *days = 0;
-      if (i < tokens.size() && tokens[i] == "in") {
+      if (i < tokens.size() && tokens[i] == "since") {
+        if (i + 1 >= tokens.size() || ParseIsoDate(tokens[i + 1], &f->since) != DateParse::kOk) {
+          return fail("'since' needs a date such as 2006-04-01");
+        }
+        i += 2;
+      } else if (i < tokens.size() && tokens[i] == "in") {
         if (i + 1 >= tokens.size()) return fail("'in' needs a number of days such as 365d");
         const std::string& w = tokens[i + 1];
         double d = 0;
@@ -223,7 +231,7 @@ struct CriteriaSet::Impl {
             "'{}' is not register, coded, first, issued, latest or best_of_last_2", kind));
       }
       POPULUS_RETURN_IF_ERROR(ReadList(arg, f.kind == FactKind::kIssued, where, &f.list));
-      POPULUS_RETURN_IF_ERROR(window(&f.window));
+      POPULUS_RETURN_IF_ERROR(window(&f));
       const bool value = f.kind == FactKind::kLatest || f.kind == FactKind::kBestOfLastTwo;
       POPULUS_RETURN_IF_ERROR(comparison(value));
       clause->subject = Subject::kFact;
@@ -240,7 +248,7 @@ struct CriteriaSet::Impl {
       Fact f;
       f.kind = FactKind::kHospital;
       f.list = static_cast<int>(setting);
-      POPULUS_RETURN_IF_ERROR(window(&f.window));
+      POPULUS_RETURN_IF_ERROR(window(&f));
       POPULUS_RETURN_IF_ERROR(comparison(true));
       clause->subject = Subject::kFact;
       clause->index = AddFact(f);
@@ -306,20 +314,23 @@ Status CriteriaSet::AddValue(const std::string& list, const std::string& where, 
 Status CriteriaSet::Add(const std::string& text, const std::string& where, int* id) {
   std::istringstream in(text);
   std::vector<std::vector<std::string>> clauses(1);
+  std::vector<bool> alternative(1, false);
   for (std::string token; in >> token;) {
-    if (token == "and") {
+    if (token == "and" || token == "or") {
       clauses.emplace_back();
+      alternative.push_back(token == "or");
     } else {
       clauses.back().push_back(token);
     }
   }
   std::vector<Clause> parsed;
-  for (const auto& tokens : clauses) {
-    if (tokens.empty()) {
+  for (size_t k = 0; k < clauses.size(); ++k) {
+    if (clauses[k].empty()) {
       return Status::Data(fmt::format("{}: criterion '{}' has an empty clause", where, text));
     }
     Clause c;
-    POPULUS_RETURN_IF_ERROR(impl_->ParseClause(tokens, where, &c));
+    POPULUS_RETURN_IF_ERROR(impl_->ParseClause(clauses[k], where, &c));
+    c.alternative = alternative[k];
     parsed.push_back(c);
   }
   *id = static_cast<int>(impl_->criteria.size());
@@ -376,7 +387,9 @@ struct CriteriaSet::Evaluator::Impl {
     previous.assign(set.facts.size(), NAN);
   }
 
-  bool InWindow(Date date, int window) const { return window == 0 || date > as_of - window; }
+  bool InWindow(Date date, const Fact& f) const {
+    return (f.window == 0 || date > as_of - f.window) && (f.since == kNoDate || date >= f.since);
+  }
 };
 
 CriteriaSet::Evaluator::Evaluator(const CriteriaSet& set, const Snapshot& snapshot, Date as_of)
@@ -399,7 +412,7 @@ void CriteriaSet::Evaluator::Load(uint32_t patient) {
         for (int f : m.event_facts[static_cast<size_t>(std::countr_zero(bits))]) {
           const Fact& fact = m.set.facts[static_cast<size_t>(f)];
           double& x = m.facts[static_cast<size_t>(f)];
-          const bool in_window = m.InWindow(m.event_dates[e], fact.window);
+          const bool in_window = m.InWindow(m.event_dates[e], fact);
           if (fact.kind == FactKind::kFirst) {  // events are in date order
             if (std::isnan(x)) x = in_window ? 1 : 0;
           } else if (!in_window) {
@@ -424,7 +437,7 @@ void CriteriaSet::Evaluator::Load(uint32_t patient) {
     for (uint64_t i = begin; i < end && m.issue_dates[i] <= m.as_of; ++i) {
       for (uint64_t bits = m.issue_masks[m.issue_codes.id(i)]; bits != 0; bits &= bits - 1) {
         for (int f : m.issue_facts[static_cast<size_t>(std::countr_zero(bits))]) {
-          if (m.InWindow(m.issue_dates[i], m.set.facts[static_cast<size_t>(f)].window)) {
+          if (m.InWindow(m.issue_dates[i], m.set.facts[static_cast<size_t>(f)])) {
             m.facts[static_cast<size_t>(f)] += 1;
           }
         }
@@ -436,7 +449,7 @@ void CriteriaSet::Evaluator::Load(uint32_t patient) {
     for (uint64_t h = begin; h < end && m.hospital_dates[h] <= m.as_of; ++h) {
       for (int f : m.hospital_facts) {
         const Fact& fact = m.set.facts[static_cast<size_t>(f)];
-        if (m.settings[h] == fact.list && m.InWindow(m.hospital_dates[h], fact.window)) {
+        if (m.settings[h] == fact.list && m.InWindow(m.hospital_dates[h], fact)) {
           m.facts[static_cast<size_t>(f)] += 1;
         }
       }
@@ -446,7 +459,15 @@ void CriteriaSet::Evaluator::Load(uint32_t patient) {
 
 bool CriteriaSet::Evaluator::Matches(int id, const PatientState& s) const {
   const Impl& m = *impl_;
+  // Clauses joined by "and" bind tighter than "or": the criterion holds when
+  // every clause of some run between "or"s holds.
+  bool run_holds = true;
   for (const Clause& c : m.set.criteria[static_cast<size_t>(id)]) {
+    if (c.alternative) {
+      if (run_holds) return true;
+      run_holds = true;
+    }
+    if (!run_holds) continue;
     double x = NAN;
     switch (c.subject) {
       case Subject::kRegister:
@@ -489,9 +510,9 @@ bool CriteriaSet::Evaluator::Matches(int id, const PatientState& s) const {
     } else {
       holds = !std::isnan(x) && Compare(x, c.op, c.number);
     }
-    if (holds == c.negate) return false;
+    if (holds == c.negate) run_holds = false;
   }
-  return true;
+  return run_holds;
 }
 
 double CriteriaSet::Evaluator::Value(int value_id) const {

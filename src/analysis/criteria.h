@@ -4,10 +4,12 @@
 //
 //   register:SMI and not latest:observations/bmi.csv in 365d
 //
-// A criterion is clauses joined by "and"; a clause may start with "not".
+// A criterion is clauses joined by "and" and "or" ("and" binds tighter: "a
+// and b or c" is "(a and b) or c"); a clause may start with "not".
 // Clauses (OP is one of < <= > >= = !=; LIST a codelist path relative to the
-// codelist folder; "in Nd" a window of the N days up to and including the
-// date, "ever" when left out):
+// codelist folder, or several joined by "+"; "in Nd" a window of the N days up
+// to and including the date, "since YYYY-MM-DD" from a fixed date, "ever"
+// when left out):
 //
 //   register:CODE                    on the register on the date
 //   age OP N                         age in whole years

@@ -28,6 +28,11 @@ Status LoadRegisterRules(const std::string& path, const std::string& codelist_ro
   POPULUS_RETURN_IF_ERROR(t.RequireColumn({"min_age"}, &min_age));
   POPULUS_RETURN_IF_ERROR(t.RequireColumn({"max_age"}, &max_age));
   POPULUS_RETURN_IF_ERROR(t.RequireColumn({"multimorbidity"}, &multimorbidity));
+  const int qualifier = t.Column({"qualifier"});  // optional
+  // Qualifiers read the record, age and sex: no registers in their context.
+  CriteriaContext context;
+  context.codelist_root = codelist_root;
+  auto qualifiers = std::make_shared<CriteriaSet>(context);
   for (size_t r = 0; r < t.rows.size(); ++r) {
     const auto& f = t.rows[r];
     auto fail = [&](const std::string& reason) {
@@ -86,12 +91,18 @@ Status LoadRegisterRules(const std::string& path, const std::string& codelist_ro
       }
     }
     if (rule.diagnosis.empty()) return fail(fmt::format("'{}' has no diagnosis codes", list));
+    if (qualifier >= 0 && !f[static_cast<size_t>(qualifier)].empty()) {
+      rule.qualifier_text = f[static_cast<size_t>(qualifier)];
+      POPULUS_RETURN_IF_ERROR(qualifiers->Add(
+          rule.qualifier_text, fmt::format("{} line {}", path, t.lines[r]), &rule.qualifier));
+    }
     rules->push_back(std::move(rule));
   }
   if (rules->empty() || rules->size() > kMaxRegisters) {
     return Status::Data(
         fmt::format("{}: between 1 and {} registers are needed", path, kMaxRegisters));
   }
+  for (RegisterRule& rule : *rules) rule.qualifiers = qualifiers;
   return Status::Ok();
 }
 
@@ -122,7 +133,16 @@ RegisterResult EvaluateRegisters(const Snapshot& snapshot, const std::vector<Reg
     if (rules[r].multimorbidity) counted |= uint64_t{1} << r;
   }
   const auto dates = snapshot.values<int32_t>("events", "date");
+  const auto sex = snapshot.values<uint8_t>("patients", "sex");
+  uint64_t qualified = 0;
+  for (size_t r = 0; r < rules.size(); ++r) {
+    if (rules[r].qualifier >= 0) qualified |= uint64_t{1} << r;
+  }
   ForEachRange(patients, WorkerThreads(), [&](size_t, size_t first, size_t last) {
+    std::unique_ptr<CriteriaSet::Evaluator> check;
+    if (qualified != 0) {
+      check = std::make_unique<CriteriaSet::Evaluator>(*rules[0].qualifiers, snapshot, as_of);
+    }
     std::array<Date, kMaxRegisters> last_diagnosis{}, last_resolution{};
     for (auto p = static_cast<uint32_t>(first); p < last; ++p) {
       const bool registered = from[p] <= as_of && (to[p] == kNoDate || to[p] > as_of);
@@ -152,8 +172,20 @@ RegisterResult EvaluateRegisters(const Snapshot& snapshot, const std::vector<Reg
         if (last_resolution[r] != kNoDate && last_resolution[r] >= last_diagnosis[r]) continue;
         on |= uint64_t{1} << r;
       }
-      result.registers[p] = on;
+      // The number of long-term conditions counts every condition diagnosed
+      // and not resolved; the registers also need QOF's further conditions.
       result.conditions[p] = static_cast<uint8_t>(std::popcount(on & counted));
+      if ((on & qualified) != 0) {
+        PatientState state;
+        state.age = age;
+        state.sex = sex[p];
+        check->Load(p);
+        for (uint64_t bits = on & qualified; bits != 0; bits &= bits - 1) {
+          const auto r = static_cast<size_t>(std::countr_zero(bits));
+          if (!check->Matches(rules[r].qualifier, state)) on &= ~(uint64_t{1} << r);
+        }
+      }
+      result.registers[p] = on;
     }
   });
   return result;

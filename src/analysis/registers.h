@@ -11,15 +11,18 @@
 // Codelists become lookups over the snapshot's code dictionary, so each
 // patient's events are read once for every register together.
 //
-// Not yet modelled (noted per register in data/registers/README.md): QOF's
-// extra conditions, such as an asthma drug in the last year or a BMI value
-// for obesity.
+// Where QOF needs more than a code (an asthma drug in the last year, a BMI of
+// 30 or more, a diagnosis since a date), the register's `qualifier` column
+// holds a criterion (criteria.h) the patient must also meet on the date; a
+// qualifier reads the record, age and sex only, not other registers.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "analysis/criteria.h"
 #include "common/civil_date.h"
 #include "common/status.h"
 
@@ -38,6 +41,9 @@ struct RegisterRule {
   int min_age = 0;
   int max_age = -1;  // -1: no upper bound
   std::vector<std::string> diagnosis, resolved;
+  std::string qualifier_text;                     // empty: none
+  int qualifier = -1;                             // the criterion in `qualifiers`
+  std::shared_ptr<const CriteriaSet> qualifiers;  // shared by every rule of a file
 };
 
 // Reads the rules and their codelists (paths relative to `codelist_root`).
@@ -49,8 +55,10 @@ Status LoadRegisterRules(const std::string& path, const std::string& codelist_ro
 struct RegisterResult {
   std::vector<uint8_t> in_population;  // per patient: registered and alive on the date
   std::vector<uint64_t> registers;     // per patient: bit r set when on register r
-  std::vector<uint8_t> conditions;     // per patient: registers held that count towards
-                                       // multimorbidity
+  std::vector<uint8_t> conditions;     // per patient: conditions diagnosed and not
+                                       // resolved, within the age bounds, of the registers
+                                       // that count towards multimorbidity (a qualifier
+                                       // decides the register, not the condition)
 };
 
 RegisterResult EvaluateRegisters(const Snapshot& snapshot, const std::vector<RegisterRule>& rules,
