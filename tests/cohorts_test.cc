@@ -376,6 +376,38 @@ TEST_F(HandMadePatients, Qrisk3FromTheRecord) {
             CardiovascularRisk::Reader::Outcome::kNotEligible);
 }
 
+TEST(Qrisk3FromRecord, BadMappingFilesAreRefused) {
+  TempDir dir;
+  CriteriaContext c;
+  c.codelist_root = kCodelists;
+  c.registers = {"CHD", "STIA", "PAD", "FH", "AF", "RA", "CKD", "SMI", "HTN", "DM"};
+  CardiovascularRiskFiles f;
+  f.model = kSource + "/data/risk/qrisk3-2017.toml";
+  f.record = kSource + "/data/risk/qrisk3-record.csv";
+  f.smoking_amounts = dir / "amounts.csv";
+  f.ethnicity = kSource + "/data/risk/qrisk3-ethnicity.csv";
+  f.ethnicity_codes = kCodelists + "/ethnicity-2011-census.csv";
+  f.codelist_root = kCodelists;
+  WriteFile(f.smoking_amounts, "code,smoke_cat\n160603005,2\n160605003,7\n");
+  CriteriaSet set(c);
+  CardiovascularRisk risk;
+  Status st = risk.Load(f, &set);
+  EXPECT_EQ(st.kind(), Status::Kind::kData);
+  EXPECT_NE(st.message().find("amounts.csv line 3: smoke_cat must be a whole number from 2 to 4"),
+            std::string::npos)
+      << st.message();
+  // A record file naming an input QRISK3 does not have.
+  WriteFile(f.smoking_amounts, "code,smoke_cat\n160603005,2\n");
+  f.record = dir / "record.csv";
+  WriteFile(f.record, "input,source\nb_gout,register:DM\n");
+  CriteriaSet set2(c);
+  CardiovascularRisk risk2;
+  st = risk2.Load(f, &set2);
+  EXPECT_NE(st.message().find("record.csv line 2: 'b_gout' is not exclude, a QRISK3 condition"),
+            std::string::npos)
+      << st.message();
+}
+
 TEST(Criteria, BadCriteriaAreRefusedWithWhereAndWhy) {
   CriteriaContext c;
   c.codelist_root = kCodelists;

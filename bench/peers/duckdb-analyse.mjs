@@ -44,9 +44,56 @@ function readCsv(file) {
 // Register rules and their codes; eFI deficits and their codes.
 const codelists = path.join(dataRoot, 'data/codelists');
 const registerRows = [], registerCodes = [];
+// QOF's further conditions (the register file's qualifier column), turned
+// into SQL: each clause is a set of patients; "and" is INTERSECT, "or" UNION.
+// Only the clause forms the register file uses are understood.
+const qualifierLists = [];  // [list id, code]
+const listIds = new Map();
+function listId(spec) {
+  if (!listIds.has(spec)) {
+    const id = listIds.size;
+    listIds.set(spec, id);
+    for (const part of spec.split('+')) {
+      for (const c of readCsv(path.join(codelists, part))) {
+        if (c.role === undefined || c.role === 'diagnosis') qualifierLists.push([id, c.code]);
+      }
+    }
+  }
+  return listIds.get(spec);
+}
+function clauseSql(clause) {
+  let m;
+  const codes = (id) => `(SELECT code FROM qualifier_codes WHERE list = ${id})`;
+  if ((m = clause.match(/^issued:(\S+) in (\d+)d$/))) {
+    return `SELECT DISTINCT patient FROM medications WHERE dmd_code IN ${codes(listId(m[1]))}
+      AND date <= DATE '${asOf}' AND date > DATE '${asOf}' - INTERVAL ${m[2]} DAY`;
+  }
+  if ((m = clause.match(/^coded:(\S+) in (\d+)d$/))) {
+    return `SELECT DISTINCT patient FROM events WHERE snomed_code IN ${codes(listId(m[1]))}
+      AND date <= DATE '${asOf}' AND date > DATE '${asOf}' - INTERVAL ${m[2]} DAY`;
+  }
+  if ((m = clause.match(/^coded:(\S+) since (\d{4}-\d{2}-\d{2})$/))) {
+    return `SELECT DISTINCT patient FROM events WHERE snomed_code IN ${codes(listId(m[1]))}
+      AND date <= DATE '${asOf}' AND date >= DATE '${m[2]}'`;
+  }
+  if ((m = clause.match(/^latest:(\S+) in (\d+)d (>=|<=|>|<) (\S+)$/))) {
+    // The latest value; two on one day: the later row of the extract, as
+    // populus keeps the extract's order within a day.
+    return `SELECT patient FROM (SELECT patient, last(numeric_value ORDER BY date, rowid) AS v FROM events
+      WHERE snomed_code IN ${codes(listId(m[1]))} AND numeric_value IS NOT NULL
+        AND date <= DATE '${asOf}' AND date > DATE '${asOf}' - INTERVAL ${m[2]} DAY
+      GROUP BY patient) WHERE v ${m[3]} ${m[4]}`;
+  }
+  throw new Error(`qualifier clause not understood by the DuckDB peer: ${clause}`);
+}
+const qualifierSql = (text) => text.split(' or ').map((run) =>
+  '(' + run.split(' and ').map((c) => `(${clauseSql(c.trim())})`).join(' INTERSECT ') + ')')
+  .join(' UNION ');
+const qualified = [];
 for (const r of readCsv(path.join(dataRoot, 'data/registers/ltc-registers.csv'))) {
   registerRows.push([r.register, r.min_age, r.max_age === '' ? '' : r.max_age, r.multimorbidity]);
   for (const c of readCsv(path.join(codelists, r.codelist))) registerCodes.push([r.register, c.code, c.role]);
+  if (r.qualifier) qualified.push([r.register, qualifierSql(r.qualifier)]);
 }
 const efiRows = readCsv(path.join(dataRoot, 'data/frailty/efi-deficits.csv'));
 const efiCodes = [];
@@ -65,6 +112,7 @@ const write = (file, header, rows) =>
 write(path.join(outDir, 'register_rules.csv'), 'register,min_age,max_age,multimorbidity', registerRows);
 write(path.join(outDir, 'register_codes.csv'), 'register,code,role', registerCodes);
 write(path.join(outDir, 'efi_codes.csv'), 'deficit,code', efiCodes);
+write(path.join(outDir, 'qualifier_codes.csv'), 'list,code', qualifierLists);
 
 const instance = await DuckDBInstance.create(':memory:', { threads: String(threads) });
 const db = await instance.connect();
@@ -80,7 +128,7 @@ const load = await seconds(`
       'practice_code': 'VARCHAR', 'registered_from': 'DATE', 'registered_to': 'DATE',
       'date_of_death': 'DATE', 'lsoa': 'VARCHAR', 'imd_decile': 'INTEGER',
       'ethnicity': 'VARCHAR', 'care_home': 'VARCHAR'});
-  CREATE TABLE events AS SELECT patient, date, snomed_code FROM read_csv('${extract}/events.csv',
+  CREATE TABLE events AS SELECT patient, date, snomed_code, numeric_value FROM read_csv('${extract}/events.csv',
     header = true, columns = {'patient': 'VARCHAR', 'date': 'DATE', 'snomed_code': 'VARCHAR',
       'numeric_value': 'DOUBLE', 'unit': 'VARCHAR'});
   CREATE TABLE medications AS SELECT patient, date, dmd_code FROM read_csv(
@@ -92,7 +140,9 @@ const load = await seconds(`
   CREATE TABLE register_codes AS SELECT * FROM read_csv('${outDir}/register_codes.csv',
     header = true, columns = {'register': 'VARCHAR', 'code': 'VARCHAR', 'role': 'VARCHAR'});
   CREATE TABLE efi_codes AS SELECT * FROM read_csv('${outDir}/efi_codes.csv', header = true,
-    columns = {'deficit': 'VARCHAR', 'code': 'VARCHAR'});`);
+    columns = {'deficit': 'VARCHAR', 'code': 'VARCHAR'});
+  CREATE TABLE qualifier_codes AS SELECT * FROM read_csv('${outDir}/qualifier_codes.csv',
+    header = true, columns = {'list': 'INTEGER', 'code': 'VARCHAR'});`);
 
 const deficits = efiRows.length;
 const window = Number(polypharmacy.window_days), drugs = Number(polypharmacy.min_drugs);
@@ -106,7 +156,9 @@ const analysis = await seconds(`
     WHERE registered_from <= DATE '${asOf}'
       AND (registered_to IS NULL OR registered_to > DATE '${asOf}')
       AND (date_of_death IS NULL OR date_of_death > DATE '${asOf}');
-  CREATE TABLE on_register AS
+  CREATE TABLE qualifies AS
+    ${qualified.length ? qualified.map(([reg, sql]) => `SELECT '${reg}' AS register, patient FROM (${sql})`).join(' UNION ALL ') : "SELECT NULL::VARCHAR AS register, NULL::VARCHAR AS patient WHERE false"};
+  CREATE TABLE diagnosed AS
     WITH latest AS (
       SELECT e.patient, c.register,
              max(e.date) FILTER (WHERE c.role = 'diagnosis') AS diagnosed,
@@ -118,13 +170,17 @@ const analysis = await seconds(`
     FROM latest l JOIN pop p USING (patient) JOIN register_rules r USING (register)
     WHERE l.diagnosed IS NOT NULL AND (l.resolved IS NULL OR l.resolved < l.diagnosed)
       AND p.age >= r.min_age AND (r.max_age IS NULL OR p.age <= r.max_age);
+  CREATE TABLE on_register AS
+    SELECT d.* FROM diagnosed d
+    WHERE d.register NOT IN (${qualified.length ? qualified.map(([reg]) => `'${reg}'`).join(', ') : "''"})
+       OR (d.register, d.patient) IN (SELECT (register, patient) FROM qualifies);
   CREATE TABLE register_counts AS
     SELECT practice_code, register, count(*) AS patients FROM on_register GROUP BY ALL;
   CREATE TABLE multimorbidity_counts AS
     WITH n AS (
       SELECT p.practice_code, p.patient,
              count(o.register) FILTER (WHERE o.multimorbidity) AS conditions
-      FROM pop p LEFT JOIN on_register o USING (patient) GROUP BY ALL)
+      FROM pop p LEFT JOIN diagnosed o USING (patient) GROUP BY ALL)
     SELECT practice_code, least(conditions, 4) AS conditions, count(*) AS patients
     FROM n GROUP BY ALL;
   CREATE TABLE frailty_counts AS

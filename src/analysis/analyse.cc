@@ -266,21 +266,8 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   POPULUS_RETURN_IF_ERROR(LoadIndicators(options.indicators, &criteria, &indicators));
   // Ethnic groups (the census's five, by code) for the inequality breakdowns.
   std::unordered_map<std::string, int> group_of_code;
-  {
-    Table t;
-    POPULUS_RETURN_IF_ERROR(ReadTable(options.qrisk3.ethnicity_codes, &t));
-    int code = 0, group = 0;
-    POPULUS_RETURN_IF_ERROR(t.RequireColumn({"code"}, &code));
-    POPULUS_RETURN_IF_ERROR(t.RequireColumn({"group_6"}, &group));
-    for (size_t r = 0; r < t.rows.size(); ++r) {
-      double g = 0;
-      POPULUS_RETURN_IF_ERROR(t.Number(r, group, false, &g));
-      if (g < 1 || g > 5 || g != std::floor(g)) {
-        return Status::Data(fmt::format("{} line {}: group_6 must be 1 to 5", t.path, t.lines[r]));
-      }
-      group_of_code[t.rows[r][static_cast<size_t>(code)]] = static_cast<int>(g);
-    }
-  }
+  POPULUS_RETURN_IF_ERROR(
+      ReadWholeNumberMap(options.qrisk3.ethnicity_codes, "code", "group_6", 1, 5, &group_of_code));
   // The as-of date: given, or the extract date; it must lie within the data.
   Date extract = kNoDate;
   ParseIsoDate(snapshot->manifest().value("extract_date", std::string()), &extract);

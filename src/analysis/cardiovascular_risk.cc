@@ -81,46 +81,22 @@ Status CardiovascularRisk::Load(const CardiovascularRiskFiles& files, CriteriaSe
       return Status::Data(fmt::format("{}: no row for {}", files.record, kMeasureNames[k]));
     }
   }
-  Table amounts;
-  POPULUS_RETURN_IF_ERROR(ReadTable(files.smoking_amounts, &amounts));
-  int code = 0, cat = 0;
-  POPULUS_RETURN_IF_ERROR(amounts.RequireColumn({"code"}, &code));
-  POPULUS_RETURN_IF_ERROR(amounts.RequireColumn({"smoke_cat"}, &cat));
-  for (size_t r = 0; r < amounts.rows.size(); ++r) {
-    double v = 0;
-    POPULUS_RETURN_IF_ERROR(amounts.Number(r, cat, false, &v));
-    if (v != 2 && v != 3 && v != 4) {
-      return Status::Data(fmt::format("{} line {}: smoke_cat must be 2, 3 or 4 (a current smoker)",
-                                      files.smoking_amounts, amounts.lines[r]));
+  // Current smokers by amount (smoke_cat 2-4); ethnic codes to their census
+  // group, and groups to QRISK3's ethrisk.
+  POPULUS_RETURN_IF_ERROR(
+      ReadWholeNumberMap(files.smoking_amounts, "code", "smoke_cat", 2, 4, &m.smoking_amount));
+  std::unordered_map<std::string, int> ethrisk_of_group, group_of_code;
+  POPULUS_RETURN_IF_ERROR(
+      ReadWholeNumberMap(files.ethnicity, "group_16", "ethrisk", 1, 9, &ethrisk_of_group));
+  POPULUS_RETURN_IF_ERROR(
+      ReadWholeNumberMap(files.ethnicity_codes, "code", "group_16", 1, 16, &group_of_code));
+  for (const auto& [code, group] : group_of_code) {
+    const auto it = ethrisk_of_group.find(std::to_string(group));
+    if (it == ethrisk_of_group.end()) {
+      return Status::Data(fmt::format("{}: census group {} (of code {} in {}) has no ethrisk",
+                                      files.ethnicity, group, code, files.ethnicity_codes));
     }
-    m.smoking_amount[amounts.rows[r][static_cast<size_t>(code)]] = static_cast<int>(v);
-  }
-  Table groups, codes;
-  POPULUS_RETURN_IF_ERROR(ReadTable(files.ethnicity, &groups));
-  POPULUS_RETURN_IF_ERROR(ReadTable(files.ethnicity_codes, &codes));
-  int g16 = 0, eth = 0, ccode = 0, cgroup = 0;
-  POPULUS_RETURN_IF_ERROR(groups.RequireColumn({"group_16"}, &g16));
-  POPULUS_RETURN_IF_ERROR(groups.RequireColumn({"ethrisk"}, &eth));
-  POPULUS_RETURN_IF_ERROR(codes.RequireColumn({"code"}, &ccode));
-  POPULUS_RETURN_IF_ERROR(codes.RequireColumn({"group_16"}, &cgroup));
-  std::map<std::string, int> by_group;
-  for (size_t r = 0; r < groups.rows.size(); ++r) {
-    double v = 0;
-    POPULUS_RETURN_IF_ERROR(groups.Number(r, eth, false, &v));
-    if (v < 1 || v > 9 || v != std::floor(v)) {
-      return Status::Data(
-          fmt::format("{} line {}: ethrisk must be 1 to 9", files.ethnicity, groups.lines[r]));
-    }
-    by_group[groups.rows[r][static_cast<size_t>(g16)]] = static_cast<int>(v);
-  }
-  for (size_t r = 0; r < codes.rows.size(); ++r) {
-    const auto it = by_group.find(codes.rows[r][static_cast<size_t>(cgroup)]);
-    if (it == by_group.end()) {
-      return Status::Data(fmt::format("{} line {}: group {} has no ethrisk in {}",
-                                      files.ethnicity_codes, codes.lines[r],
-                                      codes.rows[r][static_cast<size_t>(cgroup)], files.ethnicity));
-    }
-    m.ethrisk[codes.rows[r][static_cast<size_t>(ccode)]] = it->second;
+    m.ethrisk[code] = it->second;
   }
   return Status::Ok();
 }

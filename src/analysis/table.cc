@@ -118,6 +118,27 @@ Status ReadTable(const std::string& path, Table* table) {
   return Status::Ok();
 }
 
+Status ReadWholeNumberMap(const std::string& path, const char* key, const char* value, int lo,
+                          int hi, std::unordered_map<std::string, int>* out) {
+  out->clear();
+  Table t;
+  POPULUS_RETURN_IF_ERROR(ReadTable(path, &t));
+  int k = 0, v = 0;
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({key}, &k));
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({value}, &v));
+  for (size_t r = 0; r < t.rows.size(); ++r) {
+    double x = 0;
+    POPULUS_RETURN_IF_ERROR(t.Number(r, v, false, &x));
+    if (x < lo || x > hi || x != std::floor(x)) {
+      return Status::Data(fmt::format("{} line {}: {} must be a whole number from {} to {}, not {}",
+                                      path, t.lines[r], value, lo, hi,
+                                      t.rows[r][static_cast<size_t>(v)]));
+    }
+    (*out)[t.rows[r][static_cast<size_t>(k)]] = static_cast<int>(x);
+  }
+  return Status::Ok();
+}
+
 std::string TableJson(const Table& table) {
   const size_t columns = table.header.size();
   std::vector<bool> numeric(columns, true);

@@ -6,6 +6,7 @@
 
 #include <initializer_list>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -33,6 +34,12 @@ std::string CsvLine(const std::vector<std::string>& fields);
 
 // A number as the output writes it: 17 significant digits, NaN empty.
 std::string FormatValue(double v);
+
+// A mapping read from a CSV file: each row's `key` cell to the whole number
+// in its `value` column, which must be from `lo` to `hi`; errors name the
+// file and line.
+Status ReadWholeNumberMap(const std::string& path, const char* key, const char* value, int lo,
+                          int hi, std::unordered_map<std::string, int>* out);
 
 // A table as JSON: {"columns": [...], "rows": [{column: value, ...}, ...]}.
 // A column whose every non-empty cell is a number (and whose name does not
