@@ -30,7 +30,8 @@ demo: build
 	@echo
 	@echo "Example snapshot: demo-data/ (quarantined rows: demo-data/versions/v000001/quarantine.csv)."
 	@echo "Synthetic ICS: extract and calibration.csv in demo-synthetic-ics/, snapshot in demo-synthetic-data/,"
-	@echo "registers, multimorbidity and frailty in demo-analysis/."
+	@echo "its analysis (registers, frailty, segments, risk, indicators, worklists) in demo-analysis/:"
+	@echo "open demo-analysis/report.html in a browser."
 	@echo "Next: '$(POPULUS) --help', docs/extract-format.md, docs/ingest.md, docs/simulation.md, docs/analysis.md."
 
 # The whole suite, built with warnings as errors and AddressSanitizer and
