@@ -32,16 +32,7 @@ const std::string kRules = kSource + "/data/registers/ltc-registers.csv";
 const std::string kCodelists = kSource + "/data/codelists";
 
 Status IngestInto(const std::string& extract, const std::string& data, Date extract_date) {
-  ::setenv("POPULUS_PSEUDO_KEY", populus::testing::kTestKey, 1);
-  IngestOptions o;
-  o.extract_dir = extract;
-  o.data_dir = data;
-  o.extract_date = extract_date;
-  o.progress = ProgressBar::Mode::kNever;
-  IngestResult r;
-  const Status st = Ingest(o, &r);
-  ::unsetenv("POPULUS_PSEUDO_KEY");
-  return st;
+  return populus::testing::IngestWithTestKey(extract, data, extract_date);
 }
 
 TEST(Registers, FollowTheRulesForEachPatient) {

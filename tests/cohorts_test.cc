@@ -126,15 +126,7 @@ class HandMadePatients : public ::testing::Test {
         "9990000174,2019-01-01,ae,RD3,\n"
         "9990000158,2017-01-01,ae,RD3,\n";  // more than a year ago
     x.Write(dir_ / "extract");
-    ::setenv("POPULUS_PSEUDO_KEY", populus::testing::kTestKey, 1);
-    IngestOptions o;
-    o.extract_dir = dir_ / "extract";
-    o.data_dir = dir_ / "data";
-    o.extract_date = as_of_;
-    o.progress = ProgressBar::Mode::kNever;
-    IngestResult r;
-    const Status st = Ingest(o, &r);
-    ::unsetenv("POPULUS_PSEUDO_KEY");
+    const Status st = populus::testing::IngestWithTestKey(dir_ / "extract", dir_ / "data", as_of_);
     ASSERT_TRUE(st.ok()) << st.message();
     ASSERT_TRUE(Snapshot::Open(dir_ / "data", &snapshot_).ok());
     ASSERT_TRUE(

@@ -156,15 +156,9 @@ TEST(Generate, TheExtractIngestsWithNothingQuarantined) {
   TempDir dir;
   GenerateResult r;
   ASSERT_TRUE(Generate(Small(dir / "ics"), &r).ok());
-  ::setenv("POPULUS_PSEUDO_KEY", populus::testing::kTestKey, 1);
-  IngestOptions o;
-  o.extract_dir = dir / "ics";
-  o.data_dir = dir / "data";
-  o.extract_date = DaysFromCivil(2019, 6, 30);
-  o.progress = ProgressBar::Mode::kNever;
   IngestResult ir;
-  const Status st = Ingest(o, &ir);
-  ::unsetenv("POPULUS_PSEUDO_KEY");
+  const Status st = populus::testing::IngestWithTestKey(dir / "ics", dir / "data",
+                                                        DaysFromCivil(2019, 6, 30), &ir);
   ASSERT_TRUE(st.ok()) << st.message();
   std::unique_ptr<Snapshot> snap;
   ASSERT_TRUE(Snapshot::Open(dir / "data", &snap).ok());

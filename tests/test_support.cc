@@ -98,4 +98,18 @@ std::string SharedDir() {
   return (fs::path(POPULUS_SOURCE_DIR).parent_path() / "shared").string();
 }
 
+Status IngestWithTestKey(const std::string& extract_dir, const std::string& data_dir,
+                         Date extract_date, IngestResult* result) {
+  ::setenv("POPULUS_PSEUDO_KEY", kTestKey, 1);
+  IngestOptions o;
+  o.extract_dir = extract_dir;
+  o.data_dir = data_dir;
+  o.extract_date = extract_date;
+  o.progress = ProgressBar::Mode::kNever;
+  IngestResult r;
+  const Status st = Ingest(o, result ? result : &r);
+  ::unsetenv("POPULUS_PSEUDO_KEY");
+  return st;
+}
+
 }  // namespace populus::testing

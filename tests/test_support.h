@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "common/civil_date.h"
+#include "common/status.h"
+#include "ingest/ingest.h"
+
 namespace populus::testing {
 
 // A fresh directory under the system temporary directory, removed at the end.
@@ -28,6 +32,11 @@ inline constexpr const char* kNhs[] = {"9990000018", "9990000026", "9990000034",
                                        "9990000050", "9990000069", "9990000077", "9990000085"};
 inline constexpr const char* kBadCheckDigit = "9990000019";
 inline constexpr const char* kTestKey = "populus-test-key-0123456789abcdef0123456789";
+
+// Loads an extract into a data directory with the test key (strict policy,
+// no progress bar); `result`, when given, gets the load's summary.
+Status IngestWithTestKey(const std::string& extract_dir, const std::string& data_dir,
+                         Date extract_date, IngestResult* result = nullptr);
 
 // A small, valid extract: an ICS, a locality, a PCN, two practices and a site;
 // three patients (kNhs[0..2]); files may be replaced or added by name.
