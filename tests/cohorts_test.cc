@@ -13,6 +13,7 @@
 #include <random>
 
 #include "analysis/admission_risk.h"
+#include "analysis/analyse.h"
 #include "analysis/cardiovascular_risk.h"
 #include "analysis/criteria.h"
 #include "analysis/frailty_index.h"
@@ -146,13 +147,7 @@ class HandMadePatients : public ::testing::Test {
   // The state of the patient born in `year`, with their record loaded.
   PatientState Load(CriteriaSet::Evaluator& e, int year) {
     const uint32_t p = row_of_.at(year);
-    PatientState s;
-    s.age = AgeInYears(snapshot_->values<int32_t>("patients", "date_of_birth")[p], as_of_);
-    s.sex = snapshot_->values<uint8_t>("patients", "sex")[p];
-    s.registers = registers_.registers[p];
-    s.ltc = registers_.conditions[p];
-    s.efi_deficits = deficits_[p];
-    s.efi_category = deficits_[p] >= 0 ? efi_.Category(deficits_[p]) : -1;
+    const PatientState s = BasicPatientState(*snapshot_, registers_, deficits_, efi_, p, as_of_);
     e.Load(p);
     return s;
   }

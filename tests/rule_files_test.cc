@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "analysis/analyse.h"
 #include "analysis/cohorts.h"
 #include "analysis/criteria.h"
 #include "analysis/frailty_index.h"
@@ -263,18 +264,8 @@ TEST_F(RuleFiles, EveryBridgesToHealthRowOnItsOwnPatient) {
   const std::vector<int8_t> deficits =
       EvaluateEfi(*snapshot_, efi, registers.in_population, kAsOf, 65);
   CriteriaSet::Evaluator e(set, *snapshot_, kAsOf);
-  const auto birth = snapshot_->values<int32_t>("patients", "date_of_birth");
-  const auto care_home = snapshot_->values<uint8_t>("patients", "care_home");
-  const auto sex = snapshot_->values<uint8_t>("patients", "sex");
   for (const auto& [p, segment] : expect) {
-    PatientState s;
-    s.age = AgeInYears(birth[p], kAsOf);
-    s.sex = sex[p];
-    s.registers = registers.registers[p];
-    s.ltc = registers.conditions[p];
-    s.efi_deficits = deficits[p];
-    s.efi_category = deficits[p] >= 0 ? efi.Category(deficits[p]) : -1;
-    s.care_home = care_home[p] == 1;
+    const PatientState s = BasicPatientState(*snapshot_, registers, deficits, efi, p, kAsOf);
     e.Load(p);
     EXPECT_EQ(b2h.codes[static_cast<size_t>(b2h.Assign(e, s))], segment)
         << "patient " << Patients::Id(p) << " (age " << s.age << ")";

@@ -237,6 +237,20 @@ std::string ShownValueText(const ShownValue& v, const PatientState& s, const Efi
 
 }  // namespace
 
+PatientState BasicPatientState(const Snapshot& snapshot, const RegisterResult& registers,
+                               const std::vector<int8_t>& deficits, const EfiDefinition& efi,
+                               uint32_t p, Date as_of) {
+  PatientState s;
+  s.age = AgeInYears(snapshot.values<int32_t>("patients", "date_of_birth")[p], as_of);
+  s.sex = snapshot.values<uint8_t>("patients", "sex")[p];
+  s.care_home = snapshot.values<uint8_t>("patients", "care_home")[p] == 1;
+  s.registers = registers.registers[p];
+  s.ltc = registers.conditions[p];
+  s.efi_deficits = deficits[p];
+  s.efi_category = deficits[p] >= 0 ? efi.Category(deficits[p]) : -1;
+  return s;
+}
+
 Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   const auto start = std::chrono::steady_clock::now();
   std::unique_ptr<Snapshot> snapshot;
@@ -361,14 +375,7 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
                to = static_cast<uint32_t>(patients * (thread + 1) / threads);
     for (uint32_t p = from; p < to; ++p) {
       if (!r.in_population[p]) continue;
-      PatientState s;
-      s.age = AgeInYears(birth[p], as_of);
-      s.sex = sex[p];
-      s.registers = r.registers[p];
-      s.ltc = r.conditions[p];
-      s.efi_deficits = deficits[p];
-      s.efi_category = deficits[p] >= 0 ? efi.Category(deficits[p]) : -1;
-      s.care_home = care_home[p] == 1;
+      PatientState s = BasicPatientState(*snapshot, r, deficits, efi, p, as_of);
       s.admission_risk_top_percent = risk.top_percent[p];
       evaluator.Load(p);
       s.cms = cms.Score(evaluator, s);

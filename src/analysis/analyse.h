@@ -13,10 +13,15 @@
 // (docs/analysis.md lists them).
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "analysis/cardiovascular_risk.h"
+#include "analysis/criteria.h"
 #include "analysis/disclosure.h"
+#include "analysis/frailty_index.h"
+#include "analysis/registers.h"
 #include "common/civil_date.h"
 #include "common/status.h"
 
@@ -58,5 +63,12 @@ struct AnalyseResult {
 };
 
 Status Analyse(const AnalyseOptions& options, AnalyseResult* result);
+
+// Patient p's state on the date for criteria (criteria.h): age, sex, care
+// home, registers, long-term conditions and eFI. The Cambridge score, the
+// admission risk and QRISK3 are left unknown, for the caller to fill in.
+PatientState BasicPatientState(const Snapshot& snapshot, const RegisterResult& registers,
+                               const std::vector<int8_t>& deficits, const EfiDefinition& efi,
+                               uint32_t p, Date as_of);
 
 }  // namespace populus::analysis
