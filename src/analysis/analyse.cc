@@ -317,7 +317,6 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   const auto practice = snapshot->values<uint32_t>("patients", "practice");
   const auto birth = snapshot->values<int32_t>("patients", "date_of_birth");
   const auto sex = snapshot->values<uint8_t>("patients", "sex");
-  const auto care_home = snapshot->values<uint8_t>("patients", "care_home");
   const auto imd = snapshot->values<uint8_t>("patients", "imd_decile");
   const CodeColumn ethnicity = snapshot->codes("patients", "ethnicity");
   std::vector<int> ethnic_group(ethnicity.dictionary_size(), 0);
