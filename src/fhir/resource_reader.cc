@@ -1,0 +1,182 @@
+#include "fhir/resource_reader.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "common/file_io.h"
+
+namespace populus::fhir {
+namespace {
+namespace fs = std::filesystem;
+
+constexpr std::string_view kBundleTypes[] = {"collection", "transaction", "batch", "searchset"};
+
+class Reader {
+ public:
+  Reader(const ResourceFn& on_resource, const ProblemFn& on_problem, ReadSummary* summary)
+      : on_resource_(on_resource), on_problem_(on_problem), summary_(summary) {}
+
+  Status File(const std::string& path) {
+    const std::string name = fs::path(path).filename().string();
+    ++summary_->files;
+    if (name.ends_with(".ndjson")) return Ndjson(path, name);
+    return Json(path, name);
+  }
+
+ private:
+  void Problem(const Location& where, const std::string& reason) {
+    ++summary_->problems;
+    on_problem_(where, reason);
+  }
+
+  // Checks one resource's JSON text in full and hands it over; false (with
+  // a problem reported) when it is not a JSON object with a resourceType.
+  void Deliver(std::string_view json, std::string_view full_url, const Location& where) {
+    simdjson::dom::element element;
+    if (const auto error = dom_.parse(json.data(), json.size()).get(element)) {
+      Problem(where, fmt::format("malformed JSON: {}", simdjson::error_message(error)));
+      return;
+    }
+    simdjson::dom::object object;
+    if (element.get_object().get(object)) {
+      Problem(where, "not a JSON object");
+      return;
+    }
+    std::string_view type;
+    if (object["resourceType"].get_string().get(type) || type.empty()) {
+      Problem(where, "no resourceType");
+      return;
+    }
+    ++summary_->resources;
+    ++summary_->by_type[std::string(type)];
+    on_resource_(Resource{type, json, full_url, &where});
+  }
+
+  // One resource per line; blank lines are allowed.
+  Status Ndjson(const std::string& path, const std::string& name) {
+    MappedFile file;
+    POPULUS_RETURN_IF_ERROR(file.Open(path));
+    summary_->bytes += file.size();
+    const auto* data = reinterpret_cast<const char*>(file.data());
+    Location where;
+    where.file = name;
+    for (size_t pos = 0; pos < file.size();) {
+      const void* newline = std::memchr(data + pos, '\n', file.size() - pos);
+      const size_t end =
+          newline ? static_cast<size_t>(static_cast<const char*>(newline) - data) : file.size();
+      std::string_view line(data + pos, end - pos);
+      pos = end + 1;
+      ++where.line;
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+        line.remove_suffix(1);
+      }
+      if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+      Deliver(line, {}, where);
+    }
+    return Status::Ok();
+  }
+
+  // A Bundle, entry by entry, or a file holding one resource.
+  Status Json(const std::string& path, const std::string& name) {
+    simdjson::padded_string text;
+    if (simdjson::padded_string::load(path).get(text)) {
+      return Status::Io(fmt::format("cannot read '{}'", path));
+    }
+    summary_->bytes += text.size();
+    Location where;
+    where.file = name;
+    simdjson::ondemand::document doc;
+    simdjson::ondemand::object top;
+    std::string_view type;
+    if (ondemand_.iterate(text).get(doc) || doc.get_object().get(top) ||
+        top["resourceType"].get_string().get(type)) {
+      Deliver(std::string_view(text.data(), text.size()), {}, where);  // reports why
+      return Status::Ok();
+    }
+    if (type != "Bundle") {
+      Deliver(std::string_view(text.data(), text.size()), {}, where);
+      return Status::Ok();
+    }
+    std::string_view bundle_type;
+    if (top["type"].get_string().get(bundle_type) ||
+        std::find(std::begin(kBundleTypes), std::end(kBundleTypes), bundle_type) ==
+            std::end(kBundleTypes)) {
+      Problem(where, fmt::format("Bundle type '{}' is not read (collection, transaction, batch "
+                                 "or searchset)",
+                                 bundle_type));
+      return Status::Ok();
+    }
+    simdjson::ondemand::array entries;
+    const auto missing = top["entry"].get_array().get(entries);
+    if (missing == simdjson::NO_SUCH_FIELD) return Status::Ok();  // an empty Bundle
+    if (missing) {
+      Problem(where, "the Bundle's entry is not an array");
+      return Status::Ok();
+    }
+    where.entry = 0;
+    for (auto item : entries) {
+      simdjson::ondemand::object entry;
+      if (item.get_object().get(entry)) {
+        Problem(where, "malformed Bundle entry");
+        return Status::Ok();  // the rest of the file cannot be trusted
+      }
+      std::string_view full_url;
+      simdjson::ondemand::object resource;
+      std::string_view json;
+      // Fields may come in any order: look each up afresh.
+      const auto url_error = entry["fullUrl"].get_string().get(full_url);
+      if (url_error && url_error != simdjson::NO_SUCH_FIELD) full_url = {};
+      std::string url(full_url);  // the view may not survive the next lookup
+      if (entry["resource"].get_object().get(resource) || resource.raw_json().get(json)) {
+        Problem(where, "the entry has no resource");
+      } else {
+        Deliver(json, url, where);
+      }
+      ++where.entry;
+    }
+    return Status::Ok();
+  }
+
+  const ResourceFn& on_resource_;
+  const ProblemFn& on_problem_;
+  ReadSummary* summary_;
+  simdjson::dom::parser dom_;
+  simdjson::ondemand::parser ondemand_;
+};
+
+}  // namespace
+
+std::string Location::Describe() const {
+  if (entry >= 0) return fmt::format("{} entry {}", file, entry);
+  if (line > 0) return fmt::format("{} line {}", file, line);
+  return file;
+}
+
+Status ReadResources(const std::string& path, const ResourceFn& on_resource,
+                     const ProblemFn& on_problem, ReadSummary* summary) {
+  *summary = ReadSummary();
+  Reader reader(on_resource, on_problem, summary);
+  std::error_code ec;
+  if (fs::is_regular_file(path, ec)) return reader.File(path);
+  if (!fs::is_directory(path, ec)) {
+    return Status::Usage(fmt::format("'{}' is not a file or a directory", path));
+  }
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(path, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && (name.ends_with(".ndjson") || name.ends_with(".json"))) {
+      files.push_back(entry.path().string());
+    }
+  }
+  if (ec) return Status::Io(fmt::format("cannot list '{}': {}", path, ec.message()));
+  std::sort(files.begin(), files.end());
+  for (const std::string& file : files) POPULUS_RETURN_IF_ERROR(reader.File(file));
+  return Status::Ok();
+}
+
+}  // namespace populus::fhir

@@ -1,0 +1,60 @@
+// Reading FHIR R4 resources one at a time, from Bulk Data NDJSON files (one
+// resource per line, such as Patient.000.ndjson) and from Bundles (collection,
+// transaction, batch or searchset; a JSON file holding one resource that is
+// not a Bundle is read as that resource).
+//
+// A path may be a file or a directory; a directory's *.ndjson and *.json
+// files are read in name order and other files are left alone. NDJSON is
+// parsed line by line (simdjson On-Demand over a reused buffer), never as a
+// whole; a Bundle is walked entry by entry without building a DOM. Each
+// resource is handed over as its own JSON text with its resourceType, the
+// entry's fullUrl (for urn:uuid references inside a Bundle) and where it was
+// found: file and line (NDJSON) or file and entry index (Bundle), so a
+// consumer can quarantine it with a location a person can find.
+//
+// Bad input does not stop the read: malformed JSON, a line or entry that is
+// not an object with a resourceType, a Bundle type that carries no resources
+// to load (history, a message...) are reported as problems with their
+// location, and the read goes on. Only a path that cannot be read is an
+// error.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace populus::fhir {
+
+struct Location {
+  std::string file;
+  uint64_t line = 0;   // NDJSON: the 1-based line; a Bundle: 0
+  int64_t entry = -1;  // a Bundle: the 0-based entry index; otherwise -1
+  // "Patient.000.ndjson line 12" or "bundle.json entry 3".
+  std::string Describe() const;
+};
+
+struct Resource {
+  std::string_view type;      // resourceType
+  std::string_view json;      // the resource's own JSON text
+  std::string_view full_url;  // a Bundle entry's fullUrl, or empty
+  const Location* where = nullptr;
+};
+
+struct ReadSummary {
+  uint64_t files = 0, bytes = 0, resources = 0, problems = 0;
+  std::map<std::string, uint64_t> by_type;  // resources read, by resourceType
+};
+
+using ResourceFn = std::function<void(const Resource&)>;
+using ProblemFn = std::function<void(const Location&, const std::string& reason)>;
+
+// Reads every resource under `path`, in file order and, within a file, in
+// the order written. The views in a Resource are valid only during the call.
+Status ReadResources(const std::string& path, const ResourceFn& on_resource,
+                     const ProblemFn& on_problem, ReadSummary* summary);
+
+}  // namespace populus::fhir

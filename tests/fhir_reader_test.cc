@@ -1,0 +1,145 @@
+// Reading FHIR R4 resources: real Synthea Bundles (../shared/reference/
+// fhir-synthea/) against an independent count of their entries, and
+// hand-made NDJSON and Bundles with every kind of bad input.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "fhir/resource_reader.h"
+#include "test_support.h"
+
+namespace populus::fhir {
+namespace {
+namespace fs = std::filesystem;
+using populus::testing::TempDir;
+using populus::testing::WriteFile;
+
+struct Read {
+  std::vector<std::string> types, jsons, urls, where;
+  std::vector<std::string> problems;  // "location: reason"
+  ReadSummary summary;
+  Status status;
+};
+
+Read ReadAll(const std::string& path) {
+  Read r;
+  r.status = ReadResources(
+      path,
+      [&](const Resource& res) {
+        r.types.emplace_back(res.type);
+        r.jsons.emplace_back(res.json);
+        r.urls.emplace_back(res.full_url);
+        r.where.push_back(res.where->Describe());
+      },
+      [&](const Location& where, const std::string& reason) {
+        r.problems.push_back(where.Describe() + ": " + reason);
+      },
+      &r.summary);
+  return r;
+}
+
+TEST(FhirReader, SyntheaBundlesAgreeWithAnIndependentCount) {
+  const std::string dir = populus::testing::SharedDir() + "/reference/fhir-synthea";
+  ASSERT_TRUE(fs::is_directory(dir)) << dir;
+  // Independently: every Bundle parsed whole with nlohmann::json.
+  std::map<std::string, uint64_t> expected;
+  uint64_t entries = 0, files = 0;
+  std::vector<std::string> expected_urls;
+  std::vector<std::string> names;
+  for (const auto& f : fs::directory_iterator(dir)) names.push_back(f.path().string());
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    if (!name.ends_with(".json")) continue;
+    ++files;
+    const auto bundle = nlohmann::json::parse(populus::testing::ReadFile(name));
+    ASSERT_EQ(bundle["resourceType"], "Bundle");
+    for (const auto& e : bundle["entry"]) {
+      ++expected[e["resource"]["resourceType"].get<std::string>()];
+      expected_urls.push_back(e.value("fullUrl", std::string()));
+      ++entries;
+    }
+  }
+  ASSERT_EQ(files, 5u);
+  const Read r = ReadAll(dir);
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_TRUE(r.problems.empty()) << r.problems.front();
+  EXPECT_EQ(r.summary.files, 5u);
+  EXPECT_EQ(r.summary.resources, entries);
+  EXPECT_EQ(r.summary.by_type, expected);
+  EXPECT_EQ(r.urls, expected_urls);
+  // Each resource handed over is the entry's own JSON, whole.
+  std::map<std::string, uint64_t> reparsed;
+  for (size_t i = 0; i < r.jsons.size(); ++i) {
+    const auto resource = nlohmann::json::parse(r.jsons[i]);
+    EXPECT_EQ(resource["resourceType"], r.types[i]);
+    ++reparsed[r.types[i]];
+  }
+  EXPECT_EQ(reparsed, expected);
+  EXPECT_GT(expected["Patient"], 0u);
+  EXPECT_GT(expected["Observation"], 0u);
+}
+
+TEST(FhirReader, NdjsonLineByLineWithBadLinesReported) {
+  TempDir dir;
+  WriteFile(dir / "Patient.000.ndjson",
+            "{\"resourceType\":\"Patient\",\"id\":\"a\",\"birthDate\":\"1950-02-01\"}\n"
+            "\n"                                                 // blank: skipped
+            "{\"resourceType\":\"Patient\",\"id\":\"b\"\n"       // 3: malformed
+            "{\"id\":\"c\"}\n"                                   // 4: no resourceType
+            "[1,2]\n"                                            // 5: not an object
+            "{\"resourceType\":\"Patient\",\"id\":\"d\"}\r\n");  // 6: CRLF is fine
+  WriteFile(dir / "Condition.000.ndjson",
+            "{\"resourceType\":\"Condition\",\"id\":\"x\",\"subject\":{\"reference\":"
+            "\"Patient/a\"}}");  // no final newline
+  WriteFile(dir / "notes.txt", "not read");
+  const Read r = ReadAll(dir.path());
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  // Files in name order: Condition before Patient.
+  EXPECT_EQ(r.types, (std::vector<std::string>{"Condition", "Patient", "Patient"}));
+  EXPECT_EQ(r.where,
+            (std::vector<std::string>{"Condition.000.ndjson line 1", "Patient.000.ndjson line 1",
+                                      "Patient.000.ndjson line 6"}));
+  ASSERT_EQ(r.problems.size(), 3u);
+  EXPECT_NE(r.problems[0].find("Patient.000.ndjson line 3: malformed JSON"), std::string::npos)
+      << r.problems[0];
+  EXPECT_EQ(r.problems[1], "Patient.000.ndjson line 4: no resourceType");
+  EXPECT_EQ(r.problems[2], "Patient.000.ndjson line 5: not a JSON object");
+  EXPECT_EQ(r.summary.files, 2u);
+  EXPECT_EQ(r.summary.problems, 3u);
+  EXPECT_EQ(nlohmann::json::parse(r.jsons[2])["id"], "d");
+}
+
+TEST(FhirReader, BundlesEntryByEntry) {
+  TempDir dir;
+  WriteFile(dir / "b.json", R"({"resourceType":"Bundle","type":"collection","entry":[
+      {"fullUrl":"urn:uuid:1","resource":{"resourceType":"Patient","id":"1"}},
+      {"resource":{"resourceType":"Observation","id":"2"},"fullUrl":"urn:uuid:2"},
+      {"fullUrl":"urn:uuid:3"},
+      {"resource":{"id":"4"}}]})");
+  WriteFile(dir / "c.json", R"({"resourceType":"Bundle","type":"history","entry":[]})");
+  WriteFile(dir / "d.json", R"({"resourceType":"Patient","id":"single"})");
+  WriteFile(dir / "e.json", R"({"resourceType":"Bundle","type":"searchset"})");
+  WriteFile(dir / "f.json", R"({"resourceType": "Bundle", "type": "transaction", "entry": [)");
+  const Read r = ReadAll(dir.path());
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.types, (std::vector<std::string>{"Patient", "Observation", "Patient"}));
+  EXPECT_EQ(r.urls, (std::vector<std::string>{"urn:uuid:1", "urn:uuid:2", ""}));
+  EXPECT_EQ(r.where, (std::vector<std::string>{"b.json entry 0", "b.json entry 1", "d.json"}));
+  ASSERT_EQ(r.problems.size(), 4u) << r.problems.back();
+  EXPECT_EQ(r.problems[0], "b.json entry 2: the entry has no resource");
+  EXPECT_EQ(r.problems[1], "b.json entry 3: no resourceType");
+  EXPECT_NE(r.problems[2].find("c.json: Bundle type 'history' is not read"), std::string::npos);
+  EXPECT_NE(r.problems[3].find("f.json"), std::string::npos) << r.problems[3];
+}
+
+TEST(FhirReader, APathThatIsNotThereIsAnError) {
+  TempDir dir;
+  const Read r = ReadAll(dir / "missing");
+  EXPECT_EQ(r.status.kind(), Status::Kind::kUsage);
+}
+
+}  // namespace
+}  // namespace populus::fhir
