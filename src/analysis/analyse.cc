@@ -6,7 +6,6 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
-#include <thread>
 #include <tuple>
 #include <unordered_map>
 
@@ -67,12 +66,6 @@ Hierarchy BuildHierarchy(const Snapshot& s) {
   return h;
 }
 
-std::string Shown(const ProtectedCell& c) { return c.shown() ? fmt::format("{}", c.value) : ""; }
-
-std::string Fixed(double v, int decimals = 3) {
-  return std::isnan(v) ? std::string() : fmt::format("{:.{}f}", v, decimals);
-}
-
 // A share per 100 with Wilson 95% limits, from the counts as published
 // (rounded), so the share reveals no more than the counts do.
 Estimate PublishedProportion(const ProtectedCell& x, const ProtectedCell& n) {
@@ -117,9 +110,10 @@ std::string MembershipTable(const std::string& what, const std::vector<std::stri
         const bool shown = t.cells[u][0].shown() && t.row_totals[u].shown() && population[l][u] > 0;
         const Estimate e = PublishedProportion(t.cells[u][0], t.row_totals[u]);
         std::vector<std::string> row = orgs.Lead(l, u);
-        row.insert(row.end(), {codes[k], names[k], Shown(t.cells[u][0]), Shown(t.row_totals[u]),
-                               shown ? Fixed(e.value) : "", shown ? Fixed(e.limits[0].lower) : "",
-                               shown ? Fixed(e.limits[0].upper) : ""});
+        row.insert(row.end(),
+                   {codes[k], names[k], ShownCount(t.cells[u][0]), ShownCount(t.row_totals[u]),
+                    shown ? FormatFixed(e.value) : "", shown ? FormatFixed(e.limits[0].lower) : "",
+                    shown ? FormatFixed(e.limits[0].upper) : ""});
         out += CsvLine(row);
       }
     }
@@ -146,9 +140,10 @@ std::string PartitionTable(const std::string& what, const std::vector<std::strin
         const bool shown = t.cells[u][k].shown() && t.row_totals[u].shown() && population > 0;
         const Estimate e = PublishedProportion(t.cells[u][k], t.row_totals[u]);
         std::vector<std::string> row = orgs.Lead(l, u);
-        row.insert(row.end(), {codes[k], names[k], Shown(t.cells[u][k]), Shown(t.row_totals[u]),
-                               shown ? Fixed(e.value) : "", shown ? Fixed(e.limits[0].lower) : "",
-                               shown ? Fixed(e.limits[0].upper) : ""});
+        row.insert(row.end(),
+                   {codes[k], names[k], ShownCount(t.cells[u][k]), ShownCount(t.row_totals[u]),
+                    shown ? FormatFixed(e.value) : "", shown ? FormatFixed(e.limits[0].lower) : "",
+                    shown ? FormatFixed(e.limits[0].upper) : ""});
         out += CsvLine(row);
       }
     }
@@ -189,8 +184,8 @@ std::string RiskEvaluationTable(const AdmissionRiskModel& m, const DisclosureRul
   add("test_admitted", std::to_string(RoundCount(m.test_admitted, rules.round_to)));
   add("iterations", std::to_string(m.iterations));
   add("converged", m.converged ? "true" : "false");
-  add("auc", Fixed(m.auc, 4));
-  add("brier", Fixed(m.brier, 5));
+  add("auc", FormatFixed(m.auc, 4));
+  add("brier", FormatFixed(m.brier, 5));
   return out;
 }
 
@@ -203,12 +198,12 @@ std::string RiskCalibrationTable(const AdmissionRiskModel& m, const DisclosureRu
     for (size_t i = 0; i < groups->size(); ++i) {
       const RiskGroup& g = (*groups)[i];
       const bool shown = t.cells[i][0].shown() && t.row_totals[i].shown() && g.people > 0;
-      out += CsvLine(
-          {groups == &m.deciles ? "decile of predicted risk" : "risk tier", g.name,
-           Shown(t.row_totals[i]), Shown(t.cells[i][0]),
-           shown ? Fixed(100.0 * static_cast<double>(g.admitted) / static_cast<double>(g.people))
-                 : "",
-           Fixed(100.0 * g.mean_predicted)});
+      out += CsvLine({groups == &m.deciles ? "decile of predicted risk" : "risk tier", g.name,
+                      ShownCount(t.row_totals[i]), ShownCount(t.cells[i][0]),
+                      shown ? FormatFixed(100.0 * static_cast<double>(g.admitted) /
+                                          static_cast<double>(g.people))
+                            : "",
+                      FormatFixed(100.0 * g.mean_predicted)});
     }
   }
   return out;
@@ -216,19 +211,19 @@ std::string RiskCalibrationTable(const AdmissionRiskModel& m, const DisclosureRu
 
 std::string ShownValueText(const ShownValue& v, const PatientState& s, const EfiDefinition& efi,
                            const CriteriaSet::Evaluator& e) {
-  if (v.value_id >= 0) return Fixed(e.Value(v.value_id), 1);
+  if (v.value_id >= 0) return FormatFixed(e.Value(v.value_id), 1);
   if (v.key == "age") return std::to_string(s.age);
   if (v.key == "sex") return std::string(Name(static_cast<Sex>(s.sex)));
   if (v.key == "ltc") return std::to_string(s.ltc);
-  if (v.key == "cms") return Fixed(s.cms, 2);
+  if (v.key == "cms") return FormatFixed(s.cms, 2);
   if (v.key == "efi")
     return s.efi_category >= 0 ? efi.categories[static_cast<size_t>(s.efi_category)] : "";
   if (v.key == "efi_deficits") return s.efi_deficits >= 0 ? std::to_string(s.efi_deficits) : "";
-  if (v.key == "admission_risk_top_percent") return Fixed(s.admission_risk_top_percent, 2);
+  if (v.key == "admission_risk_top_percent") return FormatFixed(s.admission_risk_top_percent, 2);
   // ClinRisk's terms: a displayed score carries their disclaimer.
   if (v.key == "qrisk3") {
     return std::isnan(s.qrisk3) ? std::string()
-                                : Fixed(s.qrisk3, 1) +
+                                : FormatFixed(s.qrisk3, 1) +
                                       "% (QRISK3-2017, ClinRisk: check any implementation "
                                       "against qrisk.org before clinical use)";
   }
@@ -508,16 +503,16 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
         }
         const int64_t n = t.row_totals[u].value;
         return t.row_totals[u].shown() && n > 0
-                   ? Fixed(100.0 * static_cast<double>(k) / static_cast<double>(n))
+                   ? FormatFixed(100.0 * static_cast<double>(k) / static_cast<double>(n))
                    : std::string();
       };
       std::vector<std::string> row = orgs.Lead(l, u);
-      row.push_back(Shown(t.row_totals[u]));
-      for (size_t k = 0; k < 5; ++k) row.push_back(Shown(t.cells[u][k]));
+      row.push_back(ShownCount(t.row_totals[u]));
+      for (size_t k = 0; k < 5; ++k) row.push_back(ShownCount(t.cells[u][k]));
       row.push_back(per100(2));
       row.push_back(per100(3));
       row.push_back(t.row_totals[u].shown() && pop > 0 && !options.core_only
-                        ? Fixed(cms_sum[l][u] / static_cast<double>(pop))
+                        ? FormatFixed(cms_sum[l][u] / static_cast<double>(pop))
                         : std::string());
       multimorbidity += CsvLine(row);
     }
@@ -538,10 +533,10 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
         frail += t.cells[u][c].value;
       }
       std::vector<std::string> row = orgs.Lead(l, u);
-      row.push_back(Shown(t.row_totals[u]));
-      for (size_t c = 0; c < efi.categories.size(); ++c) row.push_back(Shown(t.cells[u][c]));
-      row.push_back(frail_shown ? Fixed(100.0 * static_cast<double>(frail) /
-                                        static_cast<double>(t.row_totals[u].value))
+      row.push_back(ShownCount(t.row_totals[u]));
+      for (size_t c = 0; c < efi.categories.size(); ++c) row.push_back(ShownCount(t.cells[u][c]));
+      row.push_back(frail_shown ? FormatFixed(100.0 * static_cast<double>(frail) /
+                                              static_cast<double>(t.row_totals[u].value))
                                 : std::string());
       frailty_csv += CsvLine(row);
     }
@@ -566,8 +561,8 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
         std::vector<std::string> row = orgs.Lead(l, u);
         row.push_back(band == 18 ? "90+" : fmt::format("{}-{}", band * 5, band * 5 + 4));
         row.push_back(c % 2 == 0 ? "female" : "male");
-        row.push_back(Shown(t.cells[u][c]));
-        row.push_back(Shown(t.row_totals[u]));
+        row.push_back(ShownCount(t.cells[u][c]));
+        row.push_back(ShownCount(t.row_totals[u]));
         population_csv += CsvLine(row);
       }
     }

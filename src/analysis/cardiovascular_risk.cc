@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "analysis/code_masks.h"
+#include "analysis/codelist.h"
 #include "analysis/table.h"
 #include "common/vocabulary.h"
 #include "store/snapshot.h"
@@ -24,12 +25,10 @@ constexpr const char* kMeasureNames[] = {
 constexpr int kFiveYears = 1826;
 
 Status ReadCodes(const std::string& path, std::vector<std::string>* codes) {
-  Table t;
-  POPULUS_RETURN_IF_ERROR(ReadTable(path, &t));
-  int c = 0;
-  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"code"}, &c));
-  for (const auto& row : t.rows) codes->push_back(row[static_cast<size_t>(c)]);
-  if (codes->empty()) return Status::Data(fmt::format("{}: no codes", path));
+  Codelist list;
+  POPULUS_RETURN_IF_ERROR(ReadCodelist(path, false, &list));
+  if (list.diagnosis.empty()) return Status::Data(fmt::format("{}: no codes", path));
+  *codes = std::move(list.diagnosis);
   return Status::Ok();
 }
 

@@ -9,9 +9,9 @@
 #include <sstream>
 
 #include "analysis/code_masks.h"
+#include "analysis/codelist.h"
 #include "analysis/table.h"
 #include "common/vocabulary.h"
-#include "ingest/snomed_id.h"
 #include "store/snapshot.h"
 
 namespace populus::analysis {
@@ -121,22 +121,10 @@ struct CriteriaSet::Impl {
       if (part.empty() || !std::filesystem::is_regular_file(path)) {
         return Status::Data(fmt::format("{}: codelist '{}' is not a file", where, path));
       }
-      Table t;
-      POPULUS_RETURN_IF_ERROR(ReadTable(path, &t));
-      int code = 0;
-      POPULUS_RETURN_IF_ERROR(t.RequireColumn({"code"}, &code));
-      const int role = t.Column({"role"});
-      const size_t before = list.size();
-      for (size_t r = 0; r < t.rows.size(); ++r) {
-        const std::string& id = t.rows[r][static_cast<size_t>(code)];
-        if (!IsSnomedConceptId(id)) {
-          return Status::Data(
-              fmt::format("{} line {}: '{}' is not a SNOMED CT or dm+d id", path, t.lines[r], id));
-        }
-        if (role >= 0 && t.rows[r][static_cast<size_t>(role)] != "diagnosis") continue;
-        list.push_back(id);
-      }
-      if (list.size() == before) {
+      Codelist read;
+      POPULUS_RETURN_IF_ERROR(ReadCodelist(path, false, &read));
+      list.insert(list.end(), read.diagnosis.begin(), read.diagnosis.end());
+      if (read.diagnosis.empty()) {
         return Status::Data(fmt::format("{}: codelist '{}' has no codes", where, path));
       }
     }

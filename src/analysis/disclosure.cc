@@ -94,4 +94,8 @@ ProtectedTable ProtectTable(const std::vector<std::vector<int64_t>>& counts,
   return out;
 }
 
+std::string ShownCount(const ProtectedCell& cell) {
+  return cell.shown() ? std::to_string(cell.value) : std::string();
+}
+
 }  // namespace populus::analysis

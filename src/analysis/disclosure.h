@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace populus::analysis {
@@ -46,6 +47,10 @@ struct ProtectedTable {
 // negative counts); totals are computed from the counts.
 ProtectedTable ProtectTable(const std::vector<std::vector<int64_t>>& counts,
                             const DisclosureRules& rules = {});
+
+// A protected count as the output writes it: the number, or empty when
+// withheld.
+std::string ShownCount(const ProtectedCell& cell);
 
 // Rounds a count to the nearest multiple of `round_to` (halves up).
 int64_t RoundCount(int64_t count, int64_t round_to);

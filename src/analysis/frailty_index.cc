@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "analysis/code_masks.h"
+#include "analysis/codelist.h"
 #include "analysis/table.h"
 #include "common/parallel.h"
 #include "store/snapshot.h"
@@ -55,18 +56,14 @@ Status LoadEfiDefinition(const std::string& definition, const std::string& categ
     if (kind != "coded") return fail(fmt::format("rule '{}' is not coded or polypharmacy", kind));
     std::istringstream names(f[static_cast<size_t>(lists)]);
     for (std::string list; names >> list;) {
-      Table codes;
       const std::string path = (std::filesystem::path(codelist_root) / list).string();
       if (!std::filesystem::is_regular_file(path)) {
         return fail(fmt::format("codelist '{}' is not a file", path));
       }
-      POPULUS_RETURN_IF_ERROR(ReadTable(path, &codes));
-      const int role = codes.Column({"role"});
-      for (const auto& row : codes.rows) {
-        if (role < 0 || row[static_cast<size_t>(role)] == "diagnosis") {
-          out->codes.back().push_back(row[0]);
-        }
-      }
+      Codelist codes;
+      POPULUS_RETURN_IF_ERROR(ReadCodelist(path, false, &codes));
+      out->codes.back().insert(out->codes.back().end(), codes.diagnosis.begin(),
+                               codes.diagnosis.end());
     }
     if (out->codes.back().empty()) return fail("a coded deficit needs codes");
   }

@@ -39,8 +39,6 @@ int AgeGroup(int age) {
   return 5;
 }
 
-std::string Fixed(double v) { return std::isnan(v) ? std::string() : fmt::format("{:.3f}", v); }
-
 double Sum(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); }
 
 // The value columns of one row: the proportion with 95% and 99.8% limits,
@@ -73,17 +71,15 @@ std::vector<std::string> Values(const std::vector<double>& numerator,
   if (std::find(pop.begin(), pop.end(), 0.0) == pop.end()) {
     d = DirectlyStandardisedRate(count, pop, standard, {0.95}, multiplier);
   }
-  return {Fixed(e.value),
-          Fixed(e.limits[0].lower),
-          Fixed(e.limits[0].upper),
-          Fixed(e.limits[1].lower),
-          Fixed(e.limits[1].upper),
-          Fixed(d.estimate.value),
-          Fixed(d.estimate.limits[0].lower),
-          Fixed(d.estimate.limits[0].upper)};
+  return {FormatFixed(e.value),
+          FormatFixed(e.limits[0].lower),
+          FormatFixed(e.limits[0].upper),
+          FormatFixed(e.limits[1].lower),
+          FormatFixed(e.limits[1].upper),
+          FormatFixed(d.estimate.value),
+          FormatFixed(d.estimate.limits[0].lower),
+          FormatFixed(d.estimate.limits[0].upper)};
 }
-
-std::string Shown(const ProtectedCell& c) { return c.shown() ? fmt::format("{}", c.value) : ""; }
 
 }  // namespace
 
@@ -175,8 +171,8 @@ std::string IndicatorTally::IndicatorsCsv(
       for (size_t u = 0; u < units.size(); ++u) {
         const bool shown = t.cells[u][0].shown() && t.row_totals[u].shown();
         std::vector<std::string> row = lead(l, u);
-        row.insert(row.end(), {indicators_[k].code, indicators_[k].name, Shown(t.cells[u][0]),
-                               Shown(t.row_totals[u])});
+        row.insert(row.end(), {indicators_[k].code, indicators_[k].name, ShownCount(t.cells[u][0]),
+                               ShownCount(t.row_totals[u])});
         for (std::string& v : Values(units[u].numerator, units[u].denominator, bands_used_[k],
                                      indicators_[k].multiplier, t.cells[u][0], t.row_totals[u])) {
           row.push_back(std::move(v));
@@ -203,9 +199,9 @@ std::string IndicatorTally::InequalitiesCsv(const DisclosureRules& rules) const 
       }
       const ProtectedTable t = ProtectTable(table, rules);
       for (size_t g = 0; g < groups.size(); ++g) {
-        std::vector<std::string> row = {indicators_[k].code,  indicators_[k].name,
-                                        Dimensions()[d].name, Dimensions()[d].groups[g],
-                                        Shown(t.cells[g][0]), Shown(t.row_totals[g])};
+        std::vector<std::string> row = {indicators_[k].code,       indicators_[k].name,
+                                        Dimensions()[d].name,      Dimensions()[d].groups[g],
+                                        ShownCount(t.cells[g][0]), ShownCount(t.row_totals[g])};
         std::vector<std::string> v =
             Values(groups[g].numerator, groups[g].denominator, bands_used_[k],
                    indicators_[k].multiplier, t.cells[g][0], t.row_totals[g]);

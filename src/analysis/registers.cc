@@ -7,9 +7,9 @@
 #include <filesystem>
 
 #include "analysis/code_masks.h"
+#include "analysis/codelist.h"
 #include "analysis/table.h"
 #include "common/parallel.h"
-#include "ingest/snomed_id.h"
 #include "store/snapshot.h"
 
 namespace populus::analysis {
@@ -69,27 +69,10 @@ Status LoadRegisterRules(const std::string& path, const std::string& codelist_ro
     if (!std::filesystem::is_regular_file(list)) {
       return fail(fmt::format("codelist '{}' is not a file", list));
     }
-    Table codes;
-    POPULUS_RETURN_IF_ERROR(ReadTable(list, &codes));
-    int c = 0, role = 0;
-    POPULUS_RETURN_IF_ERROR(codes.RequireColumn({"code"}, &c));
-    POPULUS_RETURN_IF_ERROR(codes.RequireColumn({"role"}, &role));
-    for (size_t k = 0; k < codes.rows.size(); ++k) {
-      const std::string& id = codes.rows[k][static_cast<size_t>(c)];
-      const std::string& what = codes.rows[k][static_cast<size_t>(role)];
-      if (!IsSnomedConceptId(id)) {
-        return Status::Data(fmt::format("{} line {}: '{}' is not a SNOMED CT concept id", list,
-                                        codes.lines[k], id));
-      }
-      if (what == "diagnosis") {
-        rule.diagnosis.push_back(id);
-      } else if (what == "resolved") {
-        rule.resolved.push_back(id);
-      } else {
-        return Status::Data(fmt::format("{} line {}: role '{}' is not diagnosis or resolved", list,
-                                        codes.lines[k], what));
-      }
-    }
+    Codelist codes;
+    POPULUS_RETURN_IF_ERROR(ReadCodelist(list, true, &codes));
+    rule.diagnosis = std::move(codes.diagnosis);
+    rule.resolved = std::move(codes.resolved);
     if (rule.diagnosis.empty()) return fail(fmt::format("'{}' has no diagnosis codes", list));
     if (qualifier >= 0 && !f[static_cast<size_t>(qualifier)].empty()) {
       rule.qualifier_text = f[static_cast<size_t>(qualifier)];

@@ -139,6 +139,10 @@ Status ReadWholeNumberMap(const std::string& path, const char* key, const char* 
   return Status::Ok();
 }
 
+std::string FormatFixed(double v, int decimals) {
+  return std::isnan(v) ? std::string() : fmt::format("{:.{}f}", v, decimals);
+}
+
 std::string TableJson(const Table& table) {
   const size_t columns = table.header.size();
   std::vector<bool> numeric(columns, true);

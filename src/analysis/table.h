@@ -32,6 +32,9 @@ Status ReadTable(const std::string& path, Table* table);
 // One CSV line (RFC 4180 quoting, newline at the end).
 std::string CsvLine(const std::vector<std::string>& fields);
 
+// A number with a fixed number of decimals; NaN is empty.
+std::string FormatFixed(double v, int decimals = 3);
+
 // A number as the output writes it: 17 significant digits, NaN empty.
 std::string FormatValue(double v);
 
