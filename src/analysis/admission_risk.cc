@@ -63,9 +63,12 @@ class FeatureSpace {
   }
   const std::vector<std::string>& names() const { return names_; }
 
+  // `known`: the registers on the anchor when the caller has them already.
   FeatureRows Build(const Snapshot& s, const std::vector<RegisterRule>& rules,
-                    const EfiDefinition& efi, Date anchor) const {
-    const RegisterResult reg = EvaluateRegisters(s, rules, anchor);
+                    const EfiDefinition& efi, Date anchor,
+                    const RegisterResult* known = nullptr) const {
+    const RegisterResult evaluated = known ? RegisterResult() : EvaluateRegisters(s, rules, anchor);
+    const RegisterResult& reg = known ? *known : evaluated;
     const std::vector<int8_t> deficits = EvaluateEfi(s, efi, reg.in_population, anchor, 0);
     const auto birth = s.values<int32_t>("patients", "date_of_birth");
     const auto sex = s.values<uint8_t>("patients", "sex");
@@ -366,8 +369,10 @@ double AreaUnderCurve(const std::vector<float>& score, const std::vector<uint8_t
 }
 
 Status FitAdmissionRisk(const Snapshot& snapshot, const std::vector<RegisterRule>& rules,
-                        const EfiDefinition& efi, Date as_of, const AdmissionRiskOptions& options,
-                        AdmissionRiskModel* model, AdmissionRiskScores* scores) {
+                        const EfiDefinition& efi, Date as_of,
+                        const RegisterResult& registers_on_as_of,
+                        const AdmissionRiskOptions& options, AdmissionRiskModel* model,
+                        AdmissionRiskScores* scores) {
   *model = AdmissionRiskModel();
   const size_t patients = snapshot.rows("patients");
   scores->probability.assign(patients, NAN);
@@ -462,7 +467,7 @@ Status FitAdmissionRisk(const Snapshot& snapshot, const std::vector<RegisterRule
   }
 
   // Everyone on the as-of date.
-  const FeatureRows now = space.Build(snapshot, rules, efi, as_of);
+  const FeatureRows now = space.Build(snapshot, rules, efi, as_of, &registers_on_as_of);
   std::vector<float> probability(now.rows());
   for (size_t r = 0; r < now.rows(); ++r) {
     probability[r] = static_cast<float>(Sigmoid(LinearPredictor(now, r, model->coefficients)));

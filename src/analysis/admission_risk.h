@@ -76,9 +76,13 @@ struct AdmissionRiskScores {
 // than three years of hospital activity, prescriptions and appointments
 // before the as-of date, or fewer than 20 admissions to learn from) the model is returned unfitted
 // with the reason and the scores are NaN; that is not an error.
+// `registers_on_as_of` is EvaluateRegisters on the as-of date, which the
+// caller has already worked out.
 Status FitAdmissionRisk(const Snapshot& snapshot, const std::vector<RegisterRule>& rules,
-                        const EfiDefinition& efi, Date as_of, const AdmissionRiskOptions& options,
-                        AdmissionRiskModel* model, AdmissionRiskScores* scores);
+                        const EfiDefinition& efi, Date as_of,
+                        const RegisterResult& registers_on_as_of,
+                        const AdmissionRiskOptions& options, AdmissionRiskModel* model,
+                        AdmissionRiskScores* scores);
 
 // Data for a logistic regression: row r's features are index/value
 // [offsets[r], offsets[r+1]), in ascending feature order, with feature 0 (the

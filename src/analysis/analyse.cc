@@ -305,7 +305,7 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
     risk.top_percent.assign(snapshot->rows("patients"), NAN);
   } else {
     POPULUS_RETURN_IF_ERROR(
-        FitAdmissionRisk(*snapshot, rules, efi, as_of, AdmissionRiskOptions(), &model, &risk));
+        FitAdmissionRisk(*snapshot, rules, efi, as_of, r, AdmissionRiskOptions(), &model, &risk));
   }
   const Hierarchy h = BuildHierarchy(*snapshot);
   const Organisations orgs{*snapshot, h};
