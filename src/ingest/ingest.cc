@@ -16,6 +16,8 @@
 #include "common/vocabulary.h"
 #include "extract/csv_reader.h"
 #include "extract/extract_schema.h"
+#include "ingest/csv_extract.h"
+#include "ingest/extract_source.h"
 #include "ingest/nhs_number.h"
 #include "ingest/pseudonymiser.h"
 #include "ingest/quarantine.h"
@@ -42,6 +44,7 @@ nlohmann::json IngestResult::ToJson() const {
   j["write_seconds"] = write_seconds;
   j["warnings"] = warnings;
   j["examples"] = examples;
+  if (!source_summary.is_null()) j["source"] = source_summary;
   for (const auto& f : files) {
     nlohmann::json fj;
     fj["present"] = f.present;
@@ -285,6 +288,7 @@ constexpr int kBookingHorizonDays = 366;
 struct OrganisationRow {
   std::string code, name, parent_code, postcode;
   OrgType type;
+  std::string file;  // where the row came from
   uint64_t line;
 };
 
@@ -340,7 +344,8 @@ struct DateRange {
 
 class Loader {
  public:
-  Loader(const IngestOptions& options, IngestResult* result) : options_(options), result_(result) {}
+  Loader(ExtractSource& source, const IngestOptions& options, IngestResult* result)
+      : source_(source), options_(options), result_(result) {}
 
   Status Run();
 
@@ -352,9 +357,10 @@ class Loader {
   template <typename BindFn, typename RowFn>
   Status ReadTable(const ExtractTableSpec& spec, IngestFileSummary* summary, BindFn bind,
                    RowFn row);
-  Status CheckExtractDirectory();
   Status LoadOrganisations();
   Status ChoosePatientIdentifier();
+  // Quarantines the rows the source lost before its tables.
+  Status QuarantineSourceProblems();
   Status LoadPatients();
   Status LoadEvents();
   Status LoadMedications();
@@ -406,6 +412,7 @@ class Loader {
   // Resolves a practice code to its organisation row.
   bool Practice(std::string_view text, uint32_t* practice);
 
+  ExtractSource& source_;
   const IngestOptions& options_;
   IngestResult* result_;
   Date extract_date_ = kNoDate;
@@ -417,6 +424,8 @@ class Loader {
   // The record being validated, for Reject().
   const CsvRecord* current_ = nullptr;
   std::string_view current_file_;
+  std::map<std::string, uint64_t> current_rules_;  // quarantined rows of the current table, by rule
+  std::map<ExtractTable, std::map<std::string, uint64_t>> source_problems_;  // by table and rule
   int current_identifier_ = -1;
   std::vector<bool> code_fields_;  // fields of the current file that hold codes
 
@@ -447,6 +456,7 @@ bool Loader::Reject(std::string_view column, Rule rule, std::string reason) {
   } else {
     record = MaskedRecord(current_->fields, -1, "", code_fields_);
   }
+  ++current_rules_[std::string(RuleName(rule))];
   Status st = quarantine_.Add(current_file_, current_->line, column, rule, reason, record);
   if (!st.ok()) result_->warnings.push_back("could not write to the quarantine: " + st.message());
   return false;
@@ -464,23 +474,34 @@ std::string Loader::SafeIdentifier(std::string_view text) const {
 template <typename BindFn, typename RowFn>
 Status Loader::ReadTable(const ExtractTableSpec& spec, IngestFileSummary* summary, BindFn bind,
                          RowFn row) {
-  const std::string path = (fs::path(options_.extract_dir) / spec.file).string();
-  summary->file = std::string(spec.file);
-  if (!fs::exists(path)) return Status::Ok();
+  summary->file = source_.TableLabel(spec);
+  current_rules_.clear();
+  uint64_t lost_before = 0;  // rows the source could not express, already quarantined
+  if (auto it = source_problems_.find(spec.table); it != source_problems_.end()) {
+    for (const auto& [rule, n] : it->second) {
+      current_rules_[rule] += n;
+      lost_before += n;
+    }
+  }
+  std::unique_ptr<TableRecords> records;
+  POPULUS_RETURN_IF_ERROR(source_.Open(spec, &records));
+  if (records == nullptr) {
+    summary->present = lost_before > 0;
+    summary->rows_read = summary->rows_quarantined = lost_before;
+    summary->quarantined_by_rule = current_rules_;
+    return Status::Ok();
+  }
   summary->present = true;
   const auto start = std::chrono::steady_clock::now();
-  CsvReader reader;
-  POPULUS_RETURN_IF_ERROR(reader.Open(path));
-  summary->bytes = reader.file_size();
   CsvRecord record;
-  if (!reader.Next(&record)) {
-    POPULUS_RETURN_IF_ERROR(reader.status());
-    return Status::Data(fmt::format("{}: the file is empty; it needs at least a header row", path));
+  if (!records->Next(&record)) {
+    POPULUS_RETURN_IF_ERROR(records->status());
+    return Status::Data(
+        fmt::format("{}: the file is empty; it needs at least a header row", records->file()));
   }
   HeaderBinding binding;
-  POPULUS_RETURN_IF_ERROR(binding.Bind(spec, record, path));
+  POPULUS_RETURN_IF_ERROR(binding.Bind(spec, record, std::string(records->file())));
   bind(binding);
-  current_file_ = spec.file;
   const char* identifier_column =
       spec.table == ExtractTable::kPatients ? (nhs_mode_ ? "nhs_number" : "patient_id") : "patient";
   current_identifier_ = binding.index(identifier_column);
@@ -489,12 +510,13 @@ Status Loader::ReadTable(const ExtractTableSpec& spec, IngestFileSummary* summar
     if (binding.index(code_column) >= 0)
       code_fields_[static_cast<size_t>(binding.index(code_column))] = true;
   }
-  ProgressBar progress(fmt::format("reading {}", spec.file), reader.file_size(), "B",
+  ProgressBar progress(fmt::format("reading {}", summary->file), records->size(), "B",
                        options_.progress);
   uint64_t read = 0, loaded = 0;
-  while (reader.Next(&record)) {
+  while (records->Next(&record)) {
     ++read;
     current_ = &record;
+    current_file_ = records->file();
     bool ok;
     if (record.problem == CsvProblem::kInvalidUtf8) {
       ok = Reject("", Rule::kInvalidUtf8, CsvProblemText(record.problem));
@@ -507,18 +529,20 @@ Status Loader::ReadTable(const ExtractTableSpec& spec, IngestFileSummary* summar
     } else {
       ok = row(record);
     }
+    records->Outcome(ok);
     if (ok) ++loaded;
-    progress.Update(reader.bytes_consumed());
+    progress.Update(records->consumed());
   }
-  POPULUS_RETURN_IF_ERROR(reader.status());
-  progress.Finish(reader.bytes_consumed());
-  summary->rows_read = read;
+  POPULUS_RETURN_IF_ERROR(records->status());
+  progress.Finish(records->consumed());
+  summary->bytes = records->bytes_read();
+  summary->rows_read = read + lost_before;
   summary->rows_loaded = loaded;
-  summary->rows_quarantined = read - loaded;
-  summary->quarantined_by_rule = quarantine_.by_rule(spec.file);
+  summary->rows_quarantined = read - loaded + lost_before;
+  summary->quarantined_by_rule = current_rules_;
   summary->seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  result_->bytes_read += reader.bytes_consumed();
+  result_->bytes_read += records->bytes_read();
   return Status::Ok();
 }
 
@@ -565,6 +589,21 @@ bool Loader::KnownCode(const StringInterner& dictionary, std::string_view column
 
 bool Loader::Code(std::string_view column, std::string_view text) {
   if (text.empty()) return Reject(column, Rule::kMissingValue, fmt::format("{} is empty", column));
+  if (source_.CodesMayNameTheirSystem() && text.find('|') != std::string_view::npos) {
+    // A FHIR token: an absolute URI, a bar, a code.
+    const size_t bar = text.rfind('|');
+    const std::string_view system = text.substr(0, bar);
+    if (bar + 1 == text.size() || system.find(':') == std::string_view::npos ||
+        text.size() > 256) {
+      return Reject(column, Rule::kInvalidCode,
+                    fmt::format("{} '{}' is not a code of the form system|code", column, text));
+    }
+    if (ContainsNhsNumberShape(text.substr(bar + 1))) {
+      return Reject(column, Rule::kIdentifierInText,
+                    fmt::format("{} holds what looks like an NHS number", column));
+    }
+    return true;
+  }
   if (!IsSnomedConceptId(text)) {
     return Reject(column, Rule::kInvalidCode,
                   fmt::format("{} '{}' is not a SNOMED CT concept identifier", column, text));
@@ -633,40 +672,6 @@ bool Loader::EventDate(std::string_view column, std::string_view text, uint32_t 
   return true;
 }
 
-Status Loader::CheckExtractDirectory() {
-  if (!fs::is_directory(options_.extract_dir)) {
-    return Status::Usage(fmt::format("'{}' is not a directory", options_.extract_dir));
-  }
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(options_.extract_dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    std::string extension = entry.path().extension().string();
-    for (char& ch : extension) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (extension != ".csv") continue;
-    // calibration.csv: the report `populus generate` writes beside its extract.
-    if (name == "calibration.csv") continue;
-    bool known = false;
-    for (const auto& spec : ExtractTables()) known = known || spec.file == name;
-    if (!known) {
-      std::string expected;
-      for (const auto& spec : ExtractTables()) {
-        expected += (expected.empty() ? "" : ", ") + std::string(spec.file);
-      }
-      return Status::Data(fmt::format(
-          "{}: populus does not know this file, so its rows would be lost (the extract format "
-          "has: {})",
-          entry.path().string(), expected));
-    }
-  }
-  for (const auto& spec : ExtractTables()) {
-    if (spec.required_file && !fs::exists(fs::path(options_.extract_dir) / spec.file)) {
-      return Status::Data(fmt::format("{}: the extract has no {}, which every extract needs",
-                                      options_.extract_dir, spec.file));
-    }
-  }
-  return Status::Ok();
-}
-
 Status Loader::LoadOrganisations() {
   IngestFileSummary summary;
   std::unordered_map<std::string, uint64_t> first_line;
@@ -695,6 +700,7 @@ Status Loader::LoadOrganisations() {
       },
       [&](const CsvRecord& rec) {
         OrganisationRow row;
+        row.file = std::string(current_file_);
         row.line = rec.line;
         row.code = Field(rec, c.code);
         row.name = Field(rec, c.name);
@@ -759,8 +765,9 @@ Status Loader::LoadOrganisations() {
                               row.parent_code);
       }
       if (problem.empty()) continue;
-      POPULUS_RETURN_IF_ERROR(quarantine_.Add("organisations.csv", row.line, "parent_code", rule,
-                                              problem, rows[i].record));
+      POPULUS_RETURN_IF_ERROR(
+          quarantine_.Add(row.file, row.line, "parent_code", rule, problem, rows[i].record));
+      ++summary.quarantined_by_rule[std::string(RuleName(rule))];
       accepted[i] = false;
       types.erase(row.code);
       ++summary.rows_quarantined;
@@ -771,8 +778,7 @@ Status Loader::LoadOrganisations() {
   for (size_t i = 0; i < rows.size(); ++i) {
     if (accepted[i]) organisations_.push_back(rows[i].row);
   }
-  summary.quarantined_by_rule = quarantine_.by_rule("organisations.csv");
-  org_rejects_ = summary.rows_quarantined;
+  org_rejects_ = summary.rows_quarantined;  // includes the source's problems
   std::sort(organisations_.begin(), organisations_.end(),
             [](const OrganisationRow& a, const OrganisationRow& b) { return a.code < b.code; });
   for (uint32_t i = 0; i < organisations_.size(); ++i) {
@@ -783,23 +789,7 @@ Status Loader::LoadOrganisations() {
 }
 
 Status Loader::ChoosePatientIdentifier() {
-  const std::string path = (fs::path(options_.extract_dir) / "patients.csv").string();
-  CsvReader reader;
-  POPULUS_RETURN_IF_ERROR(reader.Open(path));
-  CsvRecord header;
-  if (!reader.Next(&header)) {
-    POPULUS_RETURN_IF_ERROR(reader.status());
-    return Status::Data(path + ": the file is empty; it needs at least a header row");
-  }
-  HeaderBinding binding;
-  POPULUS_RETURN_IF_ERROR(binding.Bind(SpecFor(ExtractTable::kPatients), header, path));
-  const bool has_nhs = binding.index("nhs_number") >= 0;
-  const bool has_id = binding.index("patient_id") >= 0;
-  if (has_nhs == has_id) {
-    return Status::Data(fmt::format(
-        "{} line 1: the file needs exactly one of the columns nhs_number and patient_id", path));
-  }
-  nhs_mode_ = has_nhs;
+  POPULUS_RETURN_IF_ERROR(source_.PatientsByNhsNumber(&nhs_mode_));
   if (!nhs_mode_) return Status::Ok();
   if (!options_.key_file.empty())
     return Pseudonymiser::FromKeyFile(options_.key_file, &pseudonymiser_);
@@ -811,7 +801,7 @@ Status Loader::ChoosePatientIdentifier() {
   return Status::Usage(fmt::format(
       "{} holds NHS numbers, and populus will not store them: give a pseudonymisation key with "
       "--key-file FILE or the {} environment variable (or use --demo for a throwaway key)",
-      path, Pseudonymiser::kEnvVar));
+      source_.path(), Pseudonymiser::kEnvVar));
 }
 
 Status Loader::LoadPatients() {
@@ -988,7 +978,7 @@ Status Loader::LoadPatients() {
         date_ranges_["patients"].Add(birth);  // dates of birth
         return true;
       }));
-  patient_rejects_ = summary.rows_quarantined;
+  patient_rejects_ = summary.rows_quarantined;  // includes the source's problems
   result_->files.push_back(summary);
   return Status::Ok();
 }
@@ -1519,15 +1509,34 @@ void Loader::LatestKeyFingerprint(std::string* version, std::string* fingerprint
   }
 }
 
+Status Loader::QuarantineSourceProblems() {
+  for (const SourceProblem& p : source_.problems()) {
+    POPULUS_RETURN_IF_ERROR(quarantine_.Add(p.file, p.line, p.column, p.rule, p.reason, p.record));
+    ++source_problems_[p.table][std::string(RuleName(p.rule))];
+    switch (p.table) {
+      case ExtractTable::kOrganisations:
+        ++org_rejects_;
+        break;
+      case ExtractTable::kPatients:
+        ++patient_rejects_;
+        break;
+      default:
+        ++event_like_rejects_;
+    }
+  }
+  return Status::Ok();
+}
+
 Status Loader::Run() {
   const auto start = std::chrono::steady_clock::now();
   extract_date_ = options_.extract_date != kNoDate ? options_.extract_date : TodayUtc();
-  POPULUS_RETURN_IF_ERROR(CheckExtractDirectory());
+  POPULUS_RETURN_IF_ERROR(source_.Prepare());
   // The lock comes first: even a demo key is only made by the one writer.
   POPULUS_RETURN_IF_ERROR(writer_.Begin(options_.data_dir));
   POPULUS_RETURN_IF_ERROR(ChoosePatientIdentifier());
   const std::string quarantine_path = writer_.staging_dir() + "/quarantine.csv";
   POPULUS_RETURN_IF_ERROR(quarantine_.Open(quarantine_path));
+  POPULUS_RETURN_IF_ERROR(QuarantineSourceProblems());
 
   // Organisations and patients must be sound before anything links to them.
   std::string rejection;
@@ -1563,6 +1572,7 @@ Status Loader::Run() {
   }
   POPULUS_RETURN_IF_ERROR(quarantine_.Close());
   result_->examples = quarantine_.examples();
+  source_.Describe(result_);
   result_->seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
@@ -1604,8 +1614,7 @@ Status Loader::Run() {
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return std::string(buf);
   }();
-  manifest["source"] = {{"path", fs::absolute(options_.extract_dir).lexically_normal().string()},
-                        {"format", "populus-csv-extract-v1"}};
+  manifest["source"] = {{"path", source_.path()}, {"format", source_.format()}};
   manifest["extract_date"] = FormatIsoDate(extract_date_);
   manifest["patient_identifier"] = nhs_mode_ ? "nhs-number-hmac-sha256" : "patient-id";
   manifest["key_fingerprint"] = key_fingerprint;
@@ -1643,9 +1652,14 @@ Status Loader::Run() {
 
 }  // namespace
 
-Status Ingest(const IngestOptions& options, IngestResult* result) {
-  Loader loader(options, result);
+Status IngestFrom(ExtractSource& source, const IngestOptions& options, IngestResult* result) {
+  Loader loader(source, options, result);
   return loader.Run();
+}
+
+Status Ingest(const IngestOptions& options, IngestResult* result) {
+  std::unique_ptr<ExtractSource> source = OpenCsvExtract(options.extract_dir);
+  return IngestFrom(*source, options, result);
 }
 
 }  // namespace populus

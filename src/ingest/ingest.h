@@ -56,13 +56,20 @@ struct IngestResult {
   std::vector<std::string> warnings;
   std::vector<std::string> examples;  // the first few quarantine reasons
   uint64_t bytes_read = 0;
-  double seconds = 0;        // the load up to publication (renames take milliseconds more)
-  double write_seconds = 0;  // sorting and writing the snapshot's columns
+  double seconds = 0;             // the load up to publication (renames take milliseconds more)
+  double write_seconds = 0;       // sorting and writing the snapshot's columns
+  nlohmann::json source_summary;  // what only the source knows (FHIR: resources by type)
   nlohmann::json ToJson() const;
 };
 
-// Runs a load. Ok when a snapshot was published. A Data status when the load
-// was rejected (the result still describes it), Usage for bad options, Io or
+class ExtractSource;
+
+// Runs a load of the rows `source` hands over (see extract_source.h);
+// options.extract_dir is not used. Results as for Ingest().
+Status IngestFrom(ExtractSource& source, const IngestOptions& options, IngestResult* result);
+
+// Runs a load of the CSV extract in options.extract_dir. Ok when a snapshot was published. A Data
+// status when the load was rejected (the result still describes it), Usage for bad options, Io or
 // Internal for failures of the machine.
 Status Ingest(const IngestOptions& options, IngestResult* result);
 
