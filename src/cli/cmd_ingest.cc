@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "common/civil_date.h"
+#include "fhir/fhir_ingest.h"
 #include "ingest/ingest.h"
 
 namespace populus::cli {
@@ -14,6 +15,9 @@ struct IngestArgs {
   IngestOptions options;
   std::string extract_date;
   std::string format = "csv";
+  std::string organisations_csv;
+  std::string default_practice;
+  std::string loinc_map = std::string(POPULUS_DATA_ROOT) + "/data/fhir/loinc-to-snomed.csv";
   bool json = false;
   bool progress = false;
   bool no_progress = false;
@@ -26,7 +30,16 @@ void PrintHuman(const IngestResult& r) {
   } else {
     fmt::print("populus ingest: load rejected; nothing was published ({:.2f} s)\n", r.seconds);
   }
-  fmt::print("  {:<22} {:>12} {:>12} {:>12}\n", "file", "rows read", "loaded", "quarantined");
+  if (r.source_summary.contains("resources")) {
+    fmt::print("  {:<22} {:>9} {:>9} {:>12} {:>9} {:>9}\n", "FHIR resource", "read", "loaded",
+               "quarantined", "excluded", "not used");
+    for (const auto& [type, n] : r.source_summary["resources"].items()) {
+      fmt::print("  {:<22} {:>9} {:>9} {:>12} {:>9} {:>9}\n", type, n["read"].get<uint64_t>(),
+                 n["loaded"].get<uint64_t>(), n["quarantined"].get<uint64_t>(),
+                 n["excluded"].get<uint64_t>(), n["not_used"].get<uint64_t>());
+    }
+  }
+  fmt::print("  {:<22} {:>12} {:>12} {:>12}\n", "table", "rows read", "loaded", "quarantined");
   for (const auto& f : r.files) {
     if (!f.present) {
       fmt::print("  {:<22} {:>12}\n", f.file, "(absent)");
@@ -55,14 +68,24 @@ Command AddIngestCommand(CLI::App& app) {
       "Validate a GP record extract, pseudonymise it and publish it as a new snapshot version.\n"
       "Bad organisation or patient rows reject the load (unless --lenient); bad event-like "
       "rows are quarantined with file, line, column and reason.");
-  sub->add_option("EXTRACT_DIR", args->options.extract_dir,
-                  "Directory of the extract (organisations.csv, patients.csv, events.csv, ...)")
+  sub->add_option("EXTRACT", args->options.extract_dir,
+                  "The extract: a directory of CSV files (organisations.csv, patients.csv, "
+                  "events.csv, ...), or with --format fhir an NDJSON or Bundle file or a "
+                  "directory of them")
       ->required();
   sub->add_option("--into", args->options.data_dir, "Data directory holding the snapshots")
       ->required();
   sub->add_option("--format", args->format, "Extract format")
-      ->check(CLI::IsMember({"csv"}))
+      ->check(CLI::IsMember({"csv", "fhir"}))
       ->default_str("csv");
+  sub->add_option("--organisations", args->organisations_csv,
+                  "FHIR: organisations in the extract's CSV format (the ICS hierarchy of "
+                  "practices, PCNs, localities), added to the input's Organization resources");
+  sub->add_option("--default-practice", args->default_practice,
+                  "FHIR: the practice code of patients whose record names no generalPractitioner "
+                  "(else they are quarantined)");
+  sub->add_option("--loinc-map", args->loinc_map,
+                  "FHIR: LOINC to SNOMED CT map (default: data/fhir/loinc-to-snomed.csv)");
   sub->add_option("--key-file", args->options.key_file,
                   "File holding the pseudonymisation key (else POPULUS_PSEUDO_KEY)");
   sub->add_flag("--demo", args->options.demo,
@@ -93,7 +116,20 @@ Command AddIngestCommand(CLI::App& app) {
                  : args->progress  ? ProgressBar::Mode::kAlways
                                    : ProgressBar::Mode::kAuto;
     IngestResult result;
-    const Status st = Ingest(o, &result);
+    Status st;
+    if (args->format == "fhir") {
+      fhir::FhirIngestOptions fo;
+      fo.input = o.extract_dir;
+      fo.ingest = o;
+      fo.organisations_csv = args->organisations_csv;
+      fo.default_practice = args->default_practice;
+      fo.loinc_map = args->loinc_map;
+      st = fhir::IngestFhir(fo, &result);
+    } else if (!args->organisations_csv.empty() || !args->default_practice.empty()) {
+      return Fail(Status::Usage("--organisations and --default-practice are for --format fhir"));
+    } else {
+      st = Ingest(o, &result);
+    }
     const bool described = result.published || !result.rejected_dir.empty();
     if (described) {
       if (args->json) {

@@ -50,6 +50,14 @@ constexpr RuleInfo kRules[] = {
     {Rule::kInvalidNumber, "invalid-number", "a number cannot be read or is not finite"},
     {Rule::kOutOfRange, "out-of-range", "a value is outside the range the format allows"},
     {Rule::kInvalidValue, "invalid-value", "a value is not one of the format's allowed values"},
+    {Rule::kMalformedResource, "malformed-resource",
+     "FHIR: a line or Bundle entry is not valid JSON, or not a resource"},
+    {Rule::kUnknownResourceType, "unknown-resource-type",
+     "FHIR: the resourceType is not a resource of FHIR R4"},
+    {Rule::kDanglingReference, "dangling-reference",
+     "FHIR: a reference populus needs resolves to no resource of the load"},
+    {Rule::kMissingElement, "missing-element",
+     "FHIR: a resource lacks an element populus needs (subject, date, code)"},
 };
 }  // namespace
 

@@ -46,6 +46,11 @@ enum class Rule {
   kOutOfRange,
   kInvalidValue,
   kIdentifierInText,
+  // FHIR sources (fhir/fhir_ingest.h).
+  kMalformedResource,
+  kUnknownResourceType,
+  kDanglingReference,
+  kMissingElement,
 };
 
 std::string_view RuleName(Rule rule);

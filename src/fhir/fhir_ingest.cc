@@ -1,0 +1,1462 @@
+#include "fhir/fhir_ingest.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "common/civil_date.h"
+#include "common/vocabulary.h"
+#include "extract/csv_reader.h"
+#include "extract/extract_schema.h"
+#include "fhir/fhir_systems.h"
+#include "fhir/resource_reader.h"
+#include "fhir/resource_types.h"
+#include "ingest/extract_source.h"
+#include "ingest/nhs_number.h"
+#include "ingest/quarantine.h"
+#include "ingest/snomed_id.h"
+
+namespace populus::fhir {
+namespace {
+namespace fs = std::filesystem;
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+constexpr char kFieldSeparator = '\x1f';  // staged fields never hold control characters
+constexpr uint32_t kNone = UINT32_MAX;
+
+// ---- Reading elements -------------------------------------------------------
+
+std::string_view Str(element e, std::string_view key) {
+  std::string_view out;
+  if (e[key].get_string().get(out) != simdjson::SUCCESS) return {};
+  return out;
+}
+
+bool Obj(element e, std::string_view key, element* out) {
+  return e[key].get(*out) == simdjson::SUCCESS && out->is_object();
+}
+
+bool Arr(element e, std::string_view key, array* out) {
+  return e[key].get_array().get(*out) == simdjson::SUCCESS;
+}
+
+// The first element of an array member, or the member itself if an object.
+bool First(element e, std::string_view key, element* out) {
+  array a;
+  if (Arr(e, key, &a)) {
+    for (element x : a) {
+      *out = x;
+      return true;
+    }
+    return false;
+  }
+  return Obj(e, key, out);
+}
+
+bool Number(element e, std::string_view key, double* out) {
+  element v;
+  if (e[key].get(v) != simdjson::SUCCESS) return false;
+  if (v.is_double() || v.is_int64() || v.is_uint64())
+    return v.get_double().get(*out) == simdjson::SUCCESS;
+  return false;
+}
+
+// FHIR date or dateTime: the calendar date as written ("2019-03-04",
+// "2019-03-04T10:00:00+01:00"). A partial date (year or month only) has no day
+// populus could store.
+enum class DateText { kAbsent, kOk, kPartial, kMalformed };
+
+DateText DatePart(std::string_view text, std::string_view* out) {
+  if (text.empty()) return DateText::kAbsent;
+  if (text.size() == 4 || text.size() == 7) return DateText::kPartial;
+  if (text.size() < 10 || (text.size() > 10 && text[10] != 'T')) return DateText::kMalformed;
+  *out = text.substr(0, 10);
+  Date d;
+  return ParseIsoDate(*out, &d) == DateParse::kOk ? DateText::kOk : DateText::kMalformed;
+}
+
+// Minutes between two dateTimes with times ("...T10:00:00..."), or -1.
+int64_t MinutesBetween(std::string_view start, std::string_view end) {
+  auto minutes = [](std::string_view t, int64_t* out) {
+    std::string_view day;
+    if (DatePart(t, &day) != DateText::kOk || t.size() < 16) return false;
+    Date d;
+    ParseIsoDate(day, &d);
+    const int hh = (t[11] - '0') * 10 + (t[12] - '0');
+    const int mm = (t[14] - '0') * 10 + (t[15] - '0');
+    *out = static_cast<int64_t>(d) * 1440 + hh * 60 + mm;
+    return true;
+  };
+  int64_t a, b;
+  if (!minutes(start, &a) || !minutes(end, &b) || b < a) return -1;
+  return b - a;
+}
+
+std::string Trimmed(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c != ' ') out.push_back(c);
+  }
+  return out;
+}
+
+// ---- LOINC to SNOMED CT ------------------------------------------------------
+
+struct LoincMapping {
+  std::string unit;  // "*" for any
+  std::string snomed, snomed_unit;
+  double factor = 1;
+};
+
+Status ReadLoincMap(const std::string& path,
+                    std::unordered_map<std::string, std::vector<LoincMapping>>* out) {
+  CsvReader reader;
+  POPULUS_RETURN_IF_ERROR(reader.Open(path));
+  CsvRecord rec;
+  if (!reader.Next(&rec)) return Status::Data(path + ": the file is empty");
+  const std::vector<std::string_view> expected = {"loinc_code",  "loinc_term",  "loinc_unit",
+                                                  "snomed_code", "snomed_term", "snomed_unit",
+                                                  "factor"};
+  if (rec.fields != expected) {
+    return Status::Data(fmt::format("{} line 1: the header must be {}", path,
+                                    "loinc_code,loinc_term,loinc_unit,snomed_code,snomed_term,"
+                                    "snomed_unit,factor"));
+  }
+  while (reader.Next(&rec)) {
+    if (rec.fields.size() != expected.size()) {
+      return Status::Data(fmt::format("{} line {}: {} fields where the header has {}", path,
+                                      rec.line, rec.fields.size(), expected.size()));
+    }
+    LoincMapping m;
+    m.unit = rec.fields[2];
+    m.snomed = rec.fields[3];
+    m.snomed_unit = rec.fields[5];
+    if (!IsSnomedConceptId(m.snomed)) {
+      return Status::Data(fmt::format("{} line {}: snomed_code '{}' is not a SNOMED CT concept id",
+                                      path, rec.line, m.snomed));
+    }
+    const std::string factor(rec.fields[6]);
+    char* end = nullptr;
+    m.factor = std::strtod(factor.c_str(), &end);
+    if (factor.empty() || *end != '\0' || !(m.factor > 0)) {
+      return Status::Data(
+          fmt::format("{} line {}: factor '{}' is not a positive number", path, rec.line, factor));
+    }
+    (*out)[std::string(rec.fields[0])].push_back(std::move(m));
+  }
+  return reader.status();
+}
+
+// ---- Staged tables -----------------------------------------------------------
+
+struct ResourceEntry {
+  enum class Outcome : uint8_t { kPending, kLoaded, kQuarantined, kExcluded, kNotUsed };
+  uint32_t type;  // index into the source's type names
+  uint32_t file;  // index into the source's file names
+  uint64_t line;  // NDJSON line, or Bundle entry index
+  Outcome outcome = Outcome::kPending;
+};
+
+class FhirSource;
+
+// One table's rows as the mapping wrote them: text fields joined by a
+// separator in one arena, each row with the resource it came from.
+class StagedTable final : public TableRecords {
+ public:
+  StagedTable(FhirSource* source, std::vector<std::string> columns)
+      : source_(source), columns_(std::move(columns)) {}
+
+  size_t width() const { return columns_.size(); }
+  size_t rows() const { return resource_.size(); }
+  void SetColumnName(size_t i, std::string name) { columns_[i] = std::move(name); }
+  // Fields are text from the source; a control character in one (which
+  // valid FHIR can only carry escaped) becomes a space, so it cannot split a field.
+  void Add(const std::vector<std::string>& fields, uint32_t resource) {
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (i > 0) arena_.push_back(kFieldSeparator);
+      for (char ch : fields[i]) arena_.push_back(static_cast<unsigned char>(ch) < 0x20 ? ' ' : ch);
+    }
+    row_end_.push_back(arena_.size());
+    resource_.push_back(resource);
+  }
+
+  bool Next(CsvRecord* record) override;
+  Status status() const override { return Status::Ok(); }
+  std::string_view file() const override { return file_; }
+  uint64_t size() const override { return rows(); }
+  uint64_t consumed() const override { return next_; }
+  uint64_t bytes_read() const override { return 0; }  // the input's bytes are counted once
+  void Outcome(bool loaded) override;
+
+ private:
+  FhirSource* source_;
+  std::vector<std::string> columns_;
+  std::string arena_;
+  std::vector<uint64_t> row_end_;
+  std::vector<uint32_t> resource_;
+  size_t next_ = 0;
+  bool header_given_ = false;
+  std::string_view file_;
+};
+
+// The parts of an anchor resource (one others refer to) kept while mapping.
+struct OrganisationAnchor {
+  uint32_t resource = kNone;  // kNone: a row of the organisations CSV
+  std::string id;
+  std::string code, name, type, parent_ref, postcode;
+  std::string ods_code;  // from an ODS identifier, for hospital provider codes
+  bool populus_type = false;
+};
+
+struct RoleAnchor {
+  std::string organisation_ref, practitioner_ref;
+  std::string role = "other";
+};
+
+struct PatientAnchor {
+  uint32_t resource;
+  std::string nhs_number;  // as given; held in memory only while loading
+  std::string id;
+  std::string practice_code;  // resolved
+  size_t row = SIZE_MAX;      // in the patients table
+  bool usable = false;        // has an identifier for this load's mode
+};
+
+class FhirSource final : public ExtractSource {
+ public:
+  explicit FhirSource(const FhirIngestOptions& options) : options_(options) {}
+
+  Status Prepare() override;
+  Status PatientsByNhsNumber(bool* nhs_numbers) override {
+    *nhs_numbers = nhs_mode_;
+    return Status::Ok();
+  }
+  Status Open(const ExtractTableSpec& spec, std::unique_ptr<TableRecords>* records) override;
+  std::string TableLabel(const ExtractTableSpec& spec) const override {
+    return fmt::format("{} (FHIR)", spec.snapshot);
+  }
+  const std::vector<SourceProblem>& problems() const override { return problems_; }
+  std::string path() const override {
+    return fs::absolute(options_.input).lexically_normal().string();
+  }
+  std::string format() const override { return "fhir-r4"; }
+  void Describe(IngestResult* result) const override;
+  bool CodesMayNameTheirSystem() const override { return true; }
+
+  std::string_view file_name(uint32_t resource) const { return files_[resources_[resource].file]; }
+  uint64_t line(uint32_t resource) const { return resources_[resource].line; }
+  void SetOutcome(uint32_t resource, bool loaded) {
+    auto& o = resources_[resource].outcome;
+    if (!loaded) {
+      o = ResourceEntry::Outcome::kQuarantined;
+    } else if (o == ResourceEntry::Outcome::kPending) {
+      o = ResourceEntry::Outcome::kLoaded;
+    }
+  }
+
+ private:
+  struct Current {  // the resource being mapped
+    uint32_t index;
+    std::string_view type, id, full_url;
+    const Location* where;
+  };
+
+  void OnResource(const Resource& r);
+  void OnReaderProblem(const Location& where, const std::string& reason);
+  Status ReadOrganisationsCsv();
+  void MapOrganisation(element e);
+  void MapPatient(element e);
+  void MapRole(element e);
+  void ResolveAnchors();
+  void MapClinical(uint32_t stash_index);
+  void MapEvent(element e);
+  void MapMedication(element e);
+  void MapEncounter(element e);
+  void MapAppointment(element e);
+
+  // Records the keys a reference to the current resource may use.
+  void AddKeys(std::unordered_map<std::string, uint32_t>* keys, element e, uint32_t value);
+  // Looks a reference up among `keys`, which hold resources of `type`.
+  uint32_t Resolve(const std::unordered_map<std::string, uint32_t>& keys, std::string_view type,
+                   element reference) const;
+  std::string ReferenceText(element reference) const;
+  // Resolves a reference kept as JSON text (an anchor's, read before its
+  // targets were known); *text is the reference as a report may show it.
+  uint32_t ResolveStored(const std::unordered_map<std::string, uint32_t>& keys,
+                         std::string_view type, const std::string& json, std::string* text);
+
+  void Problem(ExtractTable table, std::string_view column, Rule rule, std::string reason);
+  void Exclude() { resources_[current_.index].outcome = ResourceEntry::Outcome::kExcluded; }
+  // The patient key text of a reference, or empty with a problem quarantined.
+  bool Subject(element e, std::string_view key, ExtractTable table, std::string* patient,
+               uint32_t* anchor = nullptr);
+  bool RequiredDate(ExtractTable table, std::string_view column,
+                    std::initializer_list<std::string_view> texts, std::string* out);
+  // The code of a CodeableConcept: SNOMED CT (or dm+d) id, a mapped LOINC,
+  // or the first coding as system|code. *value and *unit are converted when a
+  // LOINC mapping applies.
+  bool Code(element concept_, bool medication, std::string* code, double* value, std::string* unit);
+
+  const FhirIngestOptions& options_;
+  std::unordered_map<std::string, std::vector<LoincMapping>> loinc_;
+  std::vector<std::string> files_;
+  std::vector<std::string> type_names_;
+  std::unordered_map<std::string, uint32_t> type_index_;
+  std::vector<ResourceEntry> resources_;
+  std::vector<SourceProblem> problems_;
+  Current current_{};
+  simdjson::dom::parser parser_;
+  simdjson::dom::parser stored_parser_;  // for ResolveStored, so parser_'s document stays valid
+
+  // Anchors and their reference keys.
+  std::vector<OrganisationAnchor> organisations_;
+  std::unordered_map<std::string, uint32_t> organisation_keys_;
+  std::vector<RoleAnchor> roles_;
+  std::unordered_map<std::string, uint32_t> role_keys_;
+  std::unordered_map<std::string, uint32_t> role_by_practitioner_;
+  std::vector<PatientAnchor> patients_;
+  std::unordered_map<std::string, uint32_t> patient_keys_;
+  std::unordered_map<std::string, uint32_t> appointment_keys_, request_keys_, medication_keys_;
+  std::vector<std::string> medication_codes_;  // Medication resources' codes
+  std::vector<std::string> patient_rows_pending_;
+
+  // Resources mapped once the anchors are known: their JSON text.
+  std::string stash_;
+  std::vector<std::pair<uint64_t, uint32_t>> stash_index_;  // (end in stash_, resource)
+  std::vector<std::string> stash_urls_;
+
+  std::unique_ptr<StagedTable> organisations_table_, patients_table_, events_, medications_,
+      activity_, appointments_;
+  bool nhs_mode_ = false;
+  uint64_t bytes_ = 0;
+  uint64_t registration_from_birth_ = 0, ethnicity_not_snomed_ = 0, mode_assumed_ = 0;
+  uint64_t loinc_mapped_ = 0;
+  std::map<std::string, uint64_t> codes_with_system_;
+};
+
+bool StagedTable::Next(CsvRecord* record) {
+  record->problem = CsvProblem::kNone;
+  record->fields.clear();
+  if (!header_given_) {
+    header_given_ = true;
+    for (const auto& c : columns_) record->fields.push_back(c);
+    record->line = 0;
+    return true;
+  }
+  if (next_ >= rows()) return false;
+  const uint64_t begin = next_ == 0 ? 0 : row_end_[next_ - 1];
+  const std::string_view text(arena_.data() + begin, row_end_[next_] - begin);
+  size_t start = 0;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || text[i] == kFieldSeparator) {
+      record->fields.push_back(text.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  record->raw = text;
+  record->line = source_->line(resource_[next_]);
+  file_ = source_->file_name(resource_[next_]);
+  ++next_;
+  return true;
+}
+
+void StagedTable::Outcome(bool loaded) { source_->SetOutcome(resource_[next_ - 1], loaded); }
+
+// ---- Preparing: read, map anchors, map the rest --------------------------------
+
+Status FhirSource::Prepare() {
+  if (!fs::exists(options_.input)) {
+    return Status::Usage(fmt::format("'{}' does not exist", options_.input));
+  }
+  if (!options_.loinc_map.empty())
+    POPULUS_RETURN_IF_ERROR(ReadLoincMap(options_.loinc_map, &loinc_));
+  auto columns = [](ExtractTable t) {
+    std::vector<std::string> out;
+    for (const auto& c : SpecFor(t).columns) out.emplace_back(c.name);
+    return out;
+  };
+  organisations_table_ = std::make_unique<StagedTable>(this, columns(ExtractTable::kOrganisations));
+  std::vector<std::string> patient_columns = columns(ExtractTable::kPatients);
+  patient_columns.erase(patient_columns.begin());  // nhs_number or patient_id: chosen later
+  patients_table_ = std::make_unique<StagedTable>(this, patient_columns);
+  events_ = std::make_unique<StagedTable>(this, columns(ExtractTable::kEvents));
+  medications_ = std::make_unique<StagedTable>(this, columns(ExtractTable::kMedications));
+  activity_ = std::make_unique<StagedTable>(this, columns(ExtractTable::kHospitalActivity));
+  appointments_ = std::make_unique<StagedTable>(this, columns(ExtractTable::kAppointments));
+  if (!options_.organisations_csv.empty()) POPULUS_RETURN_IF_ERROR(ReadOrganisationsCsv());
+
+  ReadSummary summary;
+  POPULUS_RETURN_IF_ERROR(ReadResources(
+      options_.input, [this](const Resource& r) { OnResource(r); },
+      [this](const Location& where, const std::string& reason) { OnReaderProblem(where, reason); },
+      &summary));
+  bytes_ = summary.bytes;
+  ResolveAnchors();
+  for (uint32_t i = 0; i < stash_index_.size(); ++i) MapClinical(i);
+  std::string().swap(stash_);
+  return Status::Ok();
+}
+
+Status FhirSource::ReadOrganisationsCsv() {
+  const std::string& path = options_.organisations_csv;
+  CsvReader reader;
+  POPULUS_RETURN_IF_ERROR(reader.Open(path));
+  CsvRecord rec;
+  if (!reader.Next(&rec)) {
+    POPULUS_RETURN_IF_ERROR(reader.status());
+    return Status::Data(path + ": the file is empty; it needs at least a header row");
+  }
+  HeaderBinding binding;
+  POPULUS_RETURN_IF_ERROR(binding.Bind(SpecFor(ExtractTable::kOrganisations), rec, path));
+  const uint32_t file = static_cast<uint32_t>(files_.size());
+  files_.push_back(fs::path(path).filename().string());
+  const uint32_t type = static_cast<uint32_t>(type_names_.size());
+  type_names_.push_back("organisations.csv");
+  type_index_["organisations.csv"] = type;
+  while (reader.Next(&rec)) {
+    const uint32_t index = static_cast<uint32_t>(resources_.size());
+    resources_.push_back({type, file, rec.line});
+    std::vector<std::string> fields(organisations_table_->width());
+    if (rec.fields.size() == binding.width() && rec.problem == CsvProblem::kNone) {
+      for (size_t c = 0; c < fields.size(); ++c) {
+        const int at = binding.index(SpecFor(ExtractTable::kOrganisations).columns[c].name);
+        if (at >= 0) fields[c] = rec.fields[static_cast<size_t>(at)];
+      }
+      OrganisationAnchor o;
+      o.code = fields[0];
+      o.ods_code = fields[0];
+      OrgType org_type;
+      if (Parse(fields[2], &org_type)) o.type = Name(org_type);
+      o.populus_type = true;
+      organisation_keys_["Organization?" + std::string(kOdsOrganisationSystem) + "|" + o.code] =
+          static_cast<uint32_t>(organisations_.size());
+      organisations_.push_back(std::move(o));
+    } else {
+      const Rule rule = rec.problem != CsvProblem::kNone ? Rule::kCsvQuoting : Rule::kColumnCount;
+      const std::string reason = rec.problem != CsvProblem::kNone
+                                     ? CsvProblemText(rec.problem)
+                                     : fmt::format("{} fields where the header has {}",
+                                                   rec.fields.size(), binding.width());
+      problems_.push_back({ExtractTable::kOrganisations, files_[file], rec.line, "", rule, reason,
+                           SanitisedRawRecord(rec.raw)});
+      resources_.back().outcome = ResourceEntry::Outcome::kQuarantined;
+      continue;
+    }
+    organisations_table_->Add(fields, index);
+  }
+  return reader.status();
+}
+
+void FhirSource::OnReaderProblem(const Location& where, const std::string& reason) {
+  // Which table the line was meant for cannot be known: it counts against --max-errors.
+  problems_.push_back({ExtractTable::kEvents, where.file,
+                       where.entry >= 0 ? static_cast<uint64_t>(where.entry) : where.line, "",
+                       Rule::kMalformedResource, fmt::format("{}: {}", where.Describe(), reason),
+                       ""});
+}
+
+void FhirSource::Problem(ExtractTable table, std::string_view column, Rule rule,
+                         std::string reason) {
+  resources_[current_.index].outcome = ResourceEntry::Outcome::kQuarantined;
+  const ResourceEntry& r = resources_[current_.index];
+  std::string record = fmt::format("{}/{}", current_.type, current_.id);
+  const std::string where = current_.where != nullptr
+                                ? current_.where->Describe()
+                                : fmt::format("{} line {}", files_[r.file], r.line);
+  problems_.push_back({table, files_[r.file], r.line, std::string(column), rule,
+                       fmt::format("{} ({}): {}", record, where, reason),
+                       MaskNhsNumberRuns(record)});
+}
+
+void FhirSource::OnResource(const Resource& r) {
+  if (files_.empty() || files_.back() != r.where->file) files_.push_back(r.where->file);
+  auto [type_it, new_type] =
+      type_index_.emplace(std::string(r.type), static_cast<uint32_t>(type_names_.size()));
+  if (new_type) type_names_.emplace_back(r.type);
+  const uint32_t index = static_cast<uint32_t>(resources_.size());
+  resources_.push_back(
+      {type_it->second, static_cast<uint32_t>(files_.size() - 1),
+       r.where->entry >= 0 ? static_cast<uint64_t>(r.where->entry) : r.where->line});
+  element e;
+  current_ = {index, r.type, {}, r.full_url, r.where};
+  if (parser_.parse(r.json.data(), r.json.size()).get(e) != simdjson::SUCCESS) {
+    Problem(ExtractTable::kEvents, "", Rule::kMalformedResource, "the resource is not valid JSON");
+    return;
+  }
+  current_.id = Str(e, "id");
+  if (!IsR4ResourceType(r.type)) {
+    Problem(ExtractTable::kEvents, "resourceType", Rule::kUnknownResourceType,
+            fmt::format("'{}' is not a FHIR R4 resource type", r.type));
+    return;
+  }
+  const std::string_view t = r.type;
+  if (t == "Organization") return MapOrganisation(e);
+  if (t == "Patient") return MapPatient(e);
+  if (t == "PractitionerRole") return MapRole(e);
+  if (t == "Practitioner") {
+    // Read only so that references to it resolve through its PractitionerRole.
+    resources_[index].outcome = ResourceEntry::Outcome::kLoaded;
+    return;
+  }
+  if (t == "Medication") {
+    std::string code;
+    double value = NAN;
+    std::string unit;
+    element concept_;
+    if (Obj(e, "code", &concept_) && Code(concept_, true, &code, &value, &unit)) {
+      AddKeys(&medication_keys_, e, static_cast<uint32_t>(medication_codes_.size()));
+      medication_codes_.push_back(code);
+      resources_[index].outcome = ResourceEntry::Outcome::kLoaded;
+    } else {
+      resources_[index].outcome = ResourceEntry::Outcome::kNotUsed;
+    }
+    return;
+  }
+  static const std::array<std::string_view, 9> kMapped = {
+      "Condition",         "Observation",         "Procedure", "Immunization", "AllergyIntolerance",
+      "MedicationRequest", "MedicationStatement", "Encounter", "Appointment"};
+  if (std::find(kMapped.begin(), kMapped.end(), t) == kMapped.end()) {
+    resources_[index].outcome = ResourceEntry::Outcome::kNotUsed;
+    return;
+  }
+  if (t == "Appointment") AddKeys(&appointment_keys_, e, index);
+  if (t == "MedicationRequest") AddKeys(&request_keys_, e, index);
+  stash_.append(r.json);
+  stash_index_.emplace_back(stash_.size(), index);
+  stash_urls_.emplace_back(r.full_url);
+}
+
+// ---- References ------------------------------------------------------------
+
+void FhirSource::AddKeys(std::unordered_map<std::string, uint32_t>* keys, element e,
+                         uint32_t value) {
+  if (!current_.full_url.empty()) keys->emplace(std::string(current_.full_url), value);
+  if (!current_.id.empty()) keys->emplace(fmt::format("{}/{}", current_.type, current_.id), value);
+  array identifiers;
+  if (Arr(e, "identifier", &identifiers)) {
+    for (element id : identifiers) {
+      const std::string_view system = Str(id, "system");
+      const std::string_view v = Str(id, "value");
+      if (v.empty()) continue;
+      keys->emplace(fmt::format("{}?{}|{}", current_.type, system,
+                                system == kNhsNumberSystem ? Trimmed(v) : std::string(v)),
+                    value);
+    }
+  }
+}
+
+std::string FhirSource::ReferenceText(element reference) const {
+  std::string_view text = Str(reference, "reference");
+  if (!text.empty()) return MaskNhsNumberRuns(text);
+  element id;
+  if (Obj(reference, "identifier", &id)) {
+    return MaskNhsNumberRuns(fmt::format("identifier {}|{}", Str(id, "system"), Str(id, "value")));
+  }
+  return "(empty)";
+}
+
+uint32_t FhirSource::Resolve(const std::unordered_map<std::string, uint32_t>& keys,
+                             std::string_view type, element reference) const {
+  auto find = [&](const std::string& key) {
+    auto it = keys.find(key);
+    return it == keys.end() ? kNone : it->second;
+  };
+  std::string_view text = Str(reference, "reference");
+  if (!text.empty()) {
+    if (uint32_t hit = find(std::string(text)); hit != kNone) return hit;  // fullUrl
+    const size_t q = text.find("?identifier=");
+    if (q != std::string_view::npos) {
+      std::string_view token = text.substr(q + 12);
+      const size_t bar = token.rfind('|');
+      std::string value(bar == std::string_view::npos ? token : token.substr(bar + 1));
+      std::string system(bar == std::string_view::npos ? std::string_view{} : token.substr(0, bar));
+      if (system == kNhsNumberSystem) value = Trimmed(value);
+      return find(fmt::format("{}?{}|{}", text.substr(0, q), system, value));
+    }
+    // Relative or absolute: the last Type/id, without a _history version.
+    std::string_view path = text;
+    const size_t history = path.find("/_history/");
+    if (history != std::string_view::npos) path = path.substr(0, history);
+    const size_t slash = path.rfind('/');
+    if (slash == std::string_view::npos) return kNone;
+    const size_t before = path.rfind('/', slash - 1);
+    const std::string_view relative =
+        before == std::string_view::npos ? path : path.substr(before + 1);
+    if (!relative.starts_with(type) || relative.size() <= type.size() ||
+        relative[type.size()] != '/') {
+      return kNone;
+    }
+    return find(std::string(relative));
+  }
+  element id;
+  if (Obj(reference, "identifier", &id)) {
+    const std::string_view system = Str(id, "system");
+    const std::string_view value = Str(id, "value");
+    return find(fmt::format("{}?{}|{}", type, system,
+                            system == kNhsNumberSystem ? Trimmed(value) : std::string(value)));
+  }
+  return kNone;
+}
+
+uint32_t FhirSource::ResolveStored(const std::unordered_map<std::string, uint32_t>& keys,
+                                   std::string_view type, const std::string& json,
+                                   std::string* text) {
+  element ref;
+  if (json.empty() || stored_parser_.parse(json).get(ref) != simdjson::SUCCESS) return kNone;
+  if (text != nullptr) *text = ReferenceText(ref);
+  return Resolve(keys, type, ref);
+}
+
+// ---- Anchors ---------------------------------------------------------------
+
+void FhirSource::MapOrganisation(element e) {
+  OrganisationAnchor o;
+  o.resource = current_.index;
+  o.id = current_.id;
+  array identifiers;
+  if (Arr(e, "identifier", &identifiers)) {
+    for (element id : identifiers) {
+      const std::string_view system = Str(id, "system");
+      if (system == kOdsOrganisationSystem || system == "https://fhir.nhs.uk/Id/ods-site-code") {
+        o.ods_code = Str(id, "value");
+        break;
+      }
+    }
+  }
+  o.code = !o.ods_code.empty() ? o.ods_code : std::string(current_.id);
+  o.name = Str(e, "name");
+  array types;
+  if (Arr(e, "type", &types)) {
+    for (element t : types) {
+      array codings;
+      if (!Arr(t, "coding", &codings)) continue;
+      for (element c : codings) {
+        const std::string_view system = Str(c, "system");
+        const std::string_view code = Str(c, "code");
+        OrgType parsed;
+        if (system == kOrganisationTypeSystem && Parse(code, &parsed)) {
+          o.type = Name(parsed);
+        } else if (o.type.empty() && system.find("ODSOrganisationRole") != std::string_view::npos) {
+          if (code == "RO76") o.type = "practice";
+          if (code == "RO272") o.type = "pcn";
+          if (code == "RO318") o.type = "ics";
+          if (code == "RO319") o.type = "locality";
+          if (code == "RO182") o.type = "pharmacy";
+        }
+      }
+    }
+  }
+  o.populus_type = !o.type.empty();
+  element part_of;
+  if (Obj(e, "partOf", &part_of)) o.parent_ref = simdjson::to_string(part_of);
+  element address;
+  if (First(e, "address", &address)) o.postcode = Str(address, "postalCode");
+  if (!o.populus_type) resources_[current_.index].outcome = ResourceEntry::Outcome::kNotUsed;
+  AddKeys(&organisation_keys_, e, static_cast<uint32_t>(organisations_.size()));
+  organisations_.push_back(std::move(o));
+}
+
+void FhirSource::MapRole(element e) {
+  RoleAnchor role;
+  element ref;
+  if (Obj(e, "organization", &ref)) role.organisation_ref = simdjson::to_string(ref);
+  if (Obj(e, "practitioner", &ref)) role.practitioner_ref = simdjson::to_string(ref);
+  array codes;
+  if (Arr(e, "code", &codes)) {
+    for (element concept_ : codes) {
+      array codings;
+      if (!Arr(concept_, "coding", &codings)) continue;
+      for (element c : codings) {
+        uint8_t index;
+        if (Str(c, "system") == kStaffRoleSystem && ParseStaffRole(Str(c, "code"), &index)) {
+          role.role = StaffRoles()[index];
+        }
+      }
+    }
+  }
+  resources_[current_.index].outcome = ResourceEntry::Outcome::kLoaded;
+  AddKeys(&role_keys_, e, static_cast<uint32_t>(roles_.size()));
+  roles_.push_back(std::move(role));
+}
+
+void FhirSource::MapPatient(element e) {
+  PatientAnchor p;
+  p.resource = current_.index;
+  array identifiers;
+  if (Arr(e, "identifier", &identifiers)) {
+    for (element id : identifiers) {
+      if (Str(id, "system") == kNhsNumberSystem) p.nhs_number = Trimmed(Str(id, "value"));
+    }
+  }
+  p.id = current_.id;
+  if (p.id.empty() && current_.full_url.starts_with("urn:uuid:")) {
+    p.id = current_.full_url.substr(9);
+  }
+  // The patient row, but for its identifier (chosen once every patient is
+  // read) and its practice (resolved once every organisation is read).
+  std::vector<std::string> fields(patients_table_->width() - 1);  // all but the identifier
+  enum { kBirth, kSex, kPractice, kFrom, kTo, kDeath, kLsoa, kImd, kEthnicity, kCareHome };
+  std::string_view day;
+  const std::string_view birth = Str(e, "birthDate");
+  switch (DatePart(birth, &day)) {
+    case DateText::kOk:
+      fields[kBirth] = day;
+      break;
+    case DateText::kAbsent:
+      return Problem(ExtractTable::kPatients, "birthDate", Rule::kMissingElement,
+                     "the Patient has no birthDate");
+    case DateText::kPartial:
+      return Problem(ExtractTable::kPatients, "birthDate", Rule::kInvalidDate,
+                     fmt::format("birthDate '{}' is a partial date; populus needs the day", birth));
+    case DateText::kMalformed:
+      return Problem(ExtractTable::kPatients, "birthDate", Rule::kInvalidDate,
+                     fmt::format("birthDate '{}' is not a valid date", birth));
+  }
+  const std::string_view gender = Str(e, "gender");
+  fields[kSex] = gender == "male" ? "M" : gender == "female" ? "F" : gender == "other" ? "I" : "U";
+  std::string_view death_text = Str(e, "deceasedDateTime");
+  if (!death_text.empty()) {
+    if (DatePart(death_text, &day) != DateText::kOk) {
+      return Problem(ExtractTable::kPatients, "deceasedDateTime", Rule::kInvalidDate,
+                     fmt::format("deceasedDateTime '{}' is not a full date", death_text));
+    }
+    fields[kDeath] = day;
+  } else {
+    bool deceased = false;
+    if (e["deceasedBoolean"].get_bool().get(deceased) == simdjson::SUCCESS && deceased) {
+      return Problem(ExtractTable::kPatients, "deceasedBoolean", Rule::kMissingElement,
+                     "the Patient is deceased but has no deceasedDateTime; populus needs the date");
+    }
+  }
+  // Registration: populus's extension, else the PDS convention of a period on
+  // the generalPractitioner's identifier, else from birth (counted).
+  std::string_view from, to;
+  array extensions;
+  if (Arr(e, "extension", &extensions)) {
+    for (element x : extensions) {
+      const std::string_view url = Str(x, "url");
+      element value;
+      if (url == kRegistrationPeriodExtension && Obj(x, "valuePeriod", &value)) {
+        from = Str(value, "start");
+        to = Str(value, "end");
+      } else if (url == kLsoaExtension) {
+        fields[kLsoa] = Str(x, "valueString");
+      } else if (url == kImdDecileExtension) {
+        int64_t imd;
+        if (x["valueInteger"].get_int64().get(imd) == simdjson::SUCCESS) {
+          fields[kImd] = std::to_string(imd);
+        }
+      } else if (url == kCareHomeExtension) {
+        bool care_home;
+        if (x["valueBoolean"].get_bool().get(care_home) == simdjson::SUCCESS) {
+          fields[kCareHome] = care_home ? "1" : "0";
+        }
+      } else if (url == kEthnicCategoryExtension && Obj(x, "valueCodeableConcept", &value)) {
+        array codings;
+        if (Arr(value, "coding", &codings)) {
+          for (element c : codings) {
+            if (Str(c, "system") == kSnomedSystem && IsSnomedConceptId(Str(c, "code"))) {
+              fields[kEthnicity] = Str(c, "code");
+            }
+          }
+        }
+        if (fields[kEthnicity].empty()) ++ethnicity_not_snomed_;
+      }
+    }
+  }
+  element gp;
+  if (First(e, "generalPractitioner", &gp)) {
+    p.practice_code = simdjson::to_string(gp);  // resolved later
+    element id, period;
+    if (from.empty() && Obj(gp, "identifier", &id) && Obj(id, "period", &period)) {
+      from = Str(period, "start");
+      to = Str(period, "end");
+    }
+  }
+  if (!from.empty()) {
+    if (DatePart(from, &day) != DateText::kOk) {
+      return Problem(ExtractTable::kPatients, "registration", Rule::kInvalidDate,
+                     fmt::format("the registration start '{}' is not a full date", from));
+    }
+    fields[kFrom] = day;
+    if (!to.empty()) {
+      if (DatePart(to, &day) != DateText::kOk) {
+        return Problem(ExtractTable::kPatients, "registration", Rule::kInvalidDate,
+                       fmt::format("the registration end '{}' is not a full date", to));
+      }
+      fields[kTo] = day;
+    }
+  } else {
+    fields[kFrom] = fields[kBirth];
+    ++registration_from_birth_;
+  }
+  AddKeys(&patient_keys_, e, static_cast<uint32_t>(patients_.size()));
+  patients_.push_back(std::move(p));
+  std::string joined;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) joined.push_back(kFieldSeparator);
+    joined += fields[i];
+  }
+  patient_rows_pending_.push_back(std::move(joined));
+}
+
+void FhirSource::ResolveAnchors() {
+  // Organisations: parents by reference.
+  for (auto& o : organisations_) {
+    if (o.resource == kNone || !o.populus_type) continue;
+    current_ = {o.resource, "Organization", o.id, {}, nullptr};
+    std::string parent, text;
+    if (!o.parent_ref.empty()) {
+      const uint32_t p = ResolveStored(organisation_keys_, "Organization", o.parent_ref, &text);
+      if (p == kNone) {
+        Problem(ExtractTable::kOrganisations, "partOf", Rule::kDanglingReference,
+                fmt::format("partOf '{}' resolves to no Organization of this load", text));
+        continue;
+      }
+      parent = organisations_[p].code;
+    }
+    organisations_table_->Add({o.code, o.name, o.type, parent, o.postcode}, o.resource);
+  }
+  // PractitionerRoles: by the Practitioner they describe, for references to it.
+  for (uint32_t i = 0; i < roles_.size(); ++i) {
+    element ref;
+    if (roles_[i].practitioner_ref.empty() ||
+        stored_parser_.parse(roles_[i].practitioner_ref).get(ref) != simdjson::SUCCESS) {
+      continue;
+    }
+    const std::string_view text = Str(ref, "reference");
+    if (!text.empty()) role_by_practitioner_.emplace(std::string(text), i);
+  }
+  // Patients: NHS numbers if any patient has one, else the resource ids.
+  for (const auto& p : patients_) nhs_mode_ = nhs_mode_ || !p.nhs_number.empty();
+  patients_table_->SetColumnName(0, nhs_mode_ ? "nhs_number" : "patient_id");
+  for (uint32_t i = 0; i < patients_.size(); ++i) {
+    PatientAnchor& p = patients_[i];
+    current_ = {p.resource, "Patient", p.id, {}, nullptr};
+    const std::string key = nhs_mode_ ? p.nhs_number : p.id;
+    if (key.empty()) {
+      Problem(ExtractTable::kPatients, "identifier", Rule::kMissingValue,
+              nhs_mode_ ? "the Patient has no NHS number identifier (" +
+                              std::string(kNhsNumberSystem) + ") while others in this load do"
+                        : "the Patient has no id");
+      continue;
+    }
+    std::string practice;
+    if (p.practice_code.empty()) {
+      if (options_.default_practice.empty()) {
+        Problem(ExtractTable::kPatients, "generalPractitioner", Rule::kMissingElement,
+                "the Patient names no generalPractitioner; give --default-practice CODE to "
+                "register such patients at a practice");
+        continue;
+      }
+      practice = options_.default_practice;
+    } else {
+      std::string text;
+      uint32_t o = ResolveStored(organisation_keys_, "Organization", p.practice_code, &text);
+      if (o == kNone) {
+        const uint32_t role =
+            ResolveStored(role_keys_, "PractitionerRole", p.practice_code, nullptr);
+        if (role != kNone) {
+          o = ResolveStored(organisation_keys_, "Organization", roles_[role].organisation_ref,
+                            nullptr);
+        }
+      }
+      if (o == kNone) {
+        Problem(
+            ExtractTable::kPatients, "generalPractitioner", Rule::kDanglingReference,
+            fmt::format("generalPractitioner '{}' resolves to no Organization of this load", text));
+        continue;
+      }
+      practice = organisations_[o].code;
+    }
+    p.practice_code = practice;
+    p.usable = true;
+    // Splice the identifier and practice into the pending row.
+    std::string& pending = patient_rows_pending_[i];
+    std::vector<std::string> fields(patients_table_->width());
+    size_t f = 1, start = 0;
+    for (size_t c = 0; c <= pending.size(); ++c) {
+      if (c == pending.size() || pending[c] == kFieldSeparator) {
+        fields[f++] = pending.substr(start, c - start);
+        start = c + 1;
+      }
+    }
+    fields[0] = key;
+    fields[3] = practice;  // practice_code (after identifier, birth, sex)
+    p.row = patients_table_->rows();
+    patients_table_->Add(fields, p.resource);
+  }
+  std::vector<std::string>().swap(patient_rows_pending_);
+}
+
+// ---- Clinical resources ------------------------------------------------------
+
+bool FhirSource::Subject(element e, std::string_view key, ExtractTable table, std::string* patient,
+                         uint32_t* anchor) {
+  element ref;
+  if (!Obj(e, key, &ref)) {
+    Problem(table, key, Rule::kMissingElement, fmt::format("the resource has no {}", key));
+    return false;
+  }
+  const uint32_t p = Resolve(patient_keys_, "Patient", ref);
+  if (p == kNone) {
+    Problem(table, key, Rule::kDanglingReference,
+            fmt::format("{} '{}' resolves to no Patient of this load", key, ReferenceText(ref)));
+    return false;
+  }
+  if (!patients_[p].usable) {
+    Problem(table, key, Rule::kUnknownPatient,
+            fmt::format("{} is a Patient that was itself quarantined", key));
+    return false;
+  }
+  *patient = nhs_mode_ ? patients_[p].nhs_number : patients_[p].id;
+  if (anchor != nullptr) *anchor = p;
+  return true;
+}
+
+bool FhirSource::RequiredDate(ExtractTable table, std::string_view column,
+                              std::initializer_list<std::string_view> texts, std::string* out) {
+  for (std::string_view text : texts) {
+    std::string_view day;
+    switch (DatePart(text, &day)) {
+      case DateText::kAbsent:
+        continue;
+      case DateText::kOk:
+        *out = day;
+        return true;
+      case DateText::kPartial:
+        Problem(table, column, Rule::kInvalidDate,
+                fmt::format("{} '{}' is a partial date; populus needs the day", column, text));
+        return false;
+      case DateText::kMalformed:
+        Problem(table, column, Rule::kInvalidDate,
+                fmt::format("{} '{}' is not a valid date", column, text));
+        return false;
+    }
+  }
+  Problem(table, column, Rule::kMissingElement, fmt::format("the resource has no {}", column));
+  return false;
+}
+
+bool FhirSource::Code(element concept_, bool medication, std::string* code, double* value,
+                      std::string* unit) {
+  array codings;
+  if (!Arr(concept_, "coding", &codings)) return false;
+  for (element c : codings) {
+    const std::string_view system = Str(c, "system");
+    const std::string_view text = Str(c, "code");
+    if ((system == kSnomedSystem || (medication && system == kDmdSystem)) &&
+        IsSnomedConceptId(text)) {
+      *code = text;
+      return true;
+    }
+  }
+  if (!loinc_.empty()) {
+    for (element c : codings) {
+      if (Str(c, "system") != kLoincSystem) continue;
+      auto it = loinc_.find(std::string(Str(c, "code")));
+      if (it == loinc_.end()) continue;
+      for (const LoincMapping& m : it->second) {
+        if (m.unit != "*" && m.unit != *unit) continue;
+        *code = m.snomed;
+        if (!std::isnan(*value)) {
+          *value *= m.factor;
+          *unit = m.snomed_unit;
+        }
+        ++loinc_mapped_;
+        return true;
+      }
+    }
+  }
+  for (element c : codings) {
+    const std::string_view system = Str(c, "system");
+    const std::string_view text = Str(c, "code");
+    if (system.empty() || text.empty()) continue;
+    *code = fmt::format("{}|{}", system, text);
+    ++codes_with_system_[std::string(system)];
+    return true;
+  }
+  return false;
+}
+
+void FhirSource::MapClinical(uint32_t i) {
+  const uint64_t begin = i == 0 ? 0 : stash_index_[i - 1].first;
+  const std::string_view json(stash_.data() + begin, stash_index_[i].first - begin);
+  const uint32_t index = stash_index_[i].second;
+  element e;
+  if (parser_.parse(json.data(), json.size()).get(e) != simdjson::SUCCESS) return;
+  current_ = {index, type_names_[resources_[index].type], Str(e, "id"), stash_urls_[i], nullptr};
+  const std::string_view t = current_.type;
+  if (t == "MedicationRequest" || t == "MedicationStatement") return MapMedication(e);
+  if (t == "Encounter") return MapEncounter(e);
+  if (t == "Appointment") return MapAppointment(e);
+  MapEvent(e);
+}
+
+// True when a status element says the record is not a fact to count.
+bool StatusIn(element e, std::string_view key, std::initializer_list<std::string_view> values) {
+  std::string_view status = Str(e, key);
+  if (status.empty()) {
+    element concept_;  // a CodeableConcept status (Condition, AllergyIntolerance)
+    array codings;
+    if (Obj(e, key, &concept_) && Arr(concept_, "coding", &codings)) {
+      for (element c : codings) {
+        status = Str(c, "code");
+        break;
+      }
+    }
+  }
+  return std::find(values.begin(), values.end(), status) != values.end();
+}
+
+void FhirSource::MapEvent(element e) {
+  const std::string_view t = current_.type;
+  const ExtractTable table = ExtractTable::kEvents;
+  if ((t == "Condition" || t == "AllergyIntolerance") &&
+      StatusIn(e, "verificationStatus", {"entered-in-error", "refuted"})) {
+    return Exclude();
+  }
+  if (t == "Observation" && StatusIn(e, "status", {"entered-in-error", "cancelled"})) {
+    return Exclude();
+  }
+  if ((t == "Procedure" || t == "Immunization") &&
+      StatusIn(e, "status", {"entered-in-error", "not-done"})) {
+    return Exclude();
+  }
+  std::string patient, date;
+  if (!Subject(e, t == "Immunization" || t == "AllergyIntolerance" ? "patient" : "subject", table,
+               &patient)) {
+    return;
+  }
+  element period;
+  const std::string_view period_start = Obj(e,
+                                            t == "Procedure"     ? "performedPeriod"
+                                            : t == "Observation" ? "effectivePeriod"
+                                                                 : "onsetPeriod",
+                                            &period)
+                                            ? Str(period, "start")
+                                            : std::string_view{};
+  bool dated;
+  if (t == "Condition") {
+    dated = RequiredDate(table, "onsetDateTime",
+                         {Str(e, "onsetDateTime"), period_start, Str(e, "recordedDate")}, &date);
+  } else if (t == "Observation") {
+    dated = RequiredDate(
+        table, "effectiveDateTime",
+        {Str(e, "effectiveDateTime"), period_start, Str(e, "effectiveInstant"), Str(e, "issued")},
+        &date);
+  } else if (t == "Procedure") {
+    dated = RequiredDate(table, "performedDateTime", {Str(e, "performedDateTime"), period_start},
+                         &date);
+  } else if (t == "Immunization") {
+    dated = RequiredDate(table, "occurrenceDateTime",
+                         {Str(e, "occurrenceDateTime"), Str(e, "recorded")}, &date);
+  } else {  // AllergyIntolerance
+    dated = RequiredDate(table, "onsetDateTime",
+                         {Str(e, "onsetDateTime"), period_start, Str(e, "recordedDate")}, &date);
+  }
+  if (!dated) return;
+  const char* code_key = t == "Immunization" ? "vaccineCode" : "code";
+  // One row per measured component; otherwise one for the resource.
+  struct Row {
+    std::string code, unit;
+    double value = NAN;
+  };
+  std::vector<Row> rows;
+  auto quantity = [](element holder, double* value, std::string* unit) {
+    element q;
+    if (!Obj(holder, "valueQuantity", &q) || !Number(q, "value", value)) return false;
+    const std::string_view ucum =
+        Str(q, "system") == "http://unitsofmeasure.org" ? Str(q, "code") : std::string_view{};
+    *unit = !ucum.empty() ? ucum : Str(q, "unit");
+    return true;
+  };
+  auto add = [&](element holder, element concept_) {
+    Row row;
+    quantity(holder, &row.value, &row.unit);
+    element answer;
+    std::string answer_code;
+    double unused = NAN;
+    std::string unused_unit;
+    // A coded answer (a smoking status, say) that is itself a SNOMED CT finding is
+    // what a GP record stores.
+    if (std::isnan(row.value) && Obj(holder, "valueCodeableConcept", &answer) &&
+        Code(answer, false, &answer_code, &unused, &unused_unit) &&
+        IsSnomedConceptId(answer_code)) {
+      row.code = answer_code;
+      rows.push_back(std::move(row));
+      return true;
+    }
+    if (!Code(concept_, false, &row.code, &row.value, &row.unit)) return false;
+    rows.push_back(std::move(row));
+    return true;
+  };
+  array components;
+  element concept_;
+  if (!Obj(e, code_key, &concept_)) {
+    return Problem(table, code_key, Rule::kMissingElement,
+                   fmt::format("the resource has no {}", code_key));
+  }
+  bool components_measured = false;
+  if (t == "Observation" && Arr(e, "component", &components)) {
+    double v;
+    for (element c : components) {
+      element q, cc;
+      if (Obj(c, "valueQuantity", &q) && Number(q, "value", &v) && Obj(c, "code", &cc)) {
+        components_measured = true;
+        if (!add(c, cc)) {
+          return Problem(table, "component.code", Rule::kMissingElement,
+                         "a component's code has no coding with a system and code");
+        }
+      }
+    }
+  }
+  if (!components_measured && !add(e, concept_)) {
+    return Problem(table, code_key, Rule::kMissingElement,
+                   fmt::format("{} has no coding with a system and code", code_key));
+  }
+  for (const Row& row : rows) {
+    std::string value = std::isnan(row.value) ? "" : fmt::format("{}", row.value);
+    events_->Add({patient, date, row.code, value, std::isnan(row.value) ? "" : row.unit},
+                 current_.index);
+  }
+}
+
+void FhirSource::MapMedication(element e) {
+  const ExtractTable table = ExtractTable::kMedications;
+  const bool request = current_.type == "MedicationRequest";
+  if (request) {
+    if (StatusIn(e, "status", {"entered-in-error", "cancelled", "draft"})) return Exclude();
+    // An authorisation or proposal is not an issue.
+    if (!StatusIn(e, "intent",
+                  {"order", "original-order", "reflex-order", "filler-order", "instance-order"})) {
+      return Exclude();
+    }
+  } else {
+    if (StatusIn(e, "status", {"entered-in-error", "not-taken"})) return Exclude();
+    // A statement based on a request of this load: the request is the record.
+    array based_on;
+    if (Arr(e, "basedOn", &based_on)) {
+      for (element ref : based_on) {
+        if (Resolve(request_keys_, "MedicationRequest", ref) != kNone) return Exclude();
+      }
+    }
+  }
+  std::string patient, date;
+  if (!Subject(e, "subject", table, &patient)) return;
+  element period;
+  const std::string_view period_start =
+      Obj(e, "effectivePeriod", &period) ? Str(period, "start") : std::string_view{};
+  if (request ? !RequiredDate(table, "authoredOn", {Str(e, "authoredOn")}, &date)
+              : !RequiredDate(table, "effectiveDateTime",
+                              {Str(e, "effectiveDateTime"), period_start, Str(e, "dateAsserted")},
+                              &date)) {
+    return;
+  }
+  std::string code, unit;
+  double unused = NAN;
+  element concept_, ref;
+  if (Obj(e, "medicationCodeableConcept", &concept_)) {
+    if (!Code(concept_, true, &code, &unused, &unit)) {
+      return Problem(table, "medicationCodeableConcept", Rule::kMissingElement,
+                     "medicationCodeableConcept has no coding with a system and code");
+    }
+  } else if (Obj(e, "medicationReference", &ref)) {
+    const uint32_t m = Resolve(medication_keys_, "Medication", ref);
+    if (m == kNone) {
+      return Problem(table, "medicationReference", Rule::kDanglingReference,
+                     fmt::format("medicationReference '{}' resolves to no Medication with a code",
+                                 ReferenceText(ref)));
+    }
+    code = medication_codes_[m];
+  } else {
+    return Problem(table, "medication", Rule::kMissingElement, "the resource names no medication");
+  }
+  std::string quantity;
+  element dispense, q;
+  double v;
+  if (request && Obj(e, "dispenseRequest", &dispense) && Obj(dispense, "quantity", &q) &&
+      Number(q, "value", &v)) {
+    quantity = fmt::format("{}", v);
+  }
+  medications_->Add({patient, date, code, quantity}, current_.index);
+}
+
+void FhirSource::MapEncounter(element e) {
+  if (StatusIn(e, "status", {"entered-in-error"})) return Exclude();
+  // An encounter of an Appointment in this load: the appointment is the record.
+  array appointments;
+  if (Arr(e, "appointment", &appointments)) {
+    for (element ref : appointments) {
+      if (Resolve(appointment_keys_, "Appointment", ref) != kNone) return Exclude();
+    }
+  }
+  std::string patient, date;
+  uint32_t anchor;
+  if (!Subject(e, "subject", ExtractTable::kHospitalActivity, &patient, &anchor)) return;
+  element period;
+  const std::string_view start = Obj(e, "period", &period) ? Str(period, "start") : "";
+  const std::string_view end = Obj(e, "period", &period) ? Str(period, "end") : "";
+  if (!RequiredDate(ExtractTable::kHospitalActivity, "period.start", {start}, &date)) return;
+  // The setting: populus's own coding, else the class and priority.
+  std::string setting;
+  array types;
+  if (Arr(e, "type", &types)) {
+    for (element t : types) {
+      array codings;
+      if (!Arr(t, "coding", &codings)) continue;
+      for (element c : codings) {
+        HospitalSetting parsed;
+        if (Str(c, "system") == kHospitalSettingSystem && Parse(Str(c, "code"), &parsed)) {
+          setting = Name(parsed);
+        }
+      }
+    }
+  }
+  element klass;
+  const std::string_view class_code = Obj(e, "class", &klass) ? Str(klass, "code") : "";
+  // The provider: an Organization of the load, or an ODS code on the reference.
+  std::string provider;
+  bool provider_is_practice = false;
+  element ref;
+  if (Obj(e, "serviceProvider", &ref)) {
+    const uint32_t o = Resolve(organisation_keys_, "Organization", ref);
+    if (o != kNone) {
+      provider = organisations_[o].ods_code;
+      provider_is_practice = organisations_[o].type == "practice" ||
+                             organisations_[o].type == "site" || organisations_[o].type == "pcn";
+      if (provider_is_practice) provider = organisations_[o].code;
+    } else {
+      element id;
+      if (Obj(ref, "identifier", &id) && Str(id, "system") == kOdsOrganisationSystem) {
+        provider = Str(id, "value");
+      }
+    }
+  }
+  if (setting.empty()) {
+    if (class_code == "EMER") {
+      setting = "ae";
+    } else if (class_code == "IMP" || class_code == "ACUTE" || class_code == "NONAC" ||
+               class_code == "SS") {
+      element priority;
+      array codings;
+      std::string_view p;
+      if (Obj(e, "priority", &priority) && Arr(priority, "coding", &codings)) {
+        for (element c : codings) p = Str(c, "code");
+      }
+      setting = p == "EM" || p == "UR" || p == "S" || p == "A" ? "emergency-admission"
+                                                               : "elective-admission";
+    } else if (!provider.empty() && !provider_is_practice) {
+      setting = "outpatient";
+    }
+  }
+  if (!setting.empty()) {
+    if (StatusIn(e, "status", {"cancelled", "planned"})) return Exclude();
+    std::string stay;
+    std::string_view end_day;
+    if ((setting == "emergency-admission" || setting == "elective-admission") &&
+        DatePart(end, &end_day) == DateText::kOk) {
+      Date a, b;
+      ParseIsoDate(date, &a);
+      ParseIsoDate(end_day, &b);
+      if (b >= a) stay = std::to_string(b - a);
+    }
+    activity_->Add({patient, date, setting, provider, stay}, current_.index);
+    return;
+  }
+  // A consultation in general practice: an appointment at the provider
+  // practice, else the patient's own.
+  std::string practice = provider_is_practice ? provider : patients_[anchor].practice_code;
+  std::string role = "other";
+  array participants;
+  if (Arr(e, "participant", &participants)) {
+    for (element p : participants) {
+      element individual;
+      if (!Obj(p, "individual", &individual)) continue;
+      uint32_t r = Resolve(role_keys_, "PractitionerRole", individual);
+      if (r == kNone) {
+        auto it = role_by_practitioner_.find(std::string(Str(individual, "reference")));
+        if (it != role_by_practitioner_.end()) r = it->second;
+      }
+      if (r != kNone) {
+        role = roles_[r].role;
+        break;
+      }
+    }
+  }
+  const std::string_view status = Str(e, "status");
+  const char* mapped_status = status == "finished"    ? "attended"
+                              : status == "cancelled" ? "cancelled"
+                                                      : "booked";
+  const char* mode = class_code == "VR"   ? "telephone"
+                     : class_code == "HH" ? "home-visit"
+                                          : "face-to-face";
+  const int64_t minutes = MinutesBetween(start, end);
+  appointments_->Add({practice, patient, date, "", role, mode, mapped_status,
+                      minutes >= 0 ? std::to_string(minutes) : ""},
+                     current_.index);
+}
+
+void FhirSource::MapAppointment(element e) {
+  const ExtractTable table = ExtractTable::kAppointments;
+  const std::string_view status = Str(e, "status");
+  if (status == "entered-in-error") return Exclude();
+  std::string patient, practice, role = "other";
+  array participants;
+  if (Arr(e, "participant", &participants)) {
+    for (element p : participants) {
+      element actor;
+      if (!Obj(p, "actor", &actor)) continue;
+      const std::string_view ref = Str(actor, "reference");
+      const std::string_view type = Str(actor, "type");
+      if (type == "Patient" || ref.starts_with("Patient") ||
+          Resolve(patient_keys_, "Patient", actor) != kNone) {
+        uint32_t anchor;
+        if (!Subject(p, "actor", table, &patient, &anchor)) return;
+        if (practice.empty()) practice = patients_[anchor].practice_code;
+        continue;
+      }
+      uint32_t r = Resolve(role_keys_, "PractitionerRole", actor);
+      if (r == kNone) {
+        auto it = role_by_practitioner_.find(std::string(ref));
+        if (it != role_by_practitioner_.end()) r = it->second;
+      }
+      if (r == kNone) continue;
+      role = roles_[r].role;
+      const uint32_t o =
+          ResolveStored(organisation_keys_, "Organization", roles_[r].organisation_ref, nullptr);
+      if (o != kNone && organisations_[o].type == "practice") practice = organisations_[o].code;
+    }
+  }
+  if (practice.empty()) {
+    return Problem(table, "participant", Rule::kMissingElement,
+                   "the Appointment names neither a patient nor a PractitionerRole of a practice");
+  }
+  std::string date, booked;
+  if (!RequiredDate(table, "start", {Str(e, "start")}, &date)) return;
+  const std::string_view created = Str(e, "created");
+  std::string_view day;
+  if (!created.empty() && DatePart(created, &day) == DateText::kOk) booked = day;
+  std::string mode;
+  array extensions;
+  if (Arr(e, "extension", &extensions)) {
+    for (element x : extensions) {
+      if (Str(x, "url") == kAppointmentModeExtension) mode = Str(x, "valueCode");
+    }
+  }
+  if (mode.empty()) {
+    mode = "face-to-face";
+    ++mode_assumed_;
+  }
+  const char* mapped_status = status == "fulfilled"   ? "attended"
+                              : status == "noshow"    ? "did-not-attend"
+                              : status == "cancelled" ? "cancelled"
+                                                      : "booked";
+  std::string duration;
+  int64_t minutes;
+  if (e["minutesDuration"].get_int64().get(minutes) == simdjson::SUCCESS) {
+    duration = std::to_string(minutes);
+  } else if (minutes = MinutesBetween(Str(e, "start"), Str(e, "end")); minutes >= 0) {
+    duration = std::to_string(minutes);
+  }
+  appointments_->Add({practice, patient, date, booked, role, mode, mapped_status, duration},
+                     current_.index);
+}
+
+Status FhirSource::Open(const ExtractTableSpec& spec, std::unique_ptr<TableRecords>* records) {
+  std::unique_ptr<StagedTable>* table = nullptr;
+  switch (spec.table) {
+    case ExtractTable::kOrganisations:
+      table = &organisations_table_;
+      break;
+    case ExtractTable::kPatients:
+      table = &patients_table_;
+      break;
+    case ExtractTable::kEvents:
+      table = &events_;
+      break;
+    case ExtractTable::kMedications:
+      table = &medications_;
+      break;
+    case ExtractTable::kAppointments:
+      table = &appointments_;
+      break;
+    case ExtractTable::kHospitalActivity:
+      table = &activity_;
+      break;
+  }
+  records->reset();
+  if (*table == nullptr || (*table)->rows() == 0) return Status::Ok();
+  *records = std::move(*table);
+  return Status::Ok();
+}
+
+void FhirSource::Describe(IngestResult* result) const {
+  nlohmann::json by_type = nlohmann::json::object();
+  for (uint32_t t = 0; t < type_names_.size(); ++t) {
+    by_type[type_names_[t]] = {
+        {"read", 0}, {"loaded", 0}, {"quarantined", 0}, {"excluded", 0}, {"not_used", 0}};
+  }
+  for (const ResourceEntry& r : resources_) {
+    nlohmann::json& counts = by_type[type_names_[r.type]];
+    counts["read"] = counts["read"].get<uint64_t>() + 1;
+    const char* key = "loaded";
+    switch (r.outcome) {
+      case ResourceEntry::Outcome::kPending:  // mapped to no row: nothing of it was stored
+      case ResourceEntry::Outcome::kNotUsed:
+        key = "not_used";
+        break;
+      case ResourceEntry::Outcome::kLoaded:
+        key = "loaded";
+        break;
+      case ResourceEntry::Outcome::kQuarantined:
+        key = "quarantined";
+        break;
+      case ResourceEntry::Outcome::kExcluded:
+        key = "excluded";
+        break;
+    }
+    counts[key] = counts[key].get<uint64_t>() + 1;
+  }
+  result->source_summary = {{"format", "fhir-r4"},
+                            {"resources", by_type},
+                            {"codes_kept_with_system", codes_with_system_},
+                            {"loinc_mapped_to_snomed", loinc_mapped_}};
+  result->bytes_read = bytes_;
+  if (registration_from_birth_ > 0) {
+    result->warnings.push_back(fmt::format(
+        "{} patient(s) carry no registration period; they are taken as registered at their "
+        "practice from birth",
+        registration_from_birth_));
+  }
+  if (ethnicity_not_snomed_ > 0) {
+    result->warnings.push_back(fmt::format(
+        "{} patient(s) have an ethnic category without a SNOMED CT coding; it is not stored",
+        ethnicity_not_snomed_));
+  }
+  if (mode_assumed_ > 0) {
+    result->warnings.push_back(fmt::format(
+        "{} appointment(s) do not say how they were delivered; they are recorded as face-to-face",
+        mode_assumed_));
+  }
+}
+
+}  // namespace
+
+Status IngestFhir(const FhirIngestOptions& options, IngestResult* result) {
+  FhirSource source(options);
+  return IngestFrom(source, options.ingest, result);
+}
+
+}  // namespace populus::fhir
