@@ -22,6 +22,7 @@ Command AddProjectCommand(CLI::App& app);
 Command AddStatsCommand(CLI::App& app);
 Command AddQrisk3Command(CLI::App& app);
 Command AddAnalyseCommand(CLI::App& app);
+Command AddExportCommand(CLI::App& app);
 
 // The default synthetic ICS configuration: data/ics/dorset-like.toml under the
 // working directory if it is there, else under the source tree populus was
