@@ -46,6 +46,7 @@ bench: build
 	@bash bench/run-ingest-bench.sh
 	@bash bench/run-generate-bench.sh
 	@bash bench/run-analyse-bench.sh
+	@bash bench/run-fhir-bench.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.h' '*.cc')

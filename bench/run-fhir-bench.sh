@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# FHIR benchmark: `populus export --format fhir` of a generated synthetic ICS
+# (SCALE of the default, 1/8 by default: about 100,000 patients) and
+# `populus ingest --format fhir` of that NDJSON back, both pinned to one core
+# (taskset -c 0). Peer in the same run: Node's JSON.parse over the same NDJSON
+# (bench/peers/ndjson-parse.mjs), which only parses. The script also checks
+# the round trip: every table of the re-ingested snapshot has the row count
+# of the original. Prints medians of RUNS.
+#
+# usage: bench/run-fhir-bench.sh [RUNS] [SCALE]
+# Results are recorded by hand in docs/benchmarks.md with the machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-3}
+scale=${2:-0.125}
+work=bench-data/fhir
+populus=build/release/populus
+mkdir -p "$work"
+if [ ! -x /usr/bin/time ]; then apt-get install -y -qq time >/dev/null; fi
+if ! command -v node >/dev/null; then apt-get install -y -qq nodejs >/dev/null; fi
+
+extract=$work/ics-$scale
+data=$work/data-$scale
+if [ ! -f "$extract/patients.csv" ]; then
+  echo "bench: generating the synthetic ICS at scale $scale into $extract" >&2
+  "$populus" generate --scale "$scale" --out "$extract" --overwrite >/dev/null
+fi
+if [ ! -f "$data/CURRENT" ]; then
+  "$populus" ingest "$extract" --into "$data" --demo --extract-date 2019-06-30 >/dev/null
+fi
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+: >"$work/export.times"
+: >"$work/ingest.times"
+: >"$work/peer.runs"
+for ((i = 0; i < runs; i++)); do
+  rm -rf "$work/ndjson" "$work/back"
+  /usr/bin/time -f "%e %M" -o "$work/time" taskset -c 0 \
+    "$populus" export --format fhir "$data" "$work/ndjson" >/dev/null
+  cat "$work/time" >>"$work/export.times"
+  /usr/bin/time -f "%e %M" -o "$work/time" taskset -c 0 \
+    "$populus" ingest --format fhir "$work/ndjson" --into "$work/back" --demo \
+    --extract-date 2019-06-30 --no-progress --json >"$work/ingest.json"
+  cat "$work/time" >>"$work/ingest.times"
+  node bench/peers/ndjson-parse.mjs "$work/ndjson" >>"$work/peer.runs"
+done
+
+bytes=$(cat "$work"/ndjson/*.ndjson | wc -c)
+export_s=$(awk '{print $1}' "$work/export.times" | median)
+ingest_s=$(awk '{print $1}' "$work/ingest.times" | median)
+peer_s=$(awk '{print $1}' "$work/peer.runs" | median)
+echo "NDJSON written and read: $bytes bytes in $(ls "$work"/ndjson | wc -l) files"
+awk -v b="$bytes" -v s="$export_s" 'BEGIN {printf "export, 1 core:  median %.2f s  %.0f MB/s\n", s, b/s/1e6}'
+awk -v b="$bytes" -v s="$ingest_s" 'BEGIN {printf "ingest, 1 core:  median %.2f s  %.0f MB/s\n", s, b/s/1e6}'
+awk -v b="$bytes" -v s="$peer_s" 'BEGIN {printf "peer, Node JSON.parse only: median %.2f s  %.0f MB/s\n", s, b/s/1e6}'
+echo "peak memory (KB): export $(awk '{print $2}' "$work/export.times" | median), ingest $(awk '{print $2}' "$work/ingest.times" | median)"
+python3 - "$data" "$work/back" <<'PY'
+import json, sys
+def rows(d):
+    cur = open(d + "/CURRENT").read().split()[0]
+    m = json.load(open(f"{d}/versions/{cur}/manifest.json"))
+    return {t: v["rows"] for t, v in m["tables"].items()}
+a, b = rows(sys.argv[1]), rows(sys.argv[2])
+for t in sorted(a):
+    print(f"  {t:<18} {a[t]:>12} {b.get(t, 0):>12}  {'same' if a[t] == b.get(t) else 'DIFFERENT'}")
+if a != b:
+    sys.exit("round trip: the row counts differ")
+print("round trip: every table has the same row count")
+PY
