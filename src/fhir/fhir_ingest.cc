@@ -280,6 +280,12 @@ class FhirSource final : public ExtractSource {
   void MapRole(element e);
   void ResolveAnchors();
   void MapClinical(uint32_t stash_index);
+  // The stashed text of resource `i` of the stash.
+  std::string_view Stashed(uint32_t i) const {
+    const uint64_t begin = i == 0 ? 0 : stash_index_[i - 1].first;
+    return {stash_.data() + begin, stash_index_[i].first - begin};
+  }
+  void CollectReferencedKeys();
   void MapEvent(element e);
   void MapMedication(element e);
   void MapEncounter(element e);
@@ -328,6 +334,7 @@ class FhirSource final : public ExtractSource {
   std::vector<PatientAnchor> patients_;
   std::unordered_map<std::string, uint32_t> patient_keys_;
   std::unordered_map<std::string, uint32_t> appointment_keys_, request_keys_, medication_keys_;
+  bool appointment_keys_needed_ = false, request_keys_needed_ = false;
   std::vector<std::string> medication_codes_;  // Medication resources' codes
   std::vector<std::string> patient_rows_pending_;
 
@@ -396,6 +403,18 @@ Status FhirSource::Prepare() {
   appointments_ = std::make_unique<StagedTable>(this, columns(ExtractTable::kAppointments));
   if (!options_.organisations_csv.empty()) POPULUS_RETURN_IF_ERROR(ReadOrganisationsCsv());
 
+  // The resources mapped after the read are kept as text meanwhile: room for
+  // all of the input, so the buffer is never copied as it grows.
+  uint64_t input_bytes = 0;
+  std::error_code ec;
+  if (fs::is_directory(options_.input)) {
+    for (const auto& entry : fs::directory_iterator(options_.input, ec)) {
+      if (entry.is_regular_file(ec)) input_bytes += entry.file_size(ec);
+    }
+  } else {
+    input_bytes = fs::file_size(options_.input, ec);
+  }
+  stash_.reserve(input_bytes);
   ReadSummary summary;
   POPULUS_RETURN_IF_ERROR(ReadResources(
       options_.input, [this](const Resource& r) { OnResource(r); },
@@ -403,6 +422,7 @@ Status FhirSource::Prepare() {
       &summary));
   bytes_ = summary.bytes;
   ResolveAnchors();
+  CollectReferencedKeys();
   for (uint32_t i = 0; i < stash_index_.size(); ++i) MapClinical(i);
   std::string().swap(stash_);
   return Status::Ok();
@@ -488,12 +508,8 @@ void FhirSource::OnResource(const Resource& r) {
   resources_.push_back(
       {type_it->second, static_cast<uint32_t>(files_.size() - 1),
        r.where->entry >= 0 ? static_cast<uint64_t>(r.where->entry) : r.where->line});
-  element e;
+  const element e = r.element;  // parsed by the reader
   current_ = {index, r.type, {}, r.full_url, r.where};
-  if (parser_.parse(r.json.data(), r.json.size()).get(e) != simdjson::SUCCESS) {
-    Problem(ExtractTable::kEvents, "", Rule::kMalformedResource, "the resource is not valid JSON");
-    return;
-  }
   current_.id = Str(e, "id");
   if (!IsR4ResourceType(r.type)) {
     Problem(ExtractTable::kEvents, "resourceType", Rule::kUnknownResourceType,
@@ -530,8 +546,16 @@ void FhirSource::OnResource(const Resource& r) {
     resources_[index].outcome = ResourceEntry::Outcome::kNotUsed;
     return;
   }
-  if (t == "Appointment") AddKeys(&appointment_keys_, e, index);
-  if (t == "MedicationRequest") AddKeys(&request_keys_, e, index);
+  // Keys of Appointments and MedicationRequests are needed only if something
+  // refers to one (an Encounter's appointment, a statement's basedOn); they
+  // are collected after the read, and only then.
+  element unused;
+  if (t == "Encounter" && e["appointment"].get(unused) == simdjson::SUCCESS) {
+    appointment_keys_needed_ = true;
+  }
+  if (t == "MedicationStatement" && e["basedOn"].get(unused) == simdjson::SUCCESS) {
+    request_keys_needed_ = true;
+  }
   stash_.append(r.json);
   stash_index_.emplace_back(stash_.size(), index);
   stash_urls_.emplace_back(r.full_url);
@@ -990,9 +1014,23 @@ bool FhirSource::Code(element concept_, bool medication, std::string* code, doub
   return false;
 }
 
+void FhirSource::CollectReferencedKeys() {
+  for (uint32_t i = 0; i < stash_index_.size(); ++i) {
+    const uint32_t index = stash_index_[i].second;
+    const std::string_view type = type_names_[resources_[index].type];
+    const bool appointment = appointment_keys_needed_ && type == "Appointment";
+    const bool request = request_keys_needed_ && type == "MedicationRequest";
+    if (!appointment && !request) continue;
+    const std::string_view json = Stashed(i);
+    element e;
+    if (parser_.parse(json.data(), json.size()).get(e) != simdjson::SUCCESS) continue;
+    current_ = {index, type, Str(e, "id"), stash_urls_[i], nullptr};
+    AddKeys(appointment ? &appointment_keys_ : &request_keys_, e, index);
+  }
+}
+
 void FhirSource::MapClinical(uint32_t i) {
-  const uint64_t begin = i == 0 ? 0 : stash_index_[i - 1].first;
-  const std::string_view json(stash_.data() + begin, stash_index_[i].first - begin);
+  const std::string_view json = Stashed(i);
   const uint32_t index = stash_index_[i].second;
   element e;
   if (parser_.parse(json.data(), json.size()).get(e) != simdjson::SUCCESS) return;

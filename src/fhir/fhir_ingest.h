@@ -30,11 +30,11 @@
 namespace populus::fhir {
 
 struct FhirIngestOptions {
-  std::string input;               // an NDJSON or Bundle file, or a directory of them
-  IngestOptions ingest;            // data_dir, key, dates, limits (extract_dir unused)
-  std::string loinc_map;           // data/fhir/loinc-to-snomed.csv; empty: no mapping
-  std::string organisations_csv;   // optional: organisations in the extract's CSV format
-  std::string default_practice;    // optional: the practice of patients whose record names none
+  std::string input;              // an NDJSON or Bundle file, or a directory of them
+  IngestOptions ingest;           // data_dir, key, dates, limits (extract_dir unused)
+  std::string loinc_map;          // data/fhir/loinc-to-snomed.csv; empty: no mapping
+  std::string organisations_csv;  // optional: organisations in the extract's CSV format
+  std::string default_practice;   // optional: the practice of patients whose record names none
 };
 
 // As Ingest(): Ok when a snapshot was published; result->source_summary

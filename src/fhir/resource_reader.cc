@@ -53,8 +53,12 @@ class Reader {
       return;
     }
     ++summary_->resources;
-    ++summary_->by_type[std::string(type)];
-    on_resource_(Resource{type, json, full_url, &where});
+    if (type != counted_type_) {  // NDJSON files hold one type: one map lookup per file
+      counted_type_ = type;
+      type_count_ = &summary_->by_type[counted_type_];
+    }
+    ++*type_count_;
+    on_resource_(Resource{type, json, full_url, &where, element});
   }
 
   // One resource per line; blank lines are allowed.
@@ -146,6 +150,8 @@ class Reader {
   const ProblemFn& on_problem_;
   ReadSummary* summary_;
   simdjson::dom::parser dom_;
+  std::string counted_type_;
+  uint64_t* type_count_ = nullptr;
   simdjson::ondemand::parser ondemand_;
 };
 

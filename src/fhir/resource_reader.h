@@ -19,6 +19,8 @@
 // error.
 #pragma once
 
+#include <simdjson.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -42,6 +44,7 @@ struct Resource {
   std::string_view json;      // the resource's own JSON text
   std::string_view full_url;  // a Bundle entry's fullUrl, or empty
   const Location* where = nullptr;
+  simdjson::dom::element element;  // the resource parsed (a DOM of `json`)
 };
 
 struct ReadSummary {
@@ -53,7 +56,8 @@ using ResourceFn = std::function<void(const Resource&)>;
 using ProblemFn = std::function<void(const Location&, const std::string& reason)>;
 
 // Reads every resource under `path`, in file order and, within a file, in
-// the order written. The views in a Resource are valid only during the call.
+// the order written. The views in a Resource, and its element, are valid only
+// during the call.
 Status ReadResources(const std::string& path, const ResourceFn& on_resource,
                      const ProblemFn& on_problem, ReadSummary* summary);
 
