@@ -32,7 +32,7 @@ Date Day(const char* text) {
 
 Status Load(const std::string& input, const std::string& data_dir, IngestResult* result,
             const std::string& organisations = "", const std::string& default_practice = "",
-            bool lenient = false) {
+            bool lenient = false, int64_t max_errors = -1) {
   ::setenv("POPULUS_PSEUDO_KEY", kTestKey, 1);
   FhirIngestOptions o;
   o.input = input;
@@ -40,6 +40,7 @@ Status Load(const std::string& input, const std::string& data_dir, IngestResult*
   o.ingest.extract_date = Day("2024-06-30");
   o.ingest.progress = ProgressBar::Mode::kNever;
   o.ingest.lenient = lenient;
+  o.ingest.max_errors = max_errors;
   o.loinc_map = populus::testing::SourceDir() + "/data/fhir/loinc-to-snomed.csv";
   o.organisations_csv = organisations;
   o.default_practice = default_practice;
@@ -395,6 +396,14 @@ TEST(FhirIngest, BundleUrnReferencesResolveAndBadResourcesAreQuarantinedWithThei
   const nlohmann::json& by_type = result.source_summary["resources"];
   EXPECT_EQ(by_type["Condition"]["quarantined"].get<uint64_t>(), 2u);
   EXPECT_EQ(by_type["Conditoin"]["quarantined"].get<uint64_t>(), 1u);
+
+  // The four bad lines count once each against --max-errors.
+  IngestResult at_four;
+  EXPECT_TRUE(Load(dir / "in", dir / "data", &at_four, "", "", false, 4).ok());
+  IngestResult at_three;
+  EXPECT_EQ(Load(dir / "in", dir / "data", &at_three, "", "", false, 3).kind(),
+            Status::Kind::kData);
+  EXPECT_NE(at_three.rejection.find("4 event"), std::string::npos) << at_three.rejection;
 }
 
 TEST(FhirIngest, ABadPatientRejectsTheLoadAndLeavesThePublishedSnapshotAlone) {
