@@ -216,7 +216,8 @@ struct OrganisationAnchor {
   std::string id;
   std::string code, name, type, parent_ref, postcode;
   std::string ods_code;  // from an ODS identifier, for hospital provider codes
-  bool populus_type = false;
+  // Part of the ICS hierarchy: a row of the organisations CSV, or a type populus knows.
+  bool populus_type() const { return resource == kNone || !type.empty(); }
 };
 
 struct RoleAnchor {
@@ -228,9 +229,12 @@ struct PatientAnchor {
   uint32_t resource;
   std::string nhs_number;  // as given; held in memory only while loading
   std::string id;
+  std::string practice_ref;   // generalPractitioner as JSON, resolved once all are read
   std::string practice_code;  // resolved
-  size_t row = SIZE_MAX;      // in the patients table
-  bool usable = false;        // has an identifier for this load's mode
+  // The patients row, but for the identifier (slot 0, chosen once every patient
+  // is read) and the practice code.
+  std::vector<std::string> fields;
+  bool usable = false;  // has an identifier for this load's mode
 };
 
 class FhirSource final : public ExtractSource {
@@ -336,7 +340,6 @@ class FhirSource final : public ExtractSource {
   std::unordered_map<std::string, uint32_t> appointment_keys_, request_keys_, medication_keys_;
   bool appointment_keys_needed_ = false, request_keys_needed_ = false;
   std::vector<std::string> medication_codes_;  // Medication resources' codes
-  std::vector<std::string> patient_rows_pending_;
 
   // Resources mapped once the anchors are known: their JSON text.
   std::string stash_;
@@ -458,7 +461,6 @@ Status FhirSource::ReadOrganisationsCsv() {
       o.ods_code = fields[0];
       OrgType org_type;
       if (Parse(fields[2], &org_type)) o.type = Name(org_type);
-      o.populus_type = true;
       organisation_keys_["Organization?" + std::string(kOdsOrganisationSystem) + "|" + o.code] =
           static_cast<uint32_t>(organisations_.size());
       organisations_.push_back(std::move(o));
@@ -681,12 +683,11 @@ void FhirSource::MapOrganisation(element e) {
       }
     }
   }
-  o.populus_type = !o.type.empty();
   element part_of;
   if (Obj(e, "partOf", &part_of)) o.parent_ref = simdjson::to_string(part_of);
   element address;
   if (First(e, "address", &address)) o.postcode = Str(address, "postalCode");
-  if (!o.populus_type) resources_[current_.index].outcome = ResourceEntry::Outcome::kNotUsed;
+  if (!o.populus_type()) resources_[current_.index].outcome = ResourceEntry::Outcome::kNotUsed;
   AddKeys(&organisation_keys_, e, static_cast<uint32_t>(organisations_.size()));
   organisations_.push_back(std::move(o));
 }
@@ -729,8 +730,20 @@ void FhirSource::MapPatient(element e) {
   }
   // The patient row, but for its identifier (chosen once every patient is
   // read) and its practice (resolved once every organisation is read).
-  std::vector<std::string> fields(patients_table_->width() - 1);  // all but the identifier
-  enum { kBirth, kSex, kPractice, kFrom, kTo, kDeath, kLsoa, kImd, kEthnicity, kCareHome };
+  std::vector<std::string> fields(patients_table_->width());
+  enum {
+    kIdentifier,
+    kBirth,
+    kSex,
+    kPractice,
+    kFrom,
+    kTo,
+    kDeath,
+    kLsoa,
+    kImd,
+    kEthnicity,
+    kCareHome
+  };
   std::string_view day;
   const std::string_view birth = Str(e, "birthDate");
   switch (DatePart(birth, &day)) {
@@ -801,7 +814,7 @@ void FhirSource::MapPatient(element e) {
   }
   element gp;
   if (First(e, "generalPractitioner", &gp)) {
-    p.practice_code = simdjson::to_string(gp);  // resolved later
+    p.practice_ref = simdjson::to_string(gp);
     element id, period;
     if (from.empty() && Obj(gp, "identifier", &id) && Obj(id, "period", &period)) {
       from = Str(period, "start");
@@ -825,20 +838,15 @@ void FhirSource::MapPatient(element e) {
     fields[kFrom] = fields[kBirth];
     ++registration_from_birth_;
   }
+  p.fields = std::move(fields);
   AddKeys(&patient_keys_, e, static_cast<uint32_t>(patients_.size()));
   patients_.push_back(std::move(p));
-  std::string joined;
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (i > 0) joined.push_back(kFieldSeparator);
-    joined += fields[i];
-  }
-  patient_rows_pending_.push_back(std::move(joined));
 }
 
 void FhirSource::ResolveAnchors() {
   // Organisations: parents by reference.
   for (auto& o : organisations_) {
-    if (o.resource == kNone || !o.populus_type) continue;
+    if (o.resource == kNone || !o.populus_type()) continue;
     current_ = {o.resource, "Organization", o.id, {}, nullptr};
     std::string parent, text;
     if (!o.parent_ref.empty()) {
@@ -877,7 +885,7 @@ void FhirSource::ResolveAnchors() {
       continue;
     }
     std::string practice;
-    if (p.practice_code.empty()) {
+    if (p.practice_ref.empty()) {
       if (options_.default_practice.empty()) {
         Problem(ExtractTable::kPatients, "generalPractitioner", Rule::kMissingElement,
                 "the Patient names no generalPractitioner; give --default-practice CODE to "
@@ -887,10 +895,10 @@ void FhirSource::ResolveAnchors() {
       practice = options_.default_practice;
     } else {
       std::string text;
-      uint32_t o = ResolveStored(organisation_keys_, "Organization", p.practice_code, &text);
+      uint32_t o = ResolveStored(organisation_keys_, "Organization", p.practice_ref, &text);
       if (o == kNone) {
         const uint32_t role =
-            ResolveStored(role_keys_, "PractitionerRole", p.practice_code, nullptr);
+            ResolveStored(role_keys_, "PractitionerRole", p.practice_ref, nullptr);
         if (role != kNone) {
           o = ResolveStored(organisation_keys_, "Organization", roles_[role].organisation_ref,
                             nullptr);
@@ -906,22 +914,11 @@ void FhirSource::ResolveAnchors() {
     }
     p.practice_code = practice;
     p.usable = true;
-    // Splice the identifier and practice into the pending row.
-    std::string& pending = patient_rows_pending_[i];
-    std::vector<std::string> fields(patients_table_->width());
-    size_t f = 1, start = 0;
-    for (size_t c = 0; c <= pending.size(); ++c) {
-      if (c == pending.size() || pending[c] == kFieldSeparator) {
-        fields[f++] = pending.substr(start, c - start);
-        start = c + 1;
-      }
-    }
-    fields[0] = key;
-    fields[3] = practice;  // practice_code (after identifier, birth, sex)
-    p.row = patients_table_->rows();
-    patients_table_->Add(fields, p.resource);
+    p.fields[0] = key;
+    p.fields[3] = practice;  // practice_code, after identifier, birth and sex
+    patients_table_->Add(p.fields, p.resource);
+    std::vector<std::string>().swap(p.fields);
   }
-  std::vector<std::string>().swap(patient_rows_pending_);
 }
 
 // ---- Clinical resources ------------------------------------------------------
@@ -1244,8 +1241,9 @@ void FhirSource::MapEncounter(element e) {
   uint32_t anchor;
   if (!Subject(e, "subject", ExtractTable::kHospitalActivity, &patient, &anchor)) return;
   element period;
-  const std::string_view start = Obj(e, "period", &period) ? Str(period, "start") : "";
-  const std::string_view end = Obj(e, "period", &period) ? Str(period, "end") : "";
+  const bool has_period = Obj(e, "period", &period);
+  const std::string_view start = has_period ? Str(period, "start") : "";
+  const std::string_view end = has_period ? Str(period, "end") : "";
   if (!RequiredDate(ExtractTable::kHospitalActivity, "period.start", {start}, &date)) return;
   // The setting: populus's own coding, else the class and priority.
   std::string setting;
