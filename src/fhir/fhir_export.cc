@@ -530,8 +530,7 @@ Status Exporter::WriteEvents() {
   const auto offsets = snap_.values<uint64_t>("events", "patient_offsets");
   const auto date = snap_.values<int32_t>("events", "date");
   const CodeColumn code = snap_.codes("events", "code");
-  const ColumnFile& present = snap_.column("events", "value_present");
-  const auto rank = snap_.values<uint32_t>("events", "value_rank");
+  const EventValues values(snap_);
   const auto value = snap_.values<float>("events", "value");
   std::vector<std::string> concepts;
   POPULUS_RETURN_IF_ERROR(RenderDictionary(code, kSnomedSystem, "events code", &concepts));
@@ -561,7 +560,7 @@ Status Exporter::WriteEvents() {
     PutSubject(subject, "subject", p);
     for (uint64_t row = offsets[p]; row < offsets[p + 1]; ++row) {
       const uint32_t id = code.id(row);
-      const bool has_value = present.bit(row);
+      const bool has_value = values.has(row);
       if (diagnosis[id] && !has_value) {
         Buffer& b = conditions.buffer();
         PutStart(b, kCondition, 'c', row);
@@ -591,12 +590,8 @@ Status Exporter::WriteEvents() {
         Put(b, ",\"effectiveDateTime\":");
         PutQuotedDate(b, date[row]);
         if (has_value) {
-          // The value's position: values before this row's word, then in it.
-          const uint64_t word = present.values<uint64_t>()[row >> 6];
-          const uint64_t k =
-              rank[row >> 6] +
-              static_cast<uint64_t>(std::popcount(word & ((uint64_t{1} << (row & 63)) - 1)));
-          if (k >= value.size() || !std::isfinite(value[k])) {
+          const uint64_t k = values.Position(row);
+          if (k >= values.values() || !std::isfinite(value[k])) {
             return Status::Corruption(fmt::format(
                 "snapshot {}: event row {} has no finite value where its bitmap says it has one",
                 snap_.directory(), row));

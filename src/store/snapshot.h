@@ -128,13 +128,16 @@ class EventValues {
   // Only when has(row).
   float value(uint64_t row) const { return value_[Position(row)]; }
   std::string_view unit(uint64_t row) const { return unit_.value(Position(row)); }
-
- private:
+  // Where event `row`'s value stands in the value and unit columns (only when
+  // has(row)), and how many values there are.
   uint64_t Position(uint64_t row) const {
     const uint64_t word = present_->values<uint64_t>().data()[row >> 6];
     const uint64_t below = word & ((uint64_t{1} << (row & 63)) - 1);
     return rank_[row >> 6] + static_cast<uint64_t>(std::popcount(below));
   }
+  uint64_t values() const { return value_.size(); }
+
+ private:
   const ColumnFile* present_;
   std::span<const uint32_t> rank_;
   std::span<const float> value_;
