@@ -971,35 +971,50 @@ TEST_F(FhirExportHandMade, WritesTheContractsResources) {
   EXPECT_EQ(result_.count("Encounter"), 4u);
 }
 
-TEST_F(FhirExportHandMade, RefusesANonEmptyDirectoryWithoutOverwrite) {
+TEST_F(FhirExportHandMade, RefusesADirectoryPopulusDidNotWrite) {
   populus::testing::WriteFile(dir_ / "out/notes.txt", "keep me\n");
-  // An earlier export's file of a type this export has none of.
   populus::testing::WriteFile(dir_ / "out/Practitioner.000.ndjson", "{}\n");
+  auto names_in = [](const fs::path& d) {
+    std::set<std::string> names;
+    for (const auto& entry : fs::directory_iterator(d)) {
+      names.insert(entry.path().filename().string());
+    }
+    return names;
+  };
+  const std::set<std::string> before = {"notes.txt", "Practitioner.000.ndjson"};
   Status st = Export(dir_ / "out");
   EXPECT_EQ(st.kind(), Status::Kind::kUsage) << st.message();
   EXPECT_NE(st.message().find("--overwrite"), std::string::npos) << st.message();
-  std::set<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir_ / "out")) {
-    names.insert(entry.path().filename().string());
-  }
-  EXPECT_EQ(names, (std::set<std::string>{"notes.txt", "Practitioner.000.ndjson"}));
-
-  // With --overwrite: the files come in, other files stay, no staging is left.
+  EXPECT_EQ(names_in(dir_ / "out"), before);
+  // --overwrite does not replace a directory populus did not write.
   st = Export(dir_ / "out", true);
-  ASSERT_TRUE(st.ok()) << st.message();
-  names.clear();
-  for (const auto& entry : fs::directory_iterator(dir_ / "out")) {
-    names.insert(entry.path().filename().string());
-  }
-  std::set<std::string> expected = {"notes.txt", "Practitioner.000.ndjson"};
-  for (const char* type : kTypes) expected.insert(std::string(type) + ".000.ndjson");
-  EXPECT_EQ(names, expected);
+  EXPECT_EQ(st.kind(), Status::Kind::kUsage) << st.message();
+  EXPECT_NE(st.message().find("not written by populus"), std::string::npos) << st.message();
+  EXPECT_EQ(names_in(dir_ / "out"), before);
   EXPECT_EQ(populus::testing::ReadFile(dir_ / "out/notes.txt"), "keep me\n");
 
-  // A file in the way of OUT_DIR, and the data directory itself, are refused.
+  // A new directory: the eight files and populus's marker, no staging beside it.
+  ASSERT_TRUE(Export(dir_ / "new").ok());
+  std::set<std::string> expected = {".populus-output"};
+  for (const char* type : kTypes) expected.insert(std::string(type) + ".000.ndjson");
+  EXPECT_EQ(names_in(dir_ / "new"), expected);
+  EXPECT_FALSE(fs::exists(dir_ / "new.partial"));
+  // Replacing populus's own export replaces it whole.
+  populus::testing::WriteFile(dir_ / "new/Practitioner.000.ndjson", "{}\n");
+  ASSERT_TRUE(Export(dir_ / "new", true).ok());
+  EXPECT_EQ(names_in(dir_ / "new"), expected);
+
+  // A file in the way of OUT_DIR, the data directory itself, a folder inside
+  // it and a folder around it are refused, and the snapshot stays whole.
   populus::testing::WriteFile(dir_ / "file", "x");
   EXPECT_EQ(Export(dir_ / "file", true).kind(), Status::Kind::kUsage);
+  EXPECT_EQ(populus::testing::ReadFile(dir_ / "file"), "x");
   EXPECT_EQ(Export(dir_ / "data", true).kind(), Status::Kind::kUsage);
+  EXPECT_EQ(Export(dir_ / "data/versions", true).kind(), Status::Kind::kUsage);
+  EXPECT_EQ(Export(dir_ / "data/fhir", true).kind(), Status::Kind::kUsage);
+  EXPECT_EQ(Export(dir_.path(), true).kind(), Status::Kind::kUsage);
+  EXPECT_FALSE(fs::exists(dir_ / "data/fhir"));
+  EXPECT_EQ(RunPopulus({"info", dir_ / "data"}).exit_code, 0);
   // A data directory with no snapshot: an error, and no output directory.
   ExportOptions o;
   o.data_dir = dir_ / "nothing";
@@ -1009,7 +1024,8 @@ TEST_F(FhirExportHandMade, RefusesANonEmptyDirectoryWithoutOverwrite) {
   EXPECT_FALSE(fs::exists(dir_ / "out2"));
 }
 
-TEST_F(FhirExportHandMade, OverwriteRemovesAnEarlierExportsFileOfATypeNowEmpty) {
+TEST_F(FhirExportHandMade, OverwriteReplacesAnEarlierExport) {
+  ASSERT_TRUE(Export(dir_ / "out").ok());
   populus::testing::WriteFile(dir_ / "out/Encounter.000.ndjson", "{\"stale\":true}\n");
   // The same snapshot has encounters: the stale file is replaced.
   ASSERT_TRUE(Export(dir_ / "out", true).ok());

@@ -276,7 +276,8 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   // Ethnic groups (the census's five, by code) for the inequality breakdowns.
   std::unordered_map<std::string, int> group_of_code;
   POPULUS_RETURN_IF_ERROR(
-      ReadWholeNumberMap(options.qrisk3.ethnicity_codes, "code", "group_6", 1, 5, &group_of_code));
+      ReadWholeNumberMap(options.qrisk3.ethnicity_codes, kCensusEthnicityColumns, "code",
+                         "group_6", 1, 5, &group_of_code));
   // The as-of date: given, or the extract date; it must lie within the data.
   Date extract = kNoDate;
   ParseIsoDate(snapshot->manifest().value("extract_date", std::string()), &extract);
@@ -293,7 +294,7 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
                     FormatIsoDate(as_of), FormatIsoDate(earliest), FormatIsoDate(extract)));
   }
   OutputDirectory out;
-  POPULUS_RETURN_IF_ERROR(out.Begin(options.out_dir, options.overwrite));
+  POPULUS_RETURN_IF_ERROR(out.Begin(options.out_dir, options.overwrite, "populus analyse"));
 
   const RegisterResult r = EvaluateRegisters(*snapshot, rules, as_of);
   const std::vector<int8_t> deficits =
@@ -632,6 +633,7 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   POPULUS_RETURN_IF_ERROR(out.Finish());
   result->as_of = as_of;
   result->risk_model_fitted = model.fitted;
+  result->risk_model_not_fitted_reason = model.not_fitted_reason;
   result->risk_auc = model.auc;
   result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return Status::Ok();

@@ -57,6 +57,7 @@ struct AnalyseResult {
   uint64_t efi_assessed = 0, efi_frail = 0;  // frail: any category above the first
   uint64_t qrisk3_eligible = 0, qrisk3_scored = 0, qrisk3_10_plus = 0;
   bool risk_model_fitted = false;
+  std::string risk_model_not_fitted_reason;  // why not, when not fitted
   double risk_auc = 0;
   uint64_t worklist_rows = 0;
   double seconds = 0;

@@ -50,7 +50,7 @@ Status CardiovascularRisk::Load(const CardiovascularRiskFiles& files, CriteriaSe
   Impl& m = *impl_;
   POPULUS_RETURN_IF_ERROR(m.model.Load(files.model));
   Table t;
-  POPULUS_RETURN_IF_ERROR(ReadTable(files.record, &t));
+  POPULUS_RETURN_IF_ERROR(ReadTable(files.record, {{"input", "source"}}, &t));
   int input = 0, source = 0;
   POPULUS_RETURN_IF_ERROR(t.RequireColumn({"input"}, &input));
   POPULUS_RETURN_IF_ERROR(t.RequireColumn({"source"}, &source));
@@ -83,12 +83,15 @@ Status CardiovascularRisk::Load(const CardiovascularRiskFiles& files, CriteriaSe
   // Current smokers by amount (smoke_cat 2-4); ethnic codes to their census
   // group, and groups to QRISK3's ethrisk.
   POPULUS_RETURN_IF_ERROR(
-      ReadWholeNumberMap(files.smoking_amounts, "code", "smoke_cat", 2, 4, &m.smoking_amount));
+      ReadWholeNumberMap(files.smoking_amounts, {{"code", "smoke_cat"}, {"term"}}, "code",
+                         "smoke_cat", 2, 4, &m.smoking_amount));
   std::unordered_map<std::string, int> ethrisk_of_group, group_of_code;
   POPULUS_RETURN_IF_ERROR(
-      ReadWholeNumberMap(files.ethnicity, "group_16", "ethrisk", 1, 9, &ethrisk_of_group));
+      ReadWholeNumberMap(files.ethnicity, {{"group_16", "ethrisk"}, {"group"}}, "group_16",
+                         "ethrisk", 1, 9, &ethrisk_of_group));
   POPULUS_RETURN_IF_ERROR(
-      ReadWholeNumberMap(files.ethnicity_codes, "code", "group_16", 1, 16, &group_of_code));
+      ReadWholeNumberMap(files.ethnicity_codes, kCensusEthnicityColumns, "code", "group_16", 1,
+                         16, &group_of_code));
   for (const auto& [code, group] : group_of_code) {
     const auto it = ethrisk_of_group.find(std::to_string(group));
     if (it == ethrisk_of_group.end()) {

@@ -10,7 +10,7 @@ namespace populus::analysis {
 Status ReadCodelist(const std::string& path, bool require_role, Codelist* out) {
   *out = Codelist();
   Table t;
-  POPULUS_RETURN_IF_ERROR(ReadTable(path, &t));
+  POPULUS_RETURN_IF_ERROR(ReadTable(path, {{"code"}, {"term", "role", "unit"}}, &t));
   int code = 0, role = -1;
   POPULUS_RETURN_IF_ERROR(t.RequireColumn({"code"}, &code));
   if (require_role) {

@@ -16,8 +16,11 @@ struct GroupRows {
   int group = 0, criterion = 0;
 };
 
-Status ReadGroups(const std::string& path, const char* group_column, GroupRows* out) {
-  POPULUS_RETURN_IF_ERROR(ReadTable(path, &out->table));
+// `columns`: the file's columns besides the group and the criterion.
+Status ReadGroups(const std::string& path, const char* group_column,
+                  std::vector<const char*> columns, GroupRows* out) {
+  columns.insert(columns.begin(), {group_column, "criterion"});
+  POPULUS_RETURN_IF_ERROR(ReadTable(path, {columns}, &out->table));
   POPULUS_RETURN_IF_ERROR(out->table.RequireColumn({group_column}, &out->group));
   POPULUS_RETURN_IF_ERROR(out->table.RequireColumn({"criterion"}, &out->criterion));
   if (out->table.rows.empty()) return Status::Data(fmt::format("{}: no rows", path));
@@ -82,7 +85,7 @@ int Segmentation::Assign(const CriteriaSet::Evaluator& e, const PatientState& s)
 Status LoadSegmentation(const std::string& path, CriteriaSet* set, Segmentation* out) {
   *out = Segmentation();
   GroupRows g;
-  POPULUS_RETURN_IF_ERROR(ReadGroups(path, "segment", &g));
+  POPULUS_RETURN_IF_ERROR(ReadGroups(path, "segment", {"name"}, &g));
   int name = 0;
   POPULUS_RETURN_IF_ERROR(g.table.RequireColumn({"name"}, &name));
   std::vector<size_t> first_row;
@@ -127,7 +130,7 @@ double WeightedScore::Score(const CriteriaSet::Evaluator& e, const PatientState&
 Status LoadWeightedScore(const std::string& path, CriteriaSet* set, WeightedScore* out) {
   *out = WeightedScore();
   GroupRows g;
-  POPULUS_RETURN_IF_ERROR(ReadGroups(path, "condition", &g));
+  POPULUS_RETURN_IF_ERROR(ReadGroups(path, "condition", {"name", "weight"}, &g));
   int name = 0, weight = 0;
   POPULUS_RETURN_IF_ERROR(g.table.RequireColumn({"name"}, &name));
   POPULUS_RETURN_IF_ERROR(g.table.RequireColumn({"weight"}, &weight));
@@ -153,7 +156,7 @@ Status LoadWeightedScore(const std::string& path, CriteriaSet* set, WeightedScor
 Status LoadWorklists(const std::string& path, CriteriaSet* set, std::vector<Worklist>* out) {
   out->clear();
   GroupRows g;
-  POPULUS_RETURN_IF_ERROR(ReadGroups(path, "worklist", &g));
+  POPULUS_RETURN_IF_ERROR(ReadGroups(path, "worklist", {"name", "reason", "show"}, &g));
   int name = 0, reason = 0, show = 0;
   POPULUS_RETURN_IF_ERROR(g.table.RequireColumn({"name"}, &name));
   POPULUS_RETURN_IF_ERROR(g.table.RequireColumn({"reason"}, &reason));

@@ -11,6 +11,7 @@
 #include "analysis/code_masks.h"
 #include "analysis/codelist.h"
 #include "analysis/table.h"
+#include "common/file_io.h"
 #include "common/vocabulary.h"
 #include "store/snapshot.h"
 
@@ -117,8 +118,11 @@ struct CriteriaSet::Impl {
       if (plus == std::string::npos) plus = name.size();
       const std::string part = name.substr(from, plus - from);
       from = plus + 1;
-      const std::string path = (std::filesystem::path(context.codelist_root) / part).string();
-      if (part.empty() || !std::filesystem::is_regular_file(path)) {
+      std::string path;
+      if (const Status within = PathWithin(context.codelist_root, part, &path); !within.ok()) {
+        return Status::Data(fmt::format("{}: codelist {}", where, within.message()));
+      }
+      if (!std::filesystem::is_regular_file(path)) {
         return Status::Data(fmt::format("{}: codelist '{}' is not a file", where, path));
       }
       Codelist read;

@@ -10,6 +10,7 @@
 #include "analysis/code_masks.h"
 #include "analysis/codelist.h"
 #include "analysis/table.h"
+#include "common/file_io.h"
 #include "common/parallel.h"
 #include "store/snapshot.h"
 
@@ -28,7 +29,9 @@ Status LoadEfiDefinition(const std::string& definition, const std::string& categ
                          const std::string& codelist_root, EfiDefinition* out) {
   *out = EfiDefinition();
   Table t;
-  POPULUS_RETURN_IF_ERROR(ReadTable(definition, &t));
+  POPULUS_RETURN_IF_ERROR(ReadTable(
+      definition,
+      {{"deficit", "name", "rule", "conditions", "codelists", "min_drugs", "window_days"}}, &t));
   int deficit, rule, lists, drugs, days;
   POPULUS_RETURN_IF_ERROR(t.RequireColumn({"deficit"}, &deficit));
   POPULUS_RETURN_IF_ERROR(t.RequireColumn({"rule"}, &rule));
@@ -56,7 +59,10 @@ Status LoadEfiDefinition(const std::string& definition, const std::string& categ
     if (kind != "coded") return fail(fmt::format("rule '{}' is not coded or polypharmacy", kind));
     std::istringstream names(f[static_cast<size_t>(lists)]);
     for (std::string list; names >> list;) {
-      const std::string path = (std::filesystem::path(codelist_root) / list).string();
+      std::string path;
+      if (const Status within = PathWithin(codelist_root, list, &path); !within.ok()) {
+        return fail("codelist " + within.message());
+      }
       if (!std::filesystem::is_regular_file(path)) {
         return fail(fmt::format("codelist '{}' is not a file", path));
       }
@@ -71,7 +77,7 @@ Status LoadEfiDefinition(const std::string& definition, const std::string& categ
     return Status::Data(fmt::format("{}: between 1 and 64 deficits are needed", definition));
   }
   Table c;
-  POPULUS_RETURN_IF_ERROR(ReadTable(categories, &c));
+  POPULUS_RETURN_IF_ERROR(ReadTable(categories, {{"category", "from_score"}}, &c));
   for (size_t r = 0; r < c.rows.size(); ++r) {
     double from = 0;
     POPULUS_RETURN_IF_ERROR(c.Number(r, 1, false, &from));

@@ -9,6 +9,7 @@
 #include "analysis/code_masks.h"
 #include "analysis/codelist.h"
 #include "analysis/table.h"
+#include "common/file_io.h"
 #include "common/parallel.h"
 #include "store/snapshot.h"
 
@@ -18,7 +19,11 @@ Status LoadRegisterRules(const std::string& path, const std::string& codelist_ro
                          std::vector<RegisterRule>* rules) {
   rules->clear();
   Table t;
-  POPULUS_RETURN_IF_ERROR(ReadTable(path, &t));
+  POPULUS_RETURN_IF_ERROR(ReadTable(path,
+                                    {{"register", "name", "domain", "qof", "codelist", "min_age",
+                                      "max_age", "multimorbidity"},
+                                     {"qualifier"}},
+                                    &t));
   int code, name, domain, qof, codelist, min_age, max_age, multimorbidity;
   POPULUS_RETURN_IF_ERROR(t.RequireColumn({"register"}, &code));
   POPULUS_RETURN_IF_ERROR(t.RequireColumn({"name"}, &name));
@@ -65,7 +70,10 @@ Status LoadRegisterRules(const std::string& path, const std::string& codelist_ro
     }
     rule.min_age = static_cast<int>(lo);
     rule.max_age = std::isnan(hi) ? -1 : static_cast<int>(hi);
-    const std::string list = (std::filesystem::path(codelist_root) / rule.codelist).string();
+    std::string list;
+    if (const Status within = PathWithin(codelist_root, rule.codelist, &list); !within.ok()) {
+      return fail("codelist " + within.message());
+    }
     if (!std::filesystem::is_regular_file(list)) {
       return fail(fmt::format("codelist '{}' is not a file", list));
     }

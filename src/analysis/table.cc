@@ -115,14 +115,51 @@ Status ReadTable(const std::string& path, Table* table) {
   POPULUS_RETURN_IF_ERROR(reader.status());
   if (header)
     return Status::Data(fmt::format("{}: the file is empty; it needs a header row", path));
+  for (size_t c = 0; c < table->header.size(); ++c) {
+    for (size_t d = 0; d < c; ++d) {
+      if (SameName(table->header[d], table->header[c].c_str())) {
+        return Status::Data(fmt::format("{} line 1: column '{}' appears twice (columns {} and {})",
+                                        path, table->header[c], d + 1, c + 1));
+      }
+    }
+  }
   return Status::Ok();
 }
 
-Status ReadWholeNumberMap(const std::string& path, const char* key, const char* value, int lo,
-                          int hi, std::unordered_map<std::string, int>* out) {
+Status ReadTable(const std::string& path, const DeclaredColumns& columns, Table* table) {
+  POPULUS_RETURN_IF_ERROR(ReadTable(path, table));
+  std::vector<std::string> expected;
+  for (const char* name : columns.required) expected.emplace_back(name);
+  for (const char* name : columns.optional) expected.push_back(std::string(name) + " (optional)");
+  for (const char* name : columns.required) {
+    if (table->Column({name}) < 0) {
+      return Status::Data(fmt::format("{} line 1: the column '{}' is missing (the file's columns: {})",
+                                      path, name, fmt::join(expected, ", ")));
+    }
+  }
+  for (const std::string& name : table->header) {
+    bool known = false;
+    for (const char* n : columns.required) known = known || SameName(name, n);
+    for (const char* n : columns.optional) known = known || SameName(name, n);
+    if (!known) {
+      return Status::Data(fmt::format(
+          "{} line 1: '{}' is not a column of this file, so populus would ignore it (the file's "
+          "columns: {})",
+          path, name, fmt::join(expected, ", ")));
+    }
+  }
+  return Status::Ok();
+}
+
+const DeclaredColumns kCensusEthnicityColumns = {{"code", "group_16", "group_6"},
+                                                 {"term", "dorset_share"}};
+
+Status ReadWholeNumberMap(const std::string& path, const DeclaredColumns& columns,
+                          const char* key, const char* value, int lo, int hi,
+                          std::unordered_map<std::string, int>* out) {
   out->clear();
   Table t;
-  POPULUS_RETURN_IF_ERROR(ReadTable(path, &t));
+  POPULUS_RETURN_IF_ERROR(ReadTable(path, columns, &t));
   int k = 0, v = 0;
   POPULUS_RETURN_IF_ERROR(t.RequireColumn({key}, &k));
   POPULUS_RETURN_IF_ERROR(t.RequireColumn({value}, &v));
@@ -197,17 +234,9 @@ std::string CsvLine(const std::vector<std::string>& fields) {
   return line;
 }
 
-std::string FormatValue(double v) {
+std::string FormatValue(double v, int significant) {
   if (std::isnan(v)) return "";
-  return fmt::format("{:.17g}", v);
-}
-
-Status WriteOutput(const std::string& path, const std::string& text) {
-  if (path.empty()) {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    return std::fflush(stdout) == 0 ? Status::Ok() : Status::Io("cannot write to stdout");
-  }
-  return WriteFileAtomically(path, text);
+  return fmt::format("{:.{}g}", v, significant);
 }
 
 }  // namespace populus::analysis

@@ -5,6 +5,7 @@
 
 #include "analysis/analyse.h"
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "common/civil_date.h"
 
 namespace populus::cli {
@@ -40,7 +41,8 @@ Command AddAnalyseCommand(CLI::App& app) {
   sub->add_option("data_dir", options->data_dir, "Data directory (a published snapshot)")
       ->required();
   sub->add_option("--out", options->out_dir, "Directory for the tables")->required();
-  sub->add_option("--as-of", *as_of, "The date (YYYY-MM-DD); default: the extract date");
+  sub->add_option("--as-of", *as_of, "The date (YYYY-MM-DD); default: the extract date")
+      ->check(IsoDateText());
   sub->add_option("--registers", options->registers_path, "Register rules (CSV)")
       ->capture_default_str();
   sub->add_option("--codelists", options->codelist_root,
@@ -91,8 +93,7 @@ Command AddAnalyseCommand(CLI::App& app) {
         r.risk_model_fitted
             ? fmt::format("emergency admission risk model: AUC {:.3f} on the held-out year",
                           r.risk_auc)
-            : std::string(
-                  "emergency admission risk model not fitted (see admission_risk_evaluation.csv)"),
+            : "emergency admission risk model not fitted: " + r.risk_model_not_fitted_reason,
         r.qrisk3_scored, r.qrisk3_eligible, r.qrisk3_10_plus, r.worklist_rows, options->out_dir);
     return 0;
   };

@@ -8,6 +8,8 @@
 #include "analysis/qrisk3.h"
 #include "analysis/table.h"
 #include "cli/commands.h"
+#include "cli/option_checks.h"
+#include "common/output_directory.h"
 
 namespace populus::cli {
 namespace {
@@ -15,6 +17,7 @@ namespace {
 struct Qrisk3Args {
   std::string input, output, model;
   int smoke_cat_from = 1;
+  bool overwrite = false;
 };
 
 Status Score(const Qrisk3Args& a, std::string* out) {
@@ -43,6 +46,27 @@ Status Score(const Qrisk3Args& a, std::string* out) {
   std::vector<std::string> header = t.header;
   header.insert(header.end(), {"qrisk3_score", "qrisk3_unrounded"});
   *out = analysis::CsvLine(header);
+  // A whole number from lo to hi in a column, or an error naming the cell.
+  auto whole = [&](size_t r, int column, int lo, int hi, int* value) -> Status {
+    double x;
+    POPULUS_RETURN_IF_ERROR(t.Number(r, column, false, &x));
+    if (x != std::floor(x) || x < lo || x > hi) {
+      return Status::Data(fmt::format("{} line {} column {}: '{}' is not a whole number from {} to {}",
+                                      a.input, t.lines[r], t.header[static_cast<size_t>(column)],
+                                      t.rows[r][static_cast<size_t>(column)], lo, hi));
+    }
+    *value = static_cast<int>(x);
+    return Status::Ok();
+  };
+  auto positive = [&](size_t r, int column, double* value) -> Status {
+    POPULUS_RETURN_IF_ERROR(t.Number(r, column, false, value));
+    if (!(*value > 0)) {
+      return Status::Data(fmt::format("{} line {} column {}: '{}' must be above 0", a.input,
+                                      t.lines[r], t.header[static_cast<size_t>(column)],
+                                      t.rows[r][static_cast<size_t>(column)]));
+    }
+    return Status::Ok();
+  };
   for (size_t r = 0; r < t.rows.size(); ++r) {
     analysis::Qrisk3Input in;
     double v;
@@ -53,20 +77,22 @@ Status Score(const Qrisk3Args& a, std::string* out) {
     }
     in.female = v == 1;
     POPULUS_RETURN_IF_ERROR(t.Number(r, age, false, &in.age));
-    POPULUS_RETURN_IF_ERROR(t.Number(r, ethrisk, false, &v));
-    in.ethrisk = static_cast<int>(v);
-    POPULUS_RETURN_IF_ERROR(t.Number(r, smoke, false, &v));
-    in.smoke_cat = static_cast<int>(v) - a.smoke_cat_from;
+    POPULUS_RETURN_IF_ERROR(whole(r, ethrisk, 1, 9, &in.ethrisk));
+    // smoke_cat in the input's own coding (1-5 or 0-4), so a bad value is
+    // reported as the analyst wrote it.
+    POPULUS_RETURN_IF_ERROR(
+        whole(r, smoke, a.smoke_cat_from, a.smoke_cat_from + 4, &in.smoke_cat));
+    in.smoke_cat -= a.smoke_cat_from;
     POPULUS_RETURN_IF_ERROR(t.Number(r, rati, false, &in.rati));
     POPULUS_RETURN_IF_ERROR(t.Number(r, sbp, false, &in.sbp));
     POPULUS_RETURN_IF_ERROR(t.Number(r, sbps5, false, &in.sbps5));
     POPULUS_RETURN_IF_ERROR(t.Number(r, town, false, &in.town));
     if (bmi >= 0) {
-      POPULUS_RETURN_IF_ERROR(t.Number(r, bmi, false, &in.bmi));
+      POPULUS_RETURN_IF_ERROR(positive(r, bmi, &in.bmi));
     } else {
       double w, h;
-      POPULUS_RETURN_IF_ERROR(t.Number(r, weight, false, &w));
-      POPULUS_RETURN_IF_ERROR(t.Number(r, height, false, &h));
+      POPULUS_RETURN_IF_ERROR(positive(r, weight, &w));
+      POPULUS_RETURN_IF_ERROR(positive(r, height, &h));
       in.bmi = w / ((h / 100) * (h / 100));
     }
     for (const auto& [name, column] : flags) {
@@ -103,6 +129,7 @@ Command AddQrisk3Command(CLI::App& app) {
       "qrisk3_unrounded. See data/risk/README.md.");
   sub->add_option("--input", args->input, "Input CSV")->required()->check(CLI::ExistingFile);
   sub->add_option("--output", args->output, "Output CSV (default: standard output)");
+  sub->add_flag("--overwrite", args->overwrite, "Replace an existing output file");
   sub->add_option("--model", args->model, "Model coefficients (TOML)")->capture_default_str();
   sub->add_option("--smoke-cat-from", args->smoke_cat_from,
                   "What non-smoker is coded as: 1 as in the R package QRISK3 and its test data "
@@ -112,7 +139,7 @@ Command AddQrisk3Command(CLI::App& app) {
   auto run = [args]() -> int {
     std::string out;
     Status st = Score(*args, &out);
-    if (st.ok()) st = analysis::WriteOutput(args->output, out);
+    if (st.ok()) st = WriteOutputFile(args->output, out, args->overwrite);
     return st.ok() ? 0 : Fail(st);
   };
   return {sub, run};

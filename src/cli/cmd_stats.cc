@@ -10,13 +10,14 @@
 #include "analysis/statistics.h"
 #include "analysis/table.h"
 #include "cli/commands.h"
+#include "cli/option_checks.h"
+#include "common/output_directory.h"
 
 namespace populus::cli {
 namespace {
 
 using analysis::CsvLine;
 using analysis::Estimate;
-using analysis::FormatValue;
 using analysis::Table;
 
 struct StatsArgs {
@@ -26,7 +27,51 @@ struct StatsArgs {
   double years = 1;
   std::string group_by;
   bool ratio = false;
+  bool overwrite = false;
+  std::string columns;                      // --columns ROLE=COLUMN,...
+  std::map<std::string, std::string> role;  // parsed from `columns`
+  int digits = 10;  // significant digits of every number written
+  std::string Format(double v) const { return analysis::FormatValue(v, digits); }
+  // The column named for a role by --columns, else the role's own name.
+  const char* Col(const char* name) const {
+    const auto it = role.find(name);
+    return it == role.end() ? name : it->second.c_str();
+  }
 };
+
+// The roles --columns may name, and the commands that use them.
+constexpr const char* kColumnRoles[] = {"numerator", "denominator", "count", "pop",
+                                        "refcount",  "refpop",      "area",  "rate"};
+
+// Parses --columns and checks that every column it names is in the table.
+Status MapColumns(StatsArgs* a, const Table& t) {
+  a->role.clear();
+  if (a->columns.empty()) return Status::Ok();
+  size_t from = 0;
+  while (from <= a->columns.size()) {
+    size_t comma = a->columns.find(',', from);
+    if (comma == std::string::npos) comma = a->columns.size();
+    const std::string pair = a->columns.substr(from, comma - from);
+    from = comma + 1;
+    const size_t eq = pair.find('=');
+    const std::string r = pair.substr(0, eq), column = eq == std::string::npos ? "" : pair.substr(eq + 1);
+    bool known = false;
+    for (const char* k : kColumnRoles) known = known || r == k;
+    if (!known || column.empty()) {
+      return Status::Usage(fmt::format(
+          "--columns '{}': each entry is ROLE=COLUMN with ROLE one of {}", pair,
+          fmt::join(std::begin(kColumnRoles), std::end(kColumnRoles), ", ")));
+    }
+    if (t.Column({column.c_str()}) < 0) {
+      return Status::Usage(fmt::format("--columns {}: {} has no column '{}' (its columns: {})", pair,
+                                       t.path, column, fmt::join(t.header, ", ")));
+    }
+    if (!a->role.emplace(r, column).second) {
+      return Status::Usage(fmt::format("--columns names the {} column twice", r));
+    }
+  }
+  return Status::Ok();
+}
 
 // "0.95", "95", "0.998" or the pair "0.95,0.998" (the only pair).
 Status ParseConfidence(const std::string& text, std::vector<double>* out) {
@@ -93,11 +138,11 @@ std::vector<std::string> LimitColumns(const std::vector<double>& confidence) {
   return {"lower95_0cl", "upper95_0cl", "lower99_8cl", "upper99_8cl"};
 }
 
-void AppendEstimate(const Estimate& e, std::vector<std::string>* row) {
-  row->push_back(FormatValue(e.value));
+void AppendEstimate(const StatsArgs& a, const Estimate& e, std::vector<std::string>* row) {
+  row->push_back(a.Format(e.value));
   for (const auto& l : e.limits) {
-    row->push_back(FormatValue(l.lower));
-    row->push_back(FormatValue(l.upper));
+    row->push_back(a.Format(l.lower));
+    row->push_back(a.Format(l.upper));
   }
 }
 
@@ -135,16 +180,17 @@ std::vector<std::pair<std::string, std::vector<size_t>>> Groups(const Table& t, 
 }
 
 // Proportions and crude rates, row by row or summed by --group-by.
-Status RunProportionOrRate(const StatsArgs& a, bool rate, std::string* out) {
+Status RunProportionOrRate(StatsArgs& a, bool rate, std::string* out) {
   Table t;
   POPULUS_RETURN_IF_ERROR(analysis::ReadTable(a.input, &t));
+  POPULUS_RETURN_IF_ERROR(MapColumns(&a, t));
   std::vector<double> confidence;
   POPULUS_RETURN_IF_ERROR(ParseConfidence(a.confidence, &confidence));
   const double m = std::isnan(a.multiplier) ? (rate ? 100000.0 : 1.0) : a.multiplier;
   if (!(m > 0)) return Status::Usage("--multiplier must be above 0");
   int x = 0, n = 0;
-  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"numerator", "x", "count"}, &x));
-  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"denominator", "n", "pop"}, &n));
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({a.Col("numerator"), "x", "count"}, &x));
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({a.Col("denominator"), "n", "pop"}, &n));
   const std::string statistic = rate       ? fmt::format("rate per {:.0f}", m)
                                 : m == 100 ? "percentage"
                                            : "proportion of " + RNumber(m);
@@ -184,7 +230,7 @@ Status RunProportionOrRate(const StatsArgs& a, bool rate, std::string* out) {
                                 : analysis::Proportion(xv, nv, confidence, m);
         std::vector<std::string> row;
         for (size_t c : keep) row.push_back(t.rows[r][c]);
-        AppendEstimate(e, &row);
+        AppendEstimate(a, e, &row);
         row.insert(row.end(), {ConfidenceText(confidence), statistic, e.method});
         *out += CsvLine(row);
       }
@@ -200,8 +246,8 @@ Status RunProportionOrRate(const StatsArgs& a, bool rate, std::string* out) {
     }
     const Estimate e =
         rate ? analysis::Rate(xs, ns, confidence, m) : analysis::Proportion(xs, ns, confidence, m);
-    std::vector<std::string> row = {key, FormatValue(xs), FormatValue(ns)};
-    AppendEstimate(e, &row);
+    std::vector<std::string> row = {key, a.Format(xs), a.Format(ns)};
+    AppendEstimate(a, e, &row);
     row.insert(row.end(), {ConfidenceText(confidence), statistic, e.method});
     *out += CsvLine(row);
   }
@@ -229,27 +275,33 @@ Status StandardPopulation(const std::string& path, std::vector<double>* weights)
     weights->push_back(w);
   }
   if (weights->empty()) return Status::Data(fmt::format("{}: no weights", path));
+  double total = 0;
+  for (double w : *weights) total += w;
+  if (!(total > 0)) {
+    return Status::Data(fmt::format("{}: every weight is 0, so nothing can be standardised", path));
+  }
   return Status::Ok();
 }
 
-Status RunDsrOrIsr(const StatsArgs& a, bool dsr, std::string* out) {
+Status RunDsrOrIsr(StatsArgs& a, bool dsr, std::string* out) {
   Table t;
   POPULUS_RETURN_IF_ERROR(analysis::ReadTable(a.input, &t));
+  POPULUS_RETURN_IF_ERROR(MapColumns(&a, t));
   std::vector<double> confidence;
   POPULUS_RETURN_IF_ERROR(ParseConfidence(a.confidence, &confidence));
   const bool ratio = !dsr && a.ratio;
   const double m = std::isnan(a.multiplier) ? (ratio ? 1.0 : 100000.0) : a.multiplier;
   if (!(m > 0)) return Status::Usage("--multiplier must be above 0");
   int count = 0, pop = 0, refcount = -1, refpop = -1;
-  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"count", "numerator", "x"}, &count));
-  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"pop", "denominator", "n"}, &pop));
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({a.Col("count"), "numerator", "x"}, &count));
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({a.Col("pop"), "denominator", "n"}, &pop));
   if (!dsr) {
-    POPULUS_RETURN_IF_ERROR(t.RequireColumn({"refcount", "x_ref"}, &refcount));
-    POPULUS_RETURN_IF_ERROR(t.RequireColumn({"refpop", "n_ref"}, &refpop));
+    POPULUS_RETURN_IF_ERROR(t.RequireColumn({a.Col("refcount"), "x_ref"}, &refcount));
+    POPULUS_RETURN_IF_ERROR(t.RequireColumn({a.Col("refpop"), "n_ref"}, &refpop));
   }
   std::vector<double> standard;
   if (dsr) POPULUS_RETURN_IF_ERROR(StandardPopulation(a.stdpop, &standard));
-  const int area = t.Column({"area"});
+  const int area = t.Column({a.Col("area")});
   std::vector<std::string> header = {area >= 0 ? t.header[static_cast<size_t>(area)] : "area"};
   if (dsr) {
     header.insert(header.end(), {"total_count", "total_pop"});
@@ -266,6 +318,10 @@ Status RunDsrOrIsr(const StatsArgs& a, bool dsr, std::string* out) {
     for (size_t r : rows) {
       double v;
       POPULUS_RETURN_IF_ERROR(t.Number(r, count, true, &v));
+      if (v < 0) {
+        return Status::Data(fmt::format("{} line {}: count must be 0 or more, not {}", a.input,
+                                        t.lines[r], RNumber(v)));
+      }
       x.push_back(v);
       POPULUS_RETURN_IF_ERROR(t.Number(r, pop, !dsr, &v));
       if (dsr && !(v > 0)) {
@@ -274,6 +330,10 @@ Status RunDsrOrIsr(const StatsArgs& a, bool dsr, std::string* out) {
       n.push_back(v);
       if (!dsr) {
         POPULUS_RETURN_IF_ERROR(t.Number(r, refcount, true, &v));
+        if (v < 0) {
+          return Status::Data(fmt::format("{} line {}: refcount must be 0 or more, not {}",
+                                          a.input, t.lines[r], RNumber(v)));
+        }
         rx.push_back(v);
         POPULUS_RETURN_IF_ERROR(t.Number(r, refpop, false, &v));
         if (!(v > 0)) {
@@ -291,17 +351,17 @@ Status RunDsrOrIsr(const StatsArgs& a, bool dsr, std::string* out) {
             a.input, key, rows.size(), standard.size()));
       }
       const analysis::Dsr d = analysis::DirectlyStandardisedRate(x, n, standard, confidence, m);
-      row.insert(row.end(), {FormatValue(d.total_count), FormatValue(d.total_pop)});
-      AppendEstimate(d.estimate, &row);
+      row.insert(row.end(), {a.Format(d.total_count), a.Format(d.total_pop)});
+      AppendEstimate(a, d.estimate, &row);
       row.insert(row.end(), {ConfidenceText(confidence),
                              d.total_count < 10 ? "dsr NA for total count < 10"
                                                 : fmt::format("dsr per {:.0f}", m),
                              d.estimate.method});
     } else {
       const analysis::Isr s = analysis::IndirectlyStandardised(x, n, rx, rn, confidence, m, ratio);
-      row.insert(row.end(), {FormatValue(s.observed), FormatValue(s.expected)});
-      if (!ratio) row.push_back(FormatValue(s.reference_rate));
-      AppendEstimate(s.estimate, &row);
+      row.insert(row.end(), {a.Format(s.observed), a.Format(s.expected)});
+      if (!ratio) row.push_back(a.Format(s.reference_rate));
+      AppendEstimate(a, s.estimate, &row);
       row.insert(row.end(), {ConfidenceText(confidence),
                              ratio ? fmt::format("indirectly standardised ratio x {:.0f}", m)
                                    : fmt::format("indirectly standardised rate per {:.0f}", m),
@@ -312,9 +372,10 @@ Status RunDsrOrIsr(const StatsArgs& a, bool dsr, std::string* out) {
   return Status::Ok();
 }
 
-Status RunFunnel(const StatsArgs& a, std::string* out, std::string* significance) {
+Status RunFunnel(StatsArgs& a, std::string* out, std::string* significance) {
   Table t;
   POPULUS_RETURN_IF_ERROR(analysis::ReadTable(a.input, &t));
+  POPULUS_RETURN_IF_ERROR(MapColumns(&a, t));
   analysis::FunnelOptions o;
   if (a.statistic == "proportion") {
     o.statistic = analysis::FunnelStatistic::kProportion;
@@ -341,21 +402,30 @@ Status RunFunnel(const StatsArgs& a, std::string* out, std::string* significance
   }
   analysis::FunnelInput in;
   int num = 0, den = -1, rate = -1;
-  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"numerator", "obs", "observed", "events"}, &num));
-  den = t.Column({"denominator", "expected", "population"});
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({a.Col("numerator"), "obs", "observed", "events"}, &num));
+  den = t.Column({a.Col("denominator"), "expected", "population"});
   if (o.statistic != analysis::FunnelStatistic::kRate && den < 0) {
-    POPULUS_RETURN_IF_ERROR(t.RequireColumn({"denominator", "expected", "population"}, &den));
+    POPULUS_RETURN_IF_ERROR(t.RequireColumn({a.Col("denominator"), "expected", "population"}, &den));
   }
   if (o.statistic == analysis::FunnelStatistic::kRate) {
-    POPULUS_RETURN_IF_ERROR(t.RequireColumn({"rate", "value"}, &rate));
+    POPULUS_RETURN_IF_ERROR(t.RequireColumn({a.Col("rate"), "value"}, &rate));
   }
   for (size_t r = 0; r < t.rows.size(); ++r) {
     double v;
     POPULUS_RETURN_IF_ERROR(t.Number(r, num, false, &v));
+    if (v < 0) {
+      return Status::Data(fmt::format("{} line {}: {} must be 0 or more, not {}", a.input,
+                                      t.lines[r], t.header[static_cast<size_t>(num)], RNumber(v)));
+    }
     in.numerator.push_back(v);
     if (den >= 0) {
       POPULUS_RETURN_IF_ERROR(
           t.Number(r, den, o.statistic == analysis::FunnelStatistic::kRate, &v));
+      if (v < 0) {
+        return Status::Data(fmt::format("{} line {}: {} must be 0 or more, not {}", a.input,
+                                        t.lines[r], t.header[static_cast<size_t>(den)],
+                                        RNumber(v)));
+      }
       in.denominator.push_back(v);
     }
     if (rate >= 0) {
@@ -388,14 +458,14 @@ Status RunFunnel(const StatsArgs& a, std::string* out, std::string* significance
                 : "proportion";
   *out = CsvLine(header);
   for (const auto& p : limits.points) {
-    std::vector<std::string> row = {FormatValue(p.x)};
+    std::vector<std::string> row = {a.Format(p.x)};
     for (int s = 0; s < 2; ++s) {
-      if (ratio || is_rate) row.push_back(FormatValue(p.lower_denominator[s]));
-      row.push_back(FormatValue(p.lower[s]));
-      if (ratio || is_rate) row.push_back(FormatValue(p.upper_denominator[s]));
-      row.push_back(FormatValue(p.upper[s]));
+      if (ratio || is_rate) row.push_back(a.Format(p.lower_denominator[s]));
+      row.push_back(a.Format(p.lower[s]));
+      if (ratio || is_rate) row.push_back(a.Format(p.upper_denominator[s]));
+      row.push_back(a.Format(p.upper[s]));
     }
-    if (!ratio) row.push_back(FormatValue(limits.baseline));
+    if (!ratio) row.push_back(a.Format(limits.baseline));
     row.insert(
         row.end(),
         {statistic, o.statistic == analysis::FunnelStatistic::kProportion ? "Wilson" : "Poisson"});
@@ -432,7 +502,17 @@ Command AddStatsCommand(CLI::App& app) {
   auto common = [&](CLI::App* s) {
     s->add_option("--input", args->input, "Input CSV")->required()->check(CLI::ExistingFile);
     s->add_option("--output", args->output, "Output CSV (default: standard output)");
-    s->add_option("--multiplier", args->multiplier, "Scale of the value (e.g. 100, 100000)");
+    s->add_flag("--overwrite", args->overwrite, "Replace an existing output file");
+    s->add_option("--columns", args->columns,
+                  "Which of the input's columns play which part, e.g. for populus analyse's "
+                  "registers.csv: numerator=patients,denominator=population (roles: numerator, "
+                  "denominator, count, pop, refcount, refpop, area, rate)");
+    s->add_option("--digits", args->digits,
+                  "Significant digits of every number written (trailing zeros dropped)")
+        ->capture_default_str()
+        ->check(WholeNumber(1, 17));
+    s->add_option("--multiplier", args->multiplier, "Scale of the value (e.g. 100, 100000)")
+        ->check(FiniteNumber(0, 1e15, true));
   };
   CLI::App* proportion = sub->add_subcommand(
       "proportion", "Columns numerator, denominator (others kept); Wilson limits");
@@ -462,7 +542,8 @@ Command AddStatsCommand(CLI::App& app) {
       ->capture_default_str();
   funnel->add_option("--rate-type", args->rate_type, "dsr or crude")->capture_default_str();
   funnel->add_option("--years", args->years, "Years of data the rates cover")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(FiniteNumber(0, 1000, true));
   funnel->add_option("--significance", args->significance,
                      "Also write each input row with its significance to this CSV");
   auto run = [args, proportion, rate, dsr, isr, funnel]() -> int {
@@ -473,9 +554,12 @@ Command AddStatsCommand(CLI::App& app) {
     if (dsr->parsed()) st = RunDsrOrIsr(*args, true, &out);
     if (isr->parsed()) st = RunDsrOrIsr(*args, false, &out);
     if (funnel->parsed()) st = RunFunnel(*args, &out, &significance);
+    // Both outputs are checked before either is written.
+    if (st.ok()) st = CheckOutputFile(args->output, args->overwrite);
+    if (st.ok()) st = CheckOutputFile(args->significance, args->overwrite, "--significance");
     if (st.ok() && !significance.empty())
-      st = analysis::WriteOutput(args->significance, significance);
-    if (st.ok()) st = analysis::WriteOutput(args->output, out);
+      st = WriteOutputFile(args->significance, significance, args->overwrite, "--significance");
+    if (st.ok()) st = WriteOutputFile(args->output, out, args->overwrite);
     return st.ok() ? 0 : Fail(st);
   };
   return {sub, run};

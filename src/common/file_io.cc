@@ -5,11 +5,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+
+#include <fmt/format.h>
 
 namespace populus {
 namespace {
@@ -83,20 +86,87 @@ Status SyncDirectory(const std::string& path) {
 }
 
 Status WriteFileAtomically(const std::string& path, std::string_view contents, int mode) {
-  const std::string tmp = path + ".tmp";
-  FileWriter writer;
-  POPULUS_RETURN_IF_ERROR(writer.Open(tmp, mode));
-  POPULUS_RETURN_IF_ERROR(writer.Append(contents));
-  POPULUS_RETURN_IF_ERROR(writer.Sync());
-  POPULUS_RETURN_IF_ERROR(writer.Close());
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Status::FromErrno("rename", tmp, errno);
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return Status::Usage(path + " exists and is not a regular file; it is not replaced");
+  }
+  // A name of this process's own beside the file, removed on any failure.
+  static std::atomic<uint64_t> serial{0};
+  const std::string tmp = fmt::format("{}.tmp-{}-{}", path, ::getpid(), serial++);
+  Status written = [&] {
+    FileWriter writer;
+    POPULUS_RETURN_IF_ERROR(writer.Open(tmp, mode));
+    POPULUS_RETURN_IF_ERROR(writer.Append(contents));
+    POPULUS_RETURN_IF_ERROR(writer.Sync());
+    POPULUS_RETURN_IF_ERROR(writer.Close());
+    if (::rename(tmp.c_str(), path.c_str()) != 0) return Status::FromErrno("rename", tmp, errno);
+    return Status::Ok();
+  }();
+  if (!written.ok()) {
+    ::unlink(tmp.c_str());
+    return written;
+  }
   std::string dir = std::filesystem::path(path).parent_path().string();
   return SyncDirectory(dir.empty() ? "." : dir);
 }
 
+Status OpenRegularFile(const std::string& path, int* fd_out) {
+  *fd_out = -1;
+  // O_NONBLOCK: opening a FIFO must not wait for a writer.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    const int err = errno;
+    struct stat link;
+    if (err == ENOENT && ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
+      return Status::Data(path + " is a symbolic link to nothing; populus reads only regular files");
+    }
+    return Status::FromErrno("open", path, err);
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Status::FromErrno("stat", path, err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    const char* what = S_ISDIR(st.st_mode)    ? "a directory"
+                       : S_ISFIFO(st.st_mode) ? "a named pipe (FIFO)"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                       : S_ISSOCK(st.st_mode)                         ? "a socket"
+                                                                      : "not a regular file";
+    return Status::Data(fmt::format("{} is {}; populus reads only regular files", path, what));
+  }
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Status::FromErrno("open", path, err);
+  }
+  *fd_out = fd;
+  return Status::Ok();
+}
+
+Status PathWithin(const std::string& root, const std::string& relative, std::string* path) {
+  const std::filesystem::path rel(relative);
+  if (relative.empty()) return Status::Data("'' names no file");
+  if (rel.is_absolute() || rel.has_root_name() || rel.has_root_directory()) {
+    return Status::Data(fmt::format(
+        "'{}' is an absolute path; name a file inside the folder '{}'", relative, root));
+  }
+  for (const auto& part : rel) {
+    if (part == "..") {
+      return Status::Data(fmt::format(
+          "'{}' climbs out of the folder '{}'; name a file inside it", relative, root));
+    }
+  }
+  *path = (std::filesystem::path(root) / rel).string();
+  return Status::Ok();
+}
+
 Status ReadSmallFile(const std::string& path, std::string* out) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::FromErrno("open", path, errno);
+  int fd = -1;
+  POPULUS_RETURN_IF_ERROR(OpenRegularFile(path, &fd));
   out->clear();
   char buf[65536];
   for (;;) {
@@ -140,8 +210,8 @@ void MappedFile::Reset() {
 
 Status MappedFile::Open(const std::string& path) {
   Reset();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::FromErrno("open", path, errno);
+  int fd = -1;
+  POPULUS_RETURN_IF_ERROR(OpenRegularFile(path, &fd));
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     const int err = errno;

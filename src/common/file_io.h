@@ -47,7 +47,19 @@ Status SyncDirectory(const std::string& path);
 // Writes a whole small file durably: temporary name, fsync, rename, fsync dir.
 Status WriteFileAtomically(const std::string& path, std::string_view contents, int mode = 0644);
 
-// Reads a whole small file (manifests, keys). Not for extracts.
+// Opens a file for reading, refusing (a Data error that says what it is) a
+// path that is not a regular file once symbolic links are followed: a
+// dangling link, a directory, a FIFO (never waited on), a device or a socket.
+// *fd is the open descriptor on success; the caller closes it.
+Status OpenRegularFile(const std::string& path, int* fd);
+
+// `root`/`relative` for a file a rule file names inside a folder (a codelist
+// under the codelist folder). A Data error, beginning "'relative' ...", when
+// `relative` is empty, absolute, or climbs out of `root` through "..": a rule
+// file may only name files inside its folder.
+Status PathWithin(const std::string& root, const std::string& relative, std::string* path);
+
+// Reads a whole small file (manifests, keys, rule files). Not for extracts.
 Status ReadSmallFile(const std::string& path, std::string* out);
 
 class MappedFile {

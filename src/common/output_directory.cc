@@ -1,38 +1,153 @@
 #include "common/output_directory.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <filesystem>
 
+#include "common/data_directory.h"
 #include "common/file_io.h"
 
 namespace populus {
 namespace fs = std::filesystem;
+namespace {
 
-Status OutputDirectory::Begin(const std::string& dir, bool overwrite) {
+// How many entries of an existing output directory are searched for a data
+// directory before the path is refused as too large to be an output.
+constexpr size_t kMaxEntriesSearched = 100000;
+
+// The absolute path with every existing part's symbolic links resolved.
+fs::path Resolved(const std::string& path) {
   std::error_code ec;
-  // A plain folder name: never the working directory, one above it, or the root.
-  fs::path normal = fs::absolute(dir, ec).lexically_normal();
-  if (!normal.has_filename()) normal = normal.parent_path();
-  const fs::path cwd = fs::current_path(ec).lexically_normal();
+  fs::path p = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  if (ec) p = fs::absolute(path, ec).lexically_normal();
+  if (!p.has_filename() && p.has_parent_path() && p != p.root_path()) p = p.parent_path();
+  return p;
+}
+
+bool IsWithin(const fs::path& inner, const fs::path& outer) {
   const auto [mismatch, ignored] =
-      std::mismatch(normal.begin(), normal.end(), cwd.begin(), cwd.end());
-  if (normal == normal.root_path() || mismatch == normal.end() || normal.filename() == "..") {
+      std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
+  return mismatch == outer.end();
+}
+
+bool HasMarker(const fs::path& dir) {
+  std::error_code ec;
+  return fs::is_regular_file(dir / kOutputMarkerName, ec);
+}
+
+}  // namespace
+
+Status CheckOutputPath(const std::string& path, std::string_view option) {
+  if (path.empty()) return Status::Usage(fmt::format("{} is empty; name a new folder", option));
+  std::error_code ec;
+  const fs::path target = Resolved(path);
+  const fs::path cwd = fs::weakly_canonical(fs::current_path(ec), ec);
+  if (target == target.root_path() || IsWithin(cwd, target)) {
     return Status::Usage(fmt::format(
-        "--out '{}' is the working directory, a folder above it or the root; name a new folder",
-        dir));
+        "{} '{}' is the working directory, a folder above it or the root; name a new folder",
+        option, path));
   }
-  dir_ = normal.string();
-  if (fs::exists(dir_, ec) && !fs::is_empty(dir_, ec) && !overwrite) {
-    return Status::Usage(fmt::format(
-        "'{}' already exists and is not empty; choose another --out or add --overwrite", dir));
+  for (fs::path a = target; !a.empty(); a = a.parent_path()) {
+    if (IsDataDirectory(a)) {
+      if (a == target) {
+        return Status::Usage(fmt::format(
+            "{} '{}' is a populus data directory; write the output somewhere else", option, path));
+      }
+      return Status::Usage(fmt::format(
+          "{} '{}' lies inside the populus data directory '{}'; write the output somewhere else",
+          option, path, a.string()));
+    }
+    if (a == a.root_path()) break;
   }
-  staging_ = dir_ + ".partial";
-  fs::remove_all(staging_, ec);
-  fs::create_directories(staging_, ec);
-  if (ec) return Status::Io(fmt::format("cannot create '{}': {}", staging_, ec.message()));
+  if (fs::is_directory(target, ec)) {
+    size_t seen = 0;
+    for (auto it = fs::recursive_directory_iterator(
+             target, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (++seen > kMaxEntriesSearched) {
+        return Status::Usage(fmt::format(
+            "{} '{}' holds more than {} files; name a new folder", option, path,
+            kMaxEntriesSearched));
+      }
+      if (it->is_directory(ec) && !it->is_symlink(ec) && IsDataDirectory(it->path())) {
+        return Status::Usage(fmt::format(
+            "{} '{}' contains the populus data directory '{}'; write the output somewhere else",
+            option, path, it->path().string()));
+      }
+    }
+  }
   return Status::Ok();
+}
+
+OutputDirectory::~OutputDirectory() {
+  if (!finished_ && !staging_.empty()) {
+    std::error_code ec;
+    fs::remove_all(staging_, ec);
+  }
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+Status OutputDirectory::Begin(const std::string& dir, bool overwrite, std::string_view command,
+                              std::string_view option) {
+  POPULUS_RETURN_IF_ERROR(CheckOutputPath(dir, option));
+  const fs::path target = Resolved(dir);
+  dir_ = target.string();
+  std::error_code ec;
+  const fs::file_status st = fs::symlink_status(target, ec);
+  if (fs::exists(st) && !fs::is_directory(st)) {
+    return Status::Usage(fmt::format(
+        "{} '{}' exists and is not a directory; populus will not replace it", option, dir));
+  }
+  if (fs::is_directory(st) && !fs::is_empty(target, ec)) {
+    if (!overwrite) {
+      return Status::Usage(fmt::format(
+          "'{}' already exists and is not empty; choose another {} or add --overwrite", dir,
+          option));
+    }
+    if (!HasMarker(target)) {
+      return Status::Usage(fmt::format(
+          "'{}' is not empty and was not written by populus (it has no {}), so --overwrite will "
+          "not replace it; choose another {}",
+          dir, kOutputMarkerName, option));
+    }
+  }
+  const fs::path parent = target.parent_path();
+  fs::create_directories(parent, ec);
+  if (ec) return Status::Io(fmt::format("cannot create '{}': {}", parent.string(), ec.message()));
+  const std::string lock = (parent / ("." + target.filename().string() + ".lock")).string();
+  lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) return Status::FromErrno("create lock file", lock, errno);
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return Status::Io(fmt::format(
+        "another populus run is writing '{}'; wait for it to finish or choose another {}", dir,
+        option));
+  }
+  const fs::path staging = dir_ + ".partial";
+  const fs::file_status staged = fs::symlink_status(staging, ec);
+  if (fs::exists(staged)) {
+    // Holding the lock, a marked staging directory is from a run that died.
+    if (!fs::is_directory(staged) || !HasMarker(staging)) {
+      return Status::Usage(fmt::format(
+          "'{}' exists and was not made by populus; move it away and run again",
+          staging.string()));
+    }
+    fs::remove_all(staging, ec);
+    if (ec) {
+      return Status::Io(fmt::format("cannot remove '{}': {}", staging.string(), ec.message()));
+    }
+  }
+  fs::create_directory(staging, ec);
+  if (ec) return Status::Io(fmt::format("cannot create '{}': {}", staging.string(), ec.message()));
+  staging_ = staging.string();
+  return WriteFileAtomically(staging_ + "/" + kOutputMarkerName,
+                             fmt::format("written by {}\n", command));
 }
 
 Status OutputDirectory::Finish() {
@@ -41,21 +156,51 @@ Status OutputDirectory::Finish() {
     if (entry.is_directory()) POPULUS_RETURN_IF_ERROR(SyncDirectory(entry.path().string()));
   }
   POPULUS_RETURN_IF_ERROR(SyncDirectory(staging_));
-  // The old output is moved aside, not deleted, until the new one is in place.
-  const std::string old = dir_ + ".old";
-  fs::remove_all(old, ec);
-  const bool replacing = fs::exists(dir_, ec);
-  if (replacing) {
-    fs::rename(dir_, old, ec);
-    if (ec) return Status::Io(fmt::format("cannot move '{}' aside: {}", dir_, ec.message()));
+  if (fs::exists(fs::symlink_status(dir_, ec))) {
+    // One atomic step: the new output takes the old one's place and the old
+    // one the staging name, from where it is removed.
+    if (::renameat2(AT_FDCWD, staging_.c_str(), AT_FDCWD, dir_.c_str(), RENAME_EXCHANGE) != 0) {
+      return Status::FromErrno("swap the new output into place at", dir_, errno);
+    }
+    POPULUS_RETURN_IF_ERROR(SyncDirectory(fs::path(dir_).parent_path().string()));
+    CrashPoint("output-swapped");
+    fs::remove_all(staging_, ec);
+  } else if (::rename(staging_.c_str(), dir_.c_str()) != 0) {
+    return Status::FromErrno("rename the new output into place at", dir_, errno);
   }
-  fs::rename(staging_, dir_, ec);
-  if (ec) {
-    return Status::Io(fmt::format("cannot rename '{}' to '{}': {}", staging_, dir_, ec.message()));
+  finished_ = true;
+  return SyncDirectory(fs::path(dir_).parent_path().string());
+}
+
+Status CheckOutputFile(const std::string& path, bool overwrite, std::string_view option) {
+  if (path.empty()) return Status::Ok();
+  POPULUS_RETURN_IF_ERROR(CheckOutputPath(path, option));
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (fs::exists(st)) {
+    if (!fs::is_regular_file(st)) {
+      return Status::Usage(fmt::format(
+          "{} '{}' exists and is not a regular file; populus will not replace it", option, path));
+    }
+    if (!overwrite) {
+      return Status::Usage(fmt::format(
+          "{} '{}' already exists; choose another file or add --overwrite", option, path));
+    }
+  } else if (fs::is_symlink(fs::symlink_status(path, ec))) {
+    return Status::Usage(
+        fmt::format("{} '{}' is a symbolic link to nothing; name a file", option, path));
   }
-  if (replacing) fs::remove_all(old, ec);
-  const fs::path parent = fs::path(dir_).parent_path();
-  return SyncDirectory(parent.empty() ? "." : parent.string());
+  return Status::Ok();
+}
+
+Status WriteOutputFile(const std::string& path, std::string_view text, bool overwrite,
+                       std::string_view option) {
+  if (path.empty()) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return std::fflush(stdout) == 0 ? Status::Ok() : Status::Io("cannot write to standard output");
+  }
+  POPULUS_RETURN_IF_ERROR(CheckOutputFile(path, overwrite, option));
+  return WriteFileAtomically(Resolved(path).string(), text);
 }
 
 }  // namespace populus

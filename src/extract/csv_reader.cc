@@ -7,10 +7,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include <fmt/format.h>
+
+#include "common/file_io.h"
+
 namespace populus {
 namespace {
 constexpr size_t kInitialBuffer = 4 << 20;
-}
+}  // namespace
 
 const char* CsvProblemText(CsvProblem problem) {
   switch (problem) {
@@ -74,6 +78,34 @@ bool IsValidUtf8(std::string_view text) {
   return true;
 }
 
+int ControlByteIn(std::string_view text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t i = 0;
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
+  // Eight bytes at a time: skip words with no byte below 0x20 and no 0x7F.
+  for (; i + 8 <= n; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, s + i, 8);
+    const uint64_t below_space = (word - 0x20 * kOnes) & ~word & kHighs;
+    const uint64_t del = word ^ (0x7F * kOnes);
+    const uint64_t is_del = (del - kOnes) & ~del & kHighs;
+    if ((below_space | is_del) != 0) break;
+  }
+  for (; i < n; ++i) {
+    if (s[i] < 0x20 || s[i] == 0x7F) return s[i];
+  }
+  return -1;
+}
+
+int FieldWithControlByte(const CsvRecord& record) {
+  if (ControlByteIn(record.raw) < 0) return -1;  // the usual case: one pass over the line
+  for (size_t f = 0; f < record.fields.size(); ++f) {
+    if (ControlByteIn(record.fields[f]) >= 0) return static_cast<int>(f);
+  }
+  return -1;
+}
+
 CsvReader::CsvReader() = default;
 
 CsvReader::~CsvReader() {
@@ -82,8 +114,8 @@ CsvReader::~CsvReader() {
 
 Status CsvReader::Open(const std::string& path) {
   path_ = path;
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) return status_ = Status::FromErrno("open", path, errno);
+  Status opened = OpenRegularFile(path, &fd_);
+  if (!opened.ok()) return status_ = opened;
   struct stat st;
   if (::fstat(fd_, &st) == 0) file_size_ = static_cast<uint64_t>(st.st_size);
   ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -135,12 +167,12 @@ bool CsvReader::Next(CsvRecord* record) {
       if (!Fill()) return false;
       continue;
     }
-    if (ParseRecord(record)) return true;
+    if (ParseRecord(record)) return status_.ok();
     // The buffer ended inside the record: read more and parse it again.
     if (!Fill()) {
       if (!status_.ok()) return false;
       // End of file inside a record: what there is makes the last record.
-      return ParseRecord(record);
+      return ParseRecord(record) && status_.ok();
     }
   }
 }
@@ -163,6 +195,7 @@ bool CsvReader::ParseRecord(CsvRecord* record) {
       const char* content = p;
       bool doubled = false;
       bool closed = false;
+      uint64_t line_breaks = 0;
       while (p < end) {
         if (*p == '"') {
           if (p + 1 < end && p[1] == '"') {
@@ -174,8 +207,24 @@ bool CsvReader::ParseRecord(CsvRecord* record) {
           closed = true;
           break;
         }
-        if (*p == '\n') ++newlines_inside;
+        if (*p == '\n') {
+          ++newlines_inside;
+          if (++line_breaks > kMaxQuotedFieldLineBreaks) break;
+        }
         ++p;
+        if (static_cast<size_t>(p - content) > kMaxQuotedFieldBytes) break;
+      }
+      if (!closed && (line_breaks > kMaxQuotedFieldLineBreaks ||
+                      static_cast<size_t>(p - content) > kMaxQuotedFieldBytes)) {
+        // A stray opening quote would swallow the rest of the file into one
+        // record: stop the read where the quote opened instead.
+        status_ = Status::Data(fmt::format(
+            "{} line {}: a quoted field opened on this line runs on past {} line breaks or {} "
+            "bytes without its closing quote (a stray quote?); nothing after it can be read "
+            "reliably, so the load stops here",
+            path_, line_ + newlines_inside - line_breaks, kMaxQuotedFieldLineBreaks,
+            kMaxQuotedFieldBytes));
+        return true;
       }
       if (!closed) {
         if (!eof_) return false;

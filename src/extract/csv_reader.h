@@ -7,6 +7,10 @@
 // lines are skipped. A record that is malformed (bad quoting, invalid UTF-8) is
 // still returned, with its problem set, so the caller can quarantine it with
 // its line number and raw text and go on: a bad row never stops the read.
+// The exception is a quoted field that runs on past kMaxQuotedFieldLineBreaks
+// line breaks or kMaxQuotedFieldBytes bytes without closing: that is a stray
+// quote swallowing the rest of the file, so the read stops with a Data
+// status naming the line where the quote opened.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +22,11 @@
 #include "common/status.h"
 
 namespace populus {
+
+// No field of an extract needs more; a quoted field running on past either is
+// taken to be a stray quote.
+inline constexpr uint64_t kMaxQuotedFieldLineBreaks = 64;
+inline constexpr size_t kMaxQuotedFieldBytes = 64 << 10;
 
 enum class CsvProblem {
   kNone,
@@ -75,5 +84,12 @@ class CsvReader {
 
 // True if the bytes are valid UTF-8 (no overlongs, surrogates or values past U+10FFFF).
 bool IsValidUtf8(std::string_view text);
+
+// The first control character (a byte below 0x20, or 0x7F) in the text, or
+// -1 when it has none.
+int ControlByteIn(std::string_view text);
+
+// The index of the first field holding a control character, or -1.
+int FieldWithControlByte(const CsvRecord& record);
 
 }  // namespace populus

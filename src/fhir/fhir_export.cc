@@ -14,6 +14,7 @@
 
 #include "common/civil_date.h"
 #include "common/file_io.h"
+#include "common/output_directory.h"
 #include "common/vocabulary.h"
 #include "fhir/fhir_systems.h"
 #include "store/snapshot.h"
@@ -803,19 +804,6 @@ Status Exporter::WriteAppointments() {
   return Status::Ok();
 }
 
-// Removes a directory tree when the export it belongs to did not finish.
-class StagingGuard {
- public:
-  explicit StagingGuard(std::string dir) : dir_(std::move(dir)) {}
-  ~StagingGuard() {
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
-  }
-
- private:
-  std::string dir_;
-};
-
 }  // namespace
 
 uint64_t ExportResult::count(std::string_view resource_type) const {
@@ -841,64 +829,31 @@ Status ExportFhir(const ExportOptions& options, ExportResult* result) {
   const auto start = std::chrono::steady_clock::now();
   *result = ExportResult();
   if (options.out_dir.empty()) return Status::Usage("no output directory given");
-  std::error_code ec;
-  const fs::path out = fs::absolute(options.out_dir, ec).lexically_normal();
-  if (fs::exists(out, ec)) {
-    if (!fs::is_directory(out, ec)) {
-      return Status::Usage(fmt::format("'{}' exists and is not a directory", options.out_dir));
-    }
-    if (fs::equivalent(out, options.data_dir, ec)) {
-      return Status::Usage(fmt::format("'{}' is the data directory; export into another directory",
-                                       options.out_dir));
-    }
-    if (!fs::is_empty(out, ec) && !options.overwrite) {
-      return Status::Usage(fmt::format(
-          "'{}' already exists and is not empty; choose another directory or add --overwrite",
-          options.out_dir));
-    }
-  }
   std::unique_ptr<Snapshot> snap;
   POPULUS_RETURN_IF_ERROR(Snapshot::Open(options.data_dir, &snap));
   result->version = snap->version();
-
-  fs::create_directories(out, ec);
-  if (ec) return Status::Io(fmt::format("cannot create '{}': {}", out.string(), ec.message()));
-  std::string staging = (out / ".partial-XXXXXX").string();
-  if (::mkdtemp(staging.data()) == nullptr) {
-    return Status::FromErrno("create a staging directory in", out.string(), errno);
-  }
-  StagingGuard guard(staging);
-  Exporter exporter(options, *snap, staging);
+  OutputDirectory out;
+  POPULUS_RETURN_IF_ERROR(
+      out.Begin(options.out_dir, options.overwrite, "populus export --format fhir", "OUT_DIR"));
+  Exporter exporter(options, *snap, out.staging());
   POPULUS_RETURN_IF_ERROR(exporter.Run());
-  POPULUS_RETURN_IF_ERROR(SyncDirectory(staging));
-
-  // Every file is complete and synced: move them in, and remove the files of
-  // an earlier export of a type this one has none of.
   for (int t = 0; t < kTypeCount; ++t) {
-    const std::string name = FileName(static_cast<Type>(t));
     const NdjsonFile& file = exporter.file(t);
     ExportTypeResult r;
     r.resource_type = std::string(kTypeNames[t]);
     r.resources = file.resources();
     if (file.resources() > 0) {
-      r.file = name;
+      r.file = FileName(static_cast<Type>(t));
       r.bytes = file.bytes();
-      fs::rename(fs::path(staging) / name, out / name, ec);
-      if (ec) {
-        return Status::Io(
-            fmt::format("cannot move '{}' into '{}': {}", name, out.string(), ec.message()));
-      }
     } else {
-      fs::remove(out / name, ec);
-      if (ec)
-        return Status::Io(
-            fmt::format("cannot remove '{}': {}", (out / name).string(), ec.message()));
+      std::error_code ec;
+      fs::remove(fs::path(out.staging()) / FileName(static_cast<Type>(t)), ec);
     }
     result->resources += r.resources;
     result->bytes_written += r.bytes;
     result->types.push_back(std::move(r));
   }
-  POPULUS_RETURN_IF_ERROR(SyncDirectory(out.string()));
+  POPULUS_RETURN_IF_ERROR(out.Finish());
   result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return Status::Ok();
 }

@@ -21,11 +21,12 @@
 // not end, carries the duration; a 0-minute slot has no minutesDuration (it is
 // a positiveInt) and ends at its start.
 //
-// The files are written in OUT_DIR/.partial-XXXXXX and renamed into OUT_DIR
-// only once all are complete and synced, so a failed export leaves no file
-// half-written in OUT_DIR. An existing non-empty OUT_DIR is a usage error
-// unless `overwrite` is set; then the export's files replace any earlier
-// <Type>.000.ndjson of these eight types, and other files are left alone.
+// OUT_DIR is an output directory (common/output_directory.h): the files are
+// written in OUT_DIR.partial and the whole directory takes OUT_DIR's place
+// only once every file is complete and synced, so a failed or killed export
+// leaves OUT_DIR as it was. An existing non-empty OUT_DIR is a usage error
+// unless `overwrite` is set and an earlier populus run wrote it; never the
+// data directory, inside one, or around one.
 #pragma once
 
 #include <cstdint>

@@ -57,7 +57,8 @@ class CsvExtract final : public ExtractSource {
       }
     }
     for (const auto& spec : ExtractTables()) {
-      if (spec.required_file && !fs::exists(fs::path(dir_) / spec.file)) {
+      std::error_code ec2;
+      if (spec.required_file && !fs::exists(fs::symlink_status(fs::path(dir_) / spec.file, ec2))) {
         return Status::Data(
             fmt::format("{}: the extract has no {}, which every extract needs", dir_, spec.file));
       }
@@ -89,7 +90,10 @@ class CsvExtract final : public ExtractSource {
   Status Open(const ExtractTableSpec& spec, std::unique_ptr<TableRecords>* records) override {
     records->reset();
     const std::string path = (fs::path(dir_) / spec.file).string();
-    if (!fs::exists(path)) return Status::Ok();
+    // A name that is there but no regular file (a dangling link, a FIFO) is
+    // an error from the reader, never an absent table.
+    std::error_code ec;
+    if (!fs::exists(fs::symlink_status(path, ec))) return Status::Ok();
     auto table = std::make_unique<CsvTable>(std::string(spec.file));
     POPULUS_RETURN_IF_ERROR(table->Open(path));
     *records = std::move(table);

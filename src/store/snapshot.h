@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/civil_date.h"
+#include "common/data_directory.h"
 #include "common/status.h"
 #include "store/column_file.h"
 
@@ -37,11 +38,11 @@ inline constexpr uint32_t kNoRow = UINT32_MAX;  // an absent row reference
 struct DataDirLayout {
   explicit DataDirLayout(std::string root);
   std::string root;
-  std::string current_file() const { return root + "/CURRENT"; }
-  std::string versions_dir() const { return root + "/versions"; }
-  std::string staging_dir() const { return root + "/tmp"; }
-  std::string rejected_dir() const { return root + "/rejected"; }
-  std::string lock_file() const { return root + "/.lock"; }
+  std::string current_file() const { return root + "/" + kCurrentPointerName; }
+  std::string versions_dir() const { return root + "/" + kVersionsDirName; }
+  std::string staging_dir() const { return root + "/" + kStagingDirName; }
+  std::string rejected_dir() const { return root + "/" + kRejectedDirName; }
+  std::string lock_file() const { return root + "/" + kDataLockName; }
   std::string version_dir(const std::string& version) const {
     return versions_dir() + "/" + version;
   }

@@ -54,7 +54,32 @@ SnapshotWriter::~SnapshotWriter() {
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
+Status CheckDataDirectoryPath(const std::string& data_dir) {
+  std::error_code ec;
+  const fs::path root = fs::weakly_canonical(fs::absolute(data_dir, ec), ec);
+  for (fs::path a = root.parent_path(); !a.empty(); a = a.parent_path()) {
+    if (IsDataDirectory(a)) {
+      return Status::Usage(fmt::format(
+          "'{}' lies inside the data directory '{}'; a data directory cannot hold another",
+          data_dir, a.string()));
+    }
+    if (a == a.root_path()) break;
+  }
+  const fs::file_status st = fs::status(root, ec);
+  if (fs::exists(st) && !fs::is_directory(st)) {
+    return Status::Usage(fmt::format("'{}' exists and is not a directory", data_dir));
+  }
+  if (fs::is_directory(st) && !fs::is_empty(root, ec) && !IsDataDirectory(root)) {
+    return Status::Usage(fmt::format(
+        "'{}' is not empty and is not a populus data directory; name a new or existing data "
+        "directory",
+        data_dir));
+  }
+  return Status::Ok();
+}
+
 Status SnapshotWriter::Begin(const std::string& data_dir) {
+  POPULUS_RETURN_IF_ERROR(CheckDataDirectoryPath(data_dir));
   layout_ = DataDirLayout(data_dir);
   POPULUS_RETURN_IF_ERROR(MakeDir(layout_.versions_dir()));
   POPULUS_RETURN_IF_ERROR(MakeDir(layout_.staging_dir()));

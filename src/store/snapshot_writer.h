@@ -22,6 +22,11 @@
 
 namespace populus {
 
+// A usage error when `data_dir` cannot be a data directory: it lies inside
+// another, is a file, or is a non-empty directory that is not one (a load
+// would scatter snapshot folders among someone else's files).
+Status CheckDataDirectoryPath(const std::string& data_dir);
+
 class SnapshotWriter {
  public:
   SnapshotWriter() = default;

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/file_io.h"
 #include "synth/csv_lines.h"
 
 namespace populus::synth {
@@ -129,7 +130,12 @@ Status LoadFrailtyModel(const IcsConfig& config, ConditionModel* model) {
         return Status::Data(
             fmt::format("{} line {}: codelist '{}' belongs to two deficits", path, n, list));
       }
-      if (!std::filesystem::is_regular_file(std::filesystem::path(config.codelist_root) / list)) {
+      std::string list_path;
+      if (const Status within = PathWithin(config.codelist_root, list, &list_path); !within.ok()) {
+        return Status::Data(
+            fmt::format("{} line {}: codelist {}", path, n, within.message()));
+      }
+      if (!std::filesystem::is_regular_file(list_path)) {
         return Status::Data(fmt::format("{} line {}: codelist '{}' is not a file under '{}'", path,
                                         n, list, config.codelist_root));
       }

@@ -308,7 +308,7 @@ Status Generate(const GenerateOptions& options, GenerateResult* result) {
   ConditionModel& model = system.model;
   const SyntheticIcs& ics = system.ics;
   OutputDirectory out;
-  POPULUS_RETURN_IF_ERROR(out.Begin(options.out_dir, options.overwrite));
+  POPULUS_RETURN_IF_ERROR(out.Begin(options.out_dir, options.overwrite, "populus generate"));
   const fs::path staging = out.staging();
   std::vector<Person> people =
       CalibratedPopulation(config, ics, &model, options.threads, &system.medicines);

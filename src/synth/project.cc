@@ -286,7 +286,7 @@ Status LoadScenario(const std::string& path, const ConditionModel& model, Scenar
         return fail(prefix + "condition", "changes this condition twice");
     }
     const auto multiplier = (*t)["multiplier"].value<double>();
-    if (!multiplier || *multiplier < 0 || *multiplier > 10) {
+    if (!multiplier || !(*multiplier >= 0 && *multiplier <= 10)) {  // NaN fails too
       return fail(prefix + "multiplier", "must be a number from 0 to 10");
     }
     Date from;
@@ -324,7 +324,7 @@ Status Project(const ProjectOptions& options, ProjectResult* result) {
                     options.scenario_path, options.config_path));
   }
   OutputDirectory out;
-  POPULUS_RETURN_IF_ERROR(out.Begin(options.out_dir, options.overwrite));
+  POPULUS_RETURN_IF_ERROR(out.Begin(options.out_dir, options.overwrite, "populus project"));
 
   const RecordWriter writer(system, system.care);
   CohortAdjustment adjustment;

@@ -1,0 +1,61 @@
+#include "cli/option_checks.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "common/civil_date.h"
+
+namespace populus::cli {
+
+CLI::Validator FiniteNumber(double lo, double hi, bool lo_exclusive) {
+  const std::string range =
+      fmt::format("a finite number {} {} and at most {}", lo_exclusive ? "above" : "from", lo, hi);
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        double v = 0;
+        const char* end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+        if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(v) ||
+            (lo_exclusive ? v <= lo : v < lo) || v > hi) {
+          return fmt::format("'{}' is not {}", text, range);
+        }
+        return std::string();
+      },
+      "NUMBER");
+}
+
+CLI::Validator WholeNumber(uint64_t lo, uint64_t hi) {
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        uint64_t v = 0;
+        const char* end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+        if (text.empty() || text[0] == '-' || text[0] == '+' || ec != std::errc() || ptr != end ||
+            v < lo || v > hi) {
+          return fmt::format("'{}' is not a whole number from {} to {}", text, lo, hi);
+        }
+        return std::string();
+      },
+      "INTEGER");
+}
+
+CLI::Validator IsoDateText() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        Date d = kNoDate;
+        switch (ParseIsoDate(text, &d)) {
+          case DateParse::kOk:
+            return std::string();
+          case DateParse::kImpossible:
+            return fmt::format("'{}' is not a real date", text);
+          case DateParse::kMalformed:
+            break;
+        }
+        return fmt::format("'{}' is not a date of the form YYYY-MM-DD", text);
+      },
+      "YYYY-MM-DD");
+}
+
+}  // namespace populus::cli
