@@ -376,6 +376,10 @@ const BadConfig kBad[] = {
   {"EndOfLifeShare", "end_of_life_recognition = 0.45", "end_of_life_recognition = 1.45", "key 'care.end_of_life_recognition'"},
   {"UnknownTrendCondition", "DM = 0.01,", "DIABETES = 0.01,", "key 'projection.incidence_change_per_year.DIABETES': not a condition"},
   {"FrailtyAgeTooHigh", "from_age = 50", "from_age = 500", "key 'frailty.from_age': must be at most 110"},
+  {"IcsCodeIngestWouldRefuse", "code = \"QVV\"", "code = \"Q V V\"", "key 'ics.code': 'Q V V' is not an organisation code"},
+  {"NameLikeAnNhsNumber", "name = \"East Dorset\"", "name = \"East Dorset 9434765919\"", "key 'localities[1].name': holds what looks like an NHS number"},
+  {"NameWithAControlCharacter", "name = \"Dorset-like", "name = \"\\u0007Dorset-like", "key 'ics.name': holds a control character"},
+  {"BaselineIngestWouldRefuse", "baseline_date = \"2019-06-30\"", "baseline_date = \"1800-06-30\"", "key 'ics.baseline_date': 1800-06-30 is not from 1980-01-01"},
   {"MissingDeficitTable", "deficit_table = \"data/frailty/deficit-prevalence.csv\"", "deficit_table = \"data/frailty/none.csv\"", "key 'frailty.deficit_table'"},
 };
 // clang-format on

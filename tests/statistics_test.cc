@@ -390,5 +390,65 @@ TEST(Statistics, TheCommandWritesDsrAndIsrTablesAndRefusesBadInput) {
   EXPECT_EQ(run.exit_code, 1) << run.err;
 }
 
+// populus stats reads populus analyse's own tables: --columns says which
+// columns are the numerator and denominator, withheld counts give no value,
+// and numbers are written to a stated precision (issue 11, item 12).
+TEST(Statistics, ReadsAnalysesOwnTablesWithAColumnMapping) {
+  TempDir dir;
+  WriteFile(dir / "registers.csv",
+            "level,organisation_code,register,patients,population,per_100\n"
+            "practice,J1,DM,25,100,25.000\n"
+            "practice,J2,DM,,40,\n"
+            "ics,QVV,DM,80,1000,8.000\n");
+  auto run = RunPopulus({"stats", "proportion", "--input", dir / "registers.csv", "--columns",
+                         "numerator=patients,denominator=population", "--multiplier", "100",
+                         "--output", dir / "out.csv"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const Table t = Load(dir / "out.csv");
+  ASSERT_EQ(t.rows.size(), 3u);
+  // The analyst's column names are kept in the output.
+  EXPECT_EQ(t.header[3], "patients");
+  EXPECT_EQ(t.header[4], "population");
+  const int value = t.Column({"value"}), lower = t.Column({"lowercl"}),
+            upper = t.Column({"uppercl"});
+  ASSERT_GE(value, 0);
+  ASSERT_GE(lower, 0);
+  // 25 of 100: 25%, Wilson 95% limits 17.5452% to 34.3045% (by hand:
+  // (p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n), z = 1.959964).
+  EXPECT_EQ(t.rows[0][static_cast<size_t>(value)], "25");
+  EXPECT_NEAR(std::stod(t.rows[0][static_cast<size_t>(lower)]), 17.5452, 1e-3);
+  EXPECT_NEAR(std::stod(t.rows[0][static_cast<size_t>(upper)]), 34.3045, 1e-3);
+  // Ten significant digits at most: no float noise such as 8.0000000000000018.
+  EXPECT_EQ(t.rows[2][static_cast<size_t>(value)], "8");
+  for (const auto& row : t.rows) {
+    for (int c : {lower, upper}) {
+      const std::string& cell = row[static_cast<size_t>(c)];
+      std::string digits;
+      for (char ch : cell) {
+        if (ch >= '0' && ch <= '9') digits += ch;
+      }
+      EXPECT_LE(digits.size(), 11u) << cell;
+    }
+  }
+  // A withheld count: no value and no limits.
+  EXPECT_EQ(t.rows[1][static_cast<size_t>(value)], "");
+  EXPECT_EQ(t.rows[1][static_cast<size_t>(lower)], "");
+  // --digits states the precision.
+  run = RunPopulus({"stats", "proportion", "--input", dir / "registers.csv", "--columns",
+                    "numerator=patients,denominator=population", "--multiplier", "100",
+                    "--digits", "3"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find(",25,17.5,34.3,"), std::string::npos) << run.out;
+  // A mapping to a column the table lacks, or to a role stats has not.
+  run = RunPopulus({"stats", "proportion", "--input", dir / "registers.csv", "--columns",
+                    "numerator=patiens,denominator=population"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("has no column 'patiens'"), std::string::npos) << run.err;
+  run = RunPopulus({"stats", "proportion", "--input", dir / "registers.csv", "--columns",
+                    "top=patients"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("ROLE=COLUMN"), std::string::npos) << run.err;
+}
+
 }  // namespace
 }  // namespace populus::analysis

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "common/status.h"
 #include "synth/generate.h"
 
@@ -41,11 +42,14 @@ Command AddGenerateCommand(CLI::App& app) {
       ->required();
   sub->add_option("--threads", args->options.threads,
                   "Worker threads (the output is identical for any number)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(WholeNumber(1, kMaxThreads));
   sub->add_option("--scale", args->options.scale,
                   "Multiply every population count, e.g. 0.0625 for a 50,000-person system")
-      ->capture_default_str();
-  CLI::Option* seed = sub->add_option("--seed", args->seed, "Override the configuration's seed");
+      ->capture_default_str()
+      ->check(FiniteNumber(0, kMaxScale, true));
+  CLI::Option* seed = sub->add_option("--seed", args->seed, "Override the configuration's seed")
+                           ->check(WholeNumber(0, UINT64_MAX));
   sub->add_flag("--overwrite", args->options.overwrite, "Replace an existing output directory");
   sub->add_flag("--json", args->json, "Print a machine-readable summary on stdout");
 

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "common/civil_date.h"
 #include "fhir/fhir_ingest.h"
 #include "ingest/ingest.h"
@@ -92,15 +93,18 @@ Command AddIngestCommand(CLI::App& app) {
                 "Demo mode: without a key, generate one and keep it in DATA_DIR/pseudo.key");
   sub->add_option("--max-errors", args->options.max_errors,
                   "Reject the load if more event-like rows than this are quarantined "
-                  "(default: no limit)");
+                  "(default: no limit)")
+      ->check(WholeNumber(0, INT64_MAX));
   sub->add_flag("--lenient", args->options.lenient,
                 "Quarantine bad organisation and patient rows instead of rejecting the load");
   sub->add_option("--extract-date", args->extract_date,
                   "Date the extract was taken (YYYY-MM-DD); later dates are impossible "
-                  "(default: today)");
+                  "(default: today)")
+      ->check(IsoDateText());
   sub->add_option("--keep-versions", args->options.keep_versions,
                   "Snapshot versions to keep; older ones are removed (0 keeps all)")
-      ->default_val(5);
+      ->default_val(5)
+      ->check(WholeNumber(0, 1000000));
   sub->add_flag("--json", args->json, "Print a machine-readable summary on stdout");
   sub->add_flag("--progress", args->progress, "Show progress even when stderr is not a terminal");
   sub->add_flag("--no-progress", args->no_progress, "Never show progress");

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "common/status.h"
 #include "synth/project.h"
 
@@ -31,16 +32,22 @@ Command AddProjectCommand(CLI::App& app) {
       "--compare runs the baseline alongside and writes compare.csv.");
   sub->add_option("--config", args->options.config_path, "ICS configuration (TOML)")
       ->capture_default_str();
-  sub->add_option("--to", args->options.to_year, "Last year to project to")->capture_default_str();
+  sub->add_option("--to", args->options.to_year, "Last year to project to")
+      ->capture_default_str()
+      ->check(WholeNumber(1900, 2200));
   sub->add_option("--out", args->options.out_dir, "Directory for the tables")->required();
   sub->add_option("--scenario", args->options.scenario_path,
                   "Scenario (TOML), e.g. data/scenarios/diabetes-prevention.toml");
   sub->add_flag("--compare", args->options.compare,
                 "Also run the baseline and write compare.csv (scenario minus baseline)");
-  sub->add_option("--threads", args->options.threads, "Worker threads")->capture_default_str();
+  sub->add_option("--threads", args->options.threads, "Worker threads")
+      ->capture_default_str()
+      ->check(WholeNumber(1, kMaxThreads));
   sub->add_option("--scale", args->options.scale, "Multiply every population count")
-      ->capture_default_str();
-  CLI::Option* seed = sub->add_option("--seed", args->seed, "Override the configuration's seed");
+      ->capture_default_str()
+      ->check(FiniteNumber(0, kMaxScale, true));
+  CLI::Option* seed = sub->add_option("--seed", args->seed, "Override the configuration's seed")
+                           ->check(WholeNumber(0, UINT64_MAX));
   sub->add_flag("--overwrite", args->options.overwrite, "Replace an existing output directory");
   auto run = [args, seed]() -> int {
     if (seed->count() > 0) args->options.seed = args->seed;

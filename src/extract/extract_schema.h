@@ -43,6 +43,10 @@ struct ExtractTableSpec {
 const std::vector<ExtractTableSpec>& ExtractTables();
 const ExtractTableSpec& SpecFor(ExtractTable table);
 
+// An organisation code as the extract format allows it: 1 to 32 letters,
+// digits, '-' or '_' (ODS codes such as "J81004", "U12345", "QVV").
+bool IsOrganisationCode(std::string_view code);
+
 // The positions of a file's columns, found from its header row.
 class HeaderBinding {
  public:

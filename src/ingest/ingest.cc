@@ -220,15 +220,6 @@ bool ParseWhole(std::string_view text, int64_t min, int64_t max, int64_t* out) {
   return true;
 }
 
-bool IsOrganisationCode(std::string_view s) {
-  if (s.empty() || s.size() > 32) return false;
-  for (char c : s) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 bool IsPatientId(std::string_view s) {
   if (s.empty() || s.size() > 128) return false;
@@ -526,6 +517,12 @@ Status Loader::ReadTable(const ExtractTableSpec& spec, IngestFileSummary* summar
       ok = Reject(
           "", Rule::kColumnCount,
           fmt::format("{} fields where the header has {}", record.fields.size(), binding.width()));
+    } else if (const int bad = FieldWithControlByte(record); bad >= 0) {
+      ok = Reject(binding.names()[static_cast<size_t>(bad)], Rule::kControlCharacter,
+                  fmt::format("{} holds a control character (byte 0x{:02X}), which no field of "
+                              "the extract may hold",
+                              binding.names()[static_cast<size_t>(bad)],
+                              ControlByteIn(record.fields[static_cast<size_t>(bad)])));
     } else {
       ok = row(record);
     }

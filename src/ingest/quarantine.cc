@@ -46,6 +46,8 @@ constexpr RuleInfo kRules[] = {
      "registration ends before it starts, starts after the patient's death, or ends after it"},
     {Rule::kIdentifierInText, "identifier-in-text",
      "a code or free-text field holds something shaped like an NHS number"},
+    {Rule::kControlCharacter, "control-character",
+     "a field holds a control character (a NUL byte, a tab, a line break, ...)"},
     {Rule::kInvalidCode, "invalid-code", "a code is not a SNOMED CT / dm+d concept identifier"},
     {Rule::kInvalidNumber, "invalid-number", "a number cannot be read or is not finite"},
     {Rule::kOutOfRange, "out-of-range", "a value is outside the range the format allows"},
@@ -161,7 +163,8 @@ std::string MaskedRecord(const std::vector<std::string_view>& fields, int identi
     } else if (i < code_fields.size() && code_fields[i] && IsSnomedConceptId(fields[i])) {
       AppendCsvField(&line, fields[i]);
     } else {
-      AppendCsvField(&line, MaskNhsNumberRuns(fields[i]));
+      // Masked, and control or invalid bytes written as \xNN.
+      AppendCsvField(&line, SanitisedRawRecord(fields[i]));
     }
   }
   return line;
@@ -185,17 +188,19 @@ std::string MaskNhsNumberRuns(std::string_view text) {
     }
     size_t j = i;
     while (is_digit(j)) ++j;
-    size_t len = j - i;
+    const size_t len = j - i;
+    // "943 476 5919": three, three and four digits with single spaces.
+    bool spaced = false;
     if (len == 3 && j + 8 <= masked.size() && masked[j] == ' ' &&
         LooksLikeNhsNumber(std::string_view(masked).substr(i, 12))) {
-      len = 12;
       j = i + 12;
       if (is_digit(j)) {
         i = j;
         continue;
       }
+      spaced = true;
     }
-    if (len == 10 || len == 12) {
+    if (len == 10 || spaced) {
       for (size_t k = i; k < j; ++k) {
         if (masked[k] != ' ') masked[k] = '*';
       }

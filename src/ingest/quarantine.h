@@ -46,6 +46,7 @@ enum class Rule {
   kOutOfRange,
   kInvalidValue,
   kIdentifierInText,
+  kControlCharacter,
   // FHIR sources (fhir/fhir_ingest.h).
   kMalformedResource,
   kUnknownResourceType,
@@ -84,9 +85,10 @@ void AppendCsvField(std::string* line, std::string_view field);
 
 // A record's fields as CSV for the quarantine: field `identifier_index` (if
 // >= 0) is replaced by `identifier_replacement`; fields marked in `code_fields`
-// that are valid SNOMED CT concept ids are kept; in every other field, runs
-// shaped like an NHS number are masked (an NHS number can turn up in any
-// column of a misaligned row).
+// that are valid SNOMED CT concept ids are kept; every other field is
+// written as SanitisedRawRecord() writes a raw record: runs shaped like an
+// NHS number masked (one can turn up in any column of a misaligned row),
+// control characters and invalid UTF-8 as \xNN.
 std::string MaskedRecord(const std::vector<std::string_view>& fields, int identifier_index,
                          std::string_view identifier_replacement,
                          const std::vector<bool>& code_fields = {});
@@ -94,8 +96,9 @@ std::string MaskedRecord(const std::vector<std::string_view>& fields, int identi
 // True if the text has a run MaskNhsNumberRuns() would mask.
 bool ContainsNhsNumberShape(std::string_view text);
 
-// Replaces every standalone run of 10 digits, or of 3-3-4 digits separated by
-// single spaces, with asterisks.
+// Replaces every standalone run of exactly 10 digits, or of 3-3-4 digits
+// separated by single spaces, with asterisks (a run of 9, 11 or 12 digits is
+// no NHS number and is kept).
 std::string MaskNhsNumberRuns(std::string_view text);
 
 // A raw record that could not be split into fields: every run shaped like an

@@ -11,12 +11,25 @@
 #include <set>
 
 #include "common/vocabulary.h"
+#include "extract/csv_reader.h"
+#include "extract/extract_schema.h"
+#include "ingest/quarantine.h"
 #include "ingest/snomed_id.h"
 
 namespace populus::synth {
 namespace {
 
 // Collects the first problem found, with its key.
+// Why a name the extract carries (an organisation's name) would be refused
+// by populus ingest, or empty when it is fine.
+std::string NameProblem(const std::string& name) {
+  if (name.empty()) return "is empty";
+  if (ControlByteIn(name) >= 0) return "holds a control character";
+  if (!IsValidUtf8(name)) return "is not valid UTF-8";
+  if (ContainsNhsNumberShape(name)) return "holds what looks like an NHS number";
+  return std::string();
+}
+
 class Checker {
  public:
   explicit Checker(std::string path) : path_(std::move(path)) {}
@@ -246,10 +259,24 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
                     {"code", "name", "baseline_date", "history_years", "registered_population",
                      "sites", "pharmacies", "seed"});
     config->code = c.Get<std::string>(*ics, "ics.", "code");
+    if (c.ok() && !IsOrganisationCode(config->code)) {
+      c.Fail("ics.code", fmt::format("'{}' is not an organisation code (1 to 32 letters, digits, "
+                                     "- or _, such as \"QVV\")",
+                                     config->code));
+    }
     config->name = c.Get<std::string>(*ics, "ics.", "name");
+    if (const std::string problem = NameProblem(config->name); c.ok() && !problem.empty()) {
+      c.Fail("ics.name", problem);
+    }
     const std::string baseline = c.Get<std::string>(*ics, "ics.", "baseline_date");
     if (c.ok() && ParseIsoDate(baseline, &config->baseline_date) != DateParse::kOk) {
       c.Fail("ics.baseline_date", fmt::format("'{}' is not a YYYY-MM-DD date", baseline));
+    }
+    // People up to 120 years old with up to 50 years of history: every date
+    // the extract holds must be one populus ingest accepts (from 1800).
+    if (c.ok() && (config->baseline_date < DaysFromCivil(1980, 1, 1) ||
+                   config->baseline_date > DaysFromCivil(2100, 12, 31))) {
+      c.Fail("ics.baseline_date", fmt::format("{} is not from 1980-01-01 to 2100-12-31", baseline));
     }
     config->history_years = c.Get<int>(*ics, "ics.", "history_years");
     if (c.ok() && (config->history_years < 1 || config->history_years > 50)) {
@@ -549,6 +576,9 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
         }
       }
       if (!c.ok()) break;
+      if (const std::string problem = NameProblem(l.name); !problem.empty()) {
+        c.Fail(prefix + "name", problem);
+      }
       if (!names.insert(l.name).second) c.Fail(prefix + "name", "two localities have this name");
       if (l.practices == 0) c.Fail(prefix + "practices", "a locality needs at least one practice");
       if (l.pcns == 0) c.Fail(prefix + "pcns", "a locality needs at least one PCN");
