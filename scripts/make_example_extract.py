@@ -35,9 +35,12 @@ Date = datetime.date
 
 EXTRACT_END = Date(2019, 6, 30)      # the extract's reference date
 HISTORY_START = Date(2010, 1, 1)     # events are recorded from here on
-MED_START = Date(2016, 7, 1)         # prescription issues from here on
-HOSP_START = Date(2016, 7, 1)        # hospital activity from here on
-APPT_START = Date(2018, 7, 1)        # appointments: one year, 2018-07-01..2019-06-30
+# Prescriptions, hospital activity and appointments: three years and a month,
+# so that the admission risk model has the year before its training year
+# (populus analyse needs them from three years before the as-of date).
+MED_START = Date(2016, 6, 1)         # prescription issues from here on
+HOSP_START = Date(2016, 6, 1)        # hospital activity from here on
+APPT_START = Date(2016, 6, 1)        # appointments from here on
 FRAILTY_START = Date(2017, 7, 1)     # eFI-based frailty coding (GMS contract 2017/18)
 EGFR_CKDEPI_FROM = Date(2016, 4, 1)  # labs switched from MDRD to CKD-EPI reporting
 
