@@ -434,5 +434,25 @@ TEST(FhirIngest, ABadPatientRejectsTheLoadAndLeavesThePublishedSnapshotAlone) {
   EXPECT_EQ(s->rows("patients"), 2u);
 }
 
+TEST(FhirIngest, AByteOrderMarkAtTheStartOfAFileIsAccepted) {
+  TempDir dir;
+  Export input;
+  for (auto& [name, text] : input.files) text = "\xEF\xBB\xBF" + text;
+  input.Write(dir / "in");
+  WriteFile(dir / "in/bundle.json",
+            "\xEF\xBB\xBF"
+            R"({"resourceType":"Bundle","type":"collection","entry":[
+{"fullUrl":"urn:uuid:0b3a","resource":{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000034"}],"gender":"female","birthDate":"2010-02-14","generalPractitioner":[{"reference":"Organization/gp"}]}}]})");
+  IngestResult result;
+  const Status st = Load(dir / "in", dir / "data", &result);
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::unique_ptr<Snapshot> s;
+  ASSERT_TRUE(Snapshot::Open(dir / "data", &s).ok());
+  EXPECT_EQ(s->rows("patients"), 3u);
+  EXPECT_EQ(s->rows("organisations"), 3u);
+  const std::string quarantine = populus::testing::ReadFile(result.quarantine_file);
+  EXPECT_EQ(std::count(quarantine.begin(), quarantine.end(), '\n'), 1) << quarantine;  // header
+}
+
 }  // namespace
 }  // namespace populus::fhir

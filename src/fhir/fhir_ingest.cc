@@ -277,7 +277,7 @@ class FhirSource final : public ExtractSource {
   };
 
   void OnResource(const Resource& r);
-  void OnReaderProblem(const Location& where, const std::string& reason);
+  void OnReaderProblem(const Location& where, const ReadProblem& problem);
   Status ReadOrganisationsCsv();
   void MapOrganisation(element e);
   void MapPatient(element e);
@@ -421,7 +421,7 @@ Status FhirSource::Prepare() {
   ReadSummary summary;
   POPULUS_RETURN_IF_ERROR(ReadResources(
       options_.input, [this](const Resource& r) { OnResource(r); },
-      [this](const Location& where, const std::string& reason) { OnReaderProblem(where, reason); },
+      [this](const Location& where, const ReadProblem& p) { OnReaderProblem(where, p); },
       &summary));
   bytes_ = summary.bytes;
   ResolveAnchors();
@@ -480,12 +480,12 @@ Status FhirSource::ReadOrganisationsCsv() {
   return reader.status();
 }
 
-void FhirSource::OnReaderProblem(const Location& where, const std::string& reason) {
-  // Which table the line was meant for cannot be known: it counts against --max-errors.
+void FhirSource::OnReaderProblem(const Location& where, const ReadProblem& problem) {
+  // Which table the line was meant for is not yet used: it counts against --max-errors.
   problems_.push_back({ExtractTable::kEvents, where.file,
                        where.entry >= 0 ? static_cast<uint64_t>(where.entry) : where.line, "",
-                       Rule::kMalformedResource, fmt::format("{}: {}", where.Describe(), reason),
-                       ""});
+                       Rule::kMalformedResource,
+                       fmt::format("{}: {}", where.Describe(), problem.reason), ""});
 }
 
 void FhirSource::Problem(ExtractTable table, std::string_view column, Rule rule,
