@@ -434,6 +434,129 @@ TEST(FhirIngest, ABadPatientRejectsTheLoadAndLeavesThePublishedSnapshotAlone) {
   EXPECT_EQ(s->rows("patients"), 2u);
 }
 
+// The published snapshot's version, or empty.
+std::string PublishedVersion(const std::string& data_dir) {
+  std::unique_ptr<Snapshot> s;
+  if (!Snapshot::Open(data_dir, &s).ok()) return "";
+  return s->version();
+}
+
+TEST(FhirIngest, ABrokenPatientOrOrganizationLineRejectsTheLoadUnlessLenient) {
+  TempDir dir;
+  Export good;
+  good.Write(dir / "good");
+  IngestResult first;
+  ASSERT_TRUE(Load(dir / "good", dir / "data", &first).ok());
+  struct Case {
+    const char* name;
+    std::string file, line;
+    const char* quarantined;  // file,line,column,rule
+    const char* rejection;
+  };
+  const std::vector<Case> cases = {
+      // Cut short: the JSON does not parse, but its text names a Patient.
+      {"truncated Patient", "Patient.000.ndjson",
+       R"({"resourceType":"Patient","id":"c","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"99900)",
+       "Patient.000.ndjson,3,,malformed-resource", "1 patient row"},
+      // Names no resourceType at all: it is in the Patient file.
+      {"Patient file line without a type", "Patient.000.ndjson",
+       R"({"id":"c","birthDate":"1950-01-01"})", "Patient.000.ndjson,3,,malformed-resource",
+       "1 patient row"},
+      // In another file, but its text names a Patient.
+      {"Patient text in the Condition file", "Condition.000.ndjson",
+       R"({"resourceType": "Patient", "id": "c", "gender": "female")",
+       "Condition.000.ndjson,3,,malformed-resource", "1 patient row"},
+      {"truncated Organization", "Organization.000.ndjson",
+       R"({"resourceType":"Organization","id":"gp2","name":"Ano)",
+       "Organization.000.ndjson,5,,malformed-resource", "1 organisation row"},
+      // A misspelt type in the Patient file is a lost Patient too.
+      {"misspelt type in the Patient file", "Patient.000.ndjson",
+       R"({"resourceType":"Patinet","id":"c"})",
+       "Patient.000.ndjson,3,resourceType,unknown-resource-type", "1 patient row"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Export input;
+    input.files[c.file] += c.line + "\n";
+    const std::string in = dir / (std::string("in-") + c.name);
+    input.Write(in);
+    IngestResult rejected;
+    EXPECT_EQ(Load(in, dir / "data", &rejected).kind(), Status::Kind::kData);
+    EXPECT_FALSE(rejected.published);
+    EXPECT_NE(rejected.rejection.find(c.rejection), std::string::npos) << rejected.rejection;
+    EXPECT_EQ(PublishedVersion(dir / "data"), first.version);
+    const std::string quarantine = populus::testing::ReadFile(rejected.quarantine_file);
+    EXPECT_NE(quarantine.find(c.quarantined), std::string::npos) << quarantine;
+    EXPECT_EQ(quarantine.find("99900"), std::string::npos);  // no part of an NHS number
+    // With --lenient it is quarantined and the rest loads.
+    IngestResult lenient;
+    ASSERT_TRUE(Load(in, dir / "data", &lenient, "", "", true).ok());
+    std::unique_ptr<Snapshot> s;
+    ASSERT_TRUE(Snapshot::Open(dir / "data", &s).ok());
+    EXPECT_EQ(s->rows("patients"), 2u);
+    EXPECT_EQ(s->rows("organisations"), 3u);
+    EXPECT_NE(populus::testing::ReadFile(lenient.quarantine_file).find(c.quarantined),
+              std::string::npos);
+    // Back to the first load's state for the next case.
+    ASSERT_TRUE(Load(dir / "good", dir / "data", &first).ok());
+  }
+}
+
+TEST(FhirIngest, APatientInAHistoryBundleRejectsTheLoadUnlessLenient) {
+  TempDir dir;
+  Export input;
+  input.Write(dir / "in");
+  // A history Bundle is not read: its Patient must not vanish unseen.
+  WriteFile(dir / "in/history.json", R"({"resourceType":"Bundle","type":"history","entry":[
+{"fullUrl":"https://server.example/fhir/Patient/h","resource":{"resourceType":"Patient","id":"h","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000034"}],"gender":"female","birthDate":"2010-02-14","generalPractitioner":[{"reference":"Organization/gp"}]},"request":{"method":"PUT","url":"Patient/h"}},
+{"fullUrl":"https://server.example/fhir/Condition/hc","resource":{"resourceType":"Condition","id":"hc","code":{"coding":[{"system":"http://snomed.info/sct","code":"195967001"}]},"subject":{"reference":"Patient/h"},"onsetDateTime":"2015-03-03"},"request":{"method":"PUT","url":"Condition/hc"}}
+]})");
+  IngestResult rejected;
+  EXPECT_EQ(Load(dir / "in", dir / "data", &rejected).kind(), Status::Kind::kData);
+  EXPECT_FALSE(rejected.published);
+  EXPECT_NE(rejected.rejection.find("1 patient row"), std::string::npos) << rejected.rejection;
+  const std::string quarantine = populus::testing::ReadFile(rejected.quarantine_file);
+  EXPECT_NE(quarantine.find("history.json,0,,unread-bundle-type"), std::string::npos) << quarantine;
+  EXPECT_NE(quarantine.find("history.json,1,,unread-bundle-type"), std::string::npos);
+  IngestResult lenient;
+  ASSERT_TRUE(Load(dir / "in", dir / "data", &lenient, "", "", true).ok());
+  std::unique_ptr<Snapshot> s;
+  ASSERT_TRUE(Snapshot::Open(dir / "data", &s).ok());
+  EXPECT_EQ(s->rows("patients"), 2u);
+}
+
+TEST(FhirIngest, AnInputWithNothingToLoadIsRefusedAndThePublishedSnapshotStays) {
+  TempDir dir;
+  Export good;
+  good.Write(dir / "good");
+  IngestResult first;
+  ASSERT_TRUE(Load(dir / "good", dir / "data", &first).ok());
+  auto refused = [&](const std::string& in, Status::Kind kind, const char* says) {
+    SCOPED_TRACE(in);
+    for (bool lenient : {false, true}) {
+      IngestResult result;
+      const Status st = Load(in, dir / "data", &result, "", "", lenient);
+      EXPECT_EQ(st.kind(), kind) << st.message();
+      EXPECT_NE(st.message().find(says), std::string::npos) << st.message();
+      EXPECT_FALSE(result.published);
+      EXPECT_EQ(PublishedVersion(dir / "data"), first.version);
+    }
+  };
+  fs::create_directories(dir / "empty");
+  refused(dir / "empty", Status::Kind::kUsage, "no .ndjson or .json file");
+  WriteFile(dir / "other/notes.txt", "not FHIR");
+  refused(dir / "other", Status::Kind::kUsage, "no .ndjson or .json file");
+  WriteFile(dir / "blank/Patient.000.ndjson", "\n\n");
+  WriteFile(dir / "blank/bundle.json", R"({"resourceType":"Bundle","type":"collection"})");
+  refused(dir / "blank", Status::Kind::kData, "no FHIR resource could be read from its 2 file(s)");
+  WriteFile(dir / "broken/Patient.000.ndjson", "{\"resourceType\":\"Patient\",\n");
+  refused(dir / "broken", Status::Kind::kData, "Patient.000.ndjson line 1: malformed JSON");
+  Export no_patients;
+  no_patients.files.erase("Patient.000.ndjson");
+  no_patients.Write(dir / "no-patients");
+  refused(dir / "no-patients", Status::Kind::kData, "holds no Patient resource");
+}
+
 TEST(FhirIngest, AByteOrderMarkAtTheStartOfAFileIsAccepted) {
   TempDir dir;
   Export input;

@@ -111,6 +111,23 @@ std::string Trimmed(std::string_view text) {
   return out;
 }
 
+// The extract table a resource of `type` is meant for, so that a problem
+// with it counts where the loader's policy puts it: a Patient's or an
+// Organization's rejects the load unless --lenient; the rest count against
+// --max-errors.
+ExtractTable TableOf(std::string_view type) {
+  if (type == "Patient") return ExtractTable::kPatients;
+  if (type == "Organization") return ExtractTable::kOrganisations;
+  if (type == "MedicationRequest" || type == "MedicationStatement" || type == "Medication") {
+    return ExtractTable::kMedications;
+  }
+  if (type == "Appointment" || type == "PractitionerRole" || type == "Practitioner") {
+    return ExtractTable::kAppointments;
+  }
+  if (type == "Encounter") return ExtractTable::kHospitalActivity;
+  return ExtractTable::kEvents;
+}
+
 // ---- LOINC to SNOMED CT ------------------------------------------------------
 
 struct LoincMapping {
@@ -424,6 +441,26 @@ Status FhirSource::Prepare() {
       [this](const Location& where, const ReadProblem& p) { OnReaderProblem(where, p); },
       &summary));
   bytes_ = summary.bytes;
+  // An input with nothing to load is refused, so that an empty snapshot is
+  // never published over the last one.
+  if (summary.files == 0) {
+    return Status::Usage(fmt::format(
+        "'{}' holds no FHIR input: no .ndjson or .json file; nothing was loaded", options_.input));
+  }
+  if (summary.resources == 0) {
+    return Status::Data(fmt::format(
+        "'{}': no FHIR resource could be read from its {} file(s){}; nothing was loaded",
+        options_.input, summary.files,
+        problems_.empty() ? std::string()
+                          : fmt::format(" ({} could not be read, the first: {})", summary.problems,
+                                        problems_.front().reason)));
+  }
+  if (auto it = summary.by_type.find("Patient"); it == summary.by_type.end() || it->second == 0) {
+    return Status::Data(fmt::format(
+        "'{}' holds no Patient resource that could be read, so there is nothing to load; the "
+        "published snapshot is left as it was",
+        options_.input));
+  }
   ResolveAnchors();
   CollectReferencedKeys();
   for (uint32_t i = 0; i < stash_index_.size(); ++i) MapClinical(i);
@@ -481,11 +518,21 @@ Status FhirSource::ReadOrganisationsCsv() {
 }
 
 void FhirSource::OnReaderProblem(const Location& where, const ReadProblem& problem) {
-  // Which table the line was meant for is not yet used: it counts against --max-errors.
-  problems_.push_back({ExtractTable::kEvents, where.file,
-                       where.entry >= 0 ? static_cast<uint64_t>(where.entry) : where.line, "",
-                       Rule::kMalformedResource,
-                       fmt::format("{}: {}", where.Describe(), problem.reason), ""});
+  // The table is the one of the type the text (or an NDJSON file's name)
+  // names: a broken Patient or Organization rejects the load unless
+  // --lenient, as a bad patients.csv or organisations.csv row does; anything
+  // else counts against --max-errors.
+  const ExtractTable table = TableOf(problem.named_type);
+  std::string reason = fmt::format("{}: {}", where.Describe(), problem.reason);
+  if (!problem.named_type.empty()) {
+    reason +=
+        fmt::format("; counted as a {} (named by its text or its file's name)", problem.named_type);
+  }
+  problems_.push_back(
+      {table, where.file, where.entry >= 0 ? static_cast<uint64_t>(where.entry) : where.line, "",
+       problem.kind == ReadProblem::Kind::kBundleTypeNotRead ? Rule::kUnreadBundleType
+                                                             : Rule::kMalformedResource,
+       std::move(reason), ""});
 }
 
 void FhirSource::Problem(ExtractTable table, std::string_view column, Rule rule,
@@ -514,7 +561,9 @@ void FhirSource::OnResource(const Resource& r) {
   current_ = {index, r.type, {}, r.full_url, r.where};
   current_.id = Str(e, "id");
   if (!IsR4ResourceType(r.type)) {
-    Problem(ExtractTable::kEvents, "resourceType", Rule::kUnknownResourceType,
+    // In a file named for a type (Patient.000.ndjson), it counts as one.
+    Problem(TableOf(r.where->entry < 0 ? ResourceTypeOfFileName(r.where->file) : ""),
+            "resourceType", Rule::kUnknownResourceType,
             fmt::format("'{}' is not a FHIR R4 resource type", r.type));
     return;
   }

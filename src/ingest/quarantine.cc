@@ -58,6 +58,8 @@ constexpr RuleInfo kRules[] = {
      "FHIR: a reference populus needs resolves to no resource of the load"},
     {Rule::kMissingElement, "missing-element",
      "FHIR: a resource lacks an element populus needs (subject, date, code)"},
+    {Rule::kUnreadBundleType, "unread-bundle-type",
+     "FHIR: a resource in a Bundle of a type populus does not read (history, message, ...)"},
 };
 }  // namespace
 

@@ -51,6 +51,7 @@ enum class Rule {
   kUnknownResourceType,
   kDanglingReference,
   kMissingElement,
+  kUnreadBundleType,
 };
 
 std::string_view RuleName(Rule rule);
