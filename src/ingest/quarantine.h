@@ -51,6 +51,9 @@ enum class Rule {
   kUnknownResourceType,
   kDanglingReference,
   kMissingElement,
+  kDuplicateResource,
+  kInvalidJsonType,
+  kInvalidPeriod,
   kUnreadBundleType,
 };
 
