@@ -434,5 +434,264 @@ TEST(FhirIngest, ABadPatientRejectsTheLoadAndLeavesThePublishedSnapshotAlone) {
   EXPECT_EQ(s->rows("patients"), 2u);
 }
 
+// The published snapshot's version, or empty.
+std::string PublishedVersion(const std::string& data_dir) {
+  std::unique_ptr<Snapshot> s;
+  if (!Snapshot::Open(data_dir, &s).ok()) return "";
+  return s->version();
+}
+
+TEST(FhirIngest, ABrokenPatientOrOrganizationLineRejectsTheLoadUnlessLenient) {
+  TempDir dir;
+  Export good;
+  good.Write(dir / "good");
+  IngestResult first;
+  ASSERT_TRUE(Load(dir / "good", dir / "data", &first).ok());
+  struct Case {
+    const char* name;
+    std::string file, line;
+    const char* quarantined;  // file,line,column,rule
+    const char* rejection;
+  };
+  const std::vector<Case> cases = {
+      // Cut short: the JSON does not parse, but its text names a Patient.
+      {"truncated Patient", "Patient.000.ndjson",
+       R"({"resourceType":"Patient","id":"c","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"99900)",
+       "Patient.000.ndjson,3,,malformed-resource", "1 patient row"},
+      // Names no resourceType at all: it is in the Patient file.
+      {"Patient file line without a type", "Patient.000.ndjson",
+       R"({"id":"c","birthDate":"1950-01-01"})", "Patient.000.ndjson,3,,malformed-resource",
+       "1 patient row"},
+      // In another file, but its text names a Patient.
+      {"Patient text in the Condition file", "Condition.000.ndjson",
+       R"({"resourceType": "Patient", "id": "c", "gender": "female")",
+       "Condition.000.ndjson,3,,malformed-resource", "1 patient row"},
+      {"truncated Organization", "Organization.000.ndjson",
+       R"({"resourceType":"Organization","id":"gp2","name":"Ano)",
+       "Organization.000.ndjson,5,,malformed-resource", "1 organisation row"},
+      // A misspelt type in the Patient file is a lost Patient too.
+      {"misspelt type in the Patient file", "Patient.000.ndjson",
+       R"({"resourceType":"Patinet","id":"c"})",
+       "Patient.000.ndjson,3,resourceType,unknown-resource-type", "1 patient row"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Export input;
+    input.files[c.file] += c.line + "\n";
+    const std::string in = dir / (std::string("in-") + c.name);
+    input.Write(in);
+    IngestResult rejected;
+    EXPECT_EQ(Load(in, dir / "data", &rejected).kind(), Status::Kind::kData);
+    EXPECT_FALSE(rejected.published);
+    EXPECT_NE(rejected.rejection.find(c.rejection), std::string::npos) << rejected.rejection;
+    EXPECT_EQ(PublishedVersion(dir / "data"), first.version);
+    const std::string quarantine = populus::testing::ReadFile(rejected.quarantine_file);
+    EXPECT_NE(quarantine.find(c.quarantined), std::string::npos) << quarantine;
+    EXPECT_EQ(quarantine.find("99900"), std::string::npos);  // no part of an NHS number
+    // With --lenient it is quarantined and the rest loads.
+    IngestResult lenient;
+    ASSERT_TRUE(Load(in, dir / "data", &lenient, "", "", true).ok());
+    std::unique_ptr<Snapshot> s;
+    ASSERT_TRUE(Snapshot::Open(dir / "data", &s).ok());
+    EXPECT_EQ(s->rows("patients"), 2u);
+    EXPECT_EQ(s->rows("organisations"), 3u);
+    EXPECT_NE(populus::testing::ReadFile(lenient.quarantine_file).find(c.quarantined),
+              std::string::npos);
+    // Back to the first load's state for the next case.
+    ASSERT_TRUE(Load(dir / "good", dir / "data", &first).ok());
+  }
+}
+
+TEST(FhirIngest, APatientInAHistoryBundleRejectsTheLoadUnlessLenient) {
+  TempDir dir;
+  Export input;
+  input.Write(dir / "in");
+  // A history Bundle is not read: its Patient must not vanish unseen.
+  WriteFile(dir / "in/history.json", R"({"resourceType":"Bundle","type":"history","entry":[
+{"fullUrl":"https://server.example/fhir/Patient/h","resource":{"resourceType":"Patient","id":"h","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000034"}],"gender":"female","birthDate":"2010-02-14","generalPractitioner":[{"reference":"Organization/gp"}]},"request":{"method":"PUT","url":"Patient/h"}},
+{"fullUrl":"https://server.example/fhir/Condition/hc","resource":{"resourceType":"Condition","id":"hc","code":{"coding":[{"system":"http://snomed.info/sct","code":"195967001"}]},"subject":{"reference":"Patient/h"},"onsetDateTime":"2015-03-03"},"request":{"method":"PUT","url":"Condition/hc"}}
+]})");
+  IngestResult rejected;
+  EXPECT_EQ(Load(dir / "in", dir / "data", &rejected).kind(), Status::Kind::kData);
+  EXPECT_FALSE(rejected.published);
+  EXPECT_NE(rejected.rejection.find("1 patient row"), std::string::npos) << rejected.rejection;
+  const std::string quarantine = populus::testing::ReadFile(rejected.quarantine_file);
+  EXPECT_NE(quarantine.find("history.json,0,,unread-bundle-type"), std::string::npos) << quarantine;
+  EXPECT_NE(quarantine.find("history.json,1,,unread-bundle-type"), std::string::npos);
+  IngestResult lenient;
+  ASSERT_TRUE(Load(dir / "in", dir / "data", &lenient, "", "", true).ok());
+  std::unique_ptr<Snapshot> s;
+  ASSERT_TRUE(Snapshot::Open(dir / "data", &s).ok());
+  EXPECT_EQ(s->rows("patients"), 2u);
+}
+
+TEST(FhirIngest, AnInputWithNothingToLoadIsRefusedAndThePublishedSnapshotStays) {
+  TempDir dir;
+  Export good;
+  good.Write(dir / "good");
+  IngestResult first;
+  ASSERT_TRUE(Load(dir / "good", dir / "data", &first).ok());
+  auto refused = [&](const std::string& in, Status::Kind kind, const char* says) {
+    SCOPED_TRACE(in);
+    for (bool lenient : {false, true}) {
+      IngestResult result;
+      const Status st = Load(in, dir / "data", &result, "", "", lenient);
+      EXPECT_EQ(st.kind(), kind) << st.message();
+      EXPECT_NE(st.message().find(says), std::string::npos) << st.message();
+      EXPECT_FALSE(result.published);
+      EXPECT_EQ(PublishedVersion(dir / "data"), first.version);
+    }
+  };
+  fs::create_directories(dir / "empty");
+  refused(dir / "empty", Status::Kind::kUsage, "no .ndjson or .json file");
+  WriteFile(dir / "other/notes.txt", "not FHIR");
+  refused(dir / "other", Status::Kind::kUsage, "no .ndjson or .json file");
+  WriteFile(dir / "blank/Patient.000.ndjson", "\n\n");
+  WriteFile(dir / "blank/bundle.json", R"({"resourceType":"Bundle","type":"collection"})");
+  refused(dir / "blank", Status::Kind::kData, "no FHIR resource could be read from its 2 file(s)");
+  WriteFile(dir / "broken/Patient.000.ndjson", "{\"resourceType\":\"Patient\",\n");
+  refused(dir / "broken", Status::Kind::kData, "Patient.000.ndjson line 1: malformed JSON");
+  Export no_patients;
+  no_patients.files.erase("Patient.000.ndjson");
+  no_patients.Write(dir / "no-patients");
+  refused(dir / "no-patients", Status::Kind::kData, "holds no Patient resource");
+}
+
+TEST(FhirIngest, DuplicateIdsAndFullUrlsAreQuarantinedWithWhereTheFirstIs) {
+  TempDir dir;
+  Export input;
+  // Patient a again, with another NHS number.
+  input.files["Patient.000.ndjson"] +=
+      R"({"resourceType":"Patient","id":"a","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000042"}],"gender":"male","birthDate":"1960-01-01","generalPractitioner":[{"reference":"Organization/gp"}]})"
+      "\n";
+  // Condition dm twice: the second is quarantined, the first loads.
+  const std::string& conditions = input.files["Condition.000.ndjson"];
+  input.files["Condition.000.ndjson"] += conditions.substr(0, conditions.find('\n') + 1);
+  input.Write(dir / "in");
+  // Two entries with one fullUrl.
+  WriteFile(dir / "in/bundle.json", R"({"resourceType":"Bundle","type":"collection","entry":[
+{"fullUrl":"urn:uuid:77c1","resource":{"resourceType":"Condition","code":{"coding":[{"system":"http://snomed.info/sct","code":"195967001"}]},"subject":{"reference":"Patient/b"},"onsetDateTime":"2015-03-03"}},
+{"fullUrl":"urn:uuid:77c1","resource":{"resourceType":"Condition","code":{"coding":[{"system":"http://snomed.info/sct","code":"38341003"}]},"subject":{"reference":"Patient/b"},"onsetDateTime":"2016-03-03"}}
+]})");
+  IngestResult rejected;
+  EXPECT_EQ(Load(dir / "in", dir / "data", &rejected).kind(), Status::Kind::kData);
+  EXPECT_NE(rejected.rejection.find("1 patient row"), std::string::npos) << rejected.rejection;
+  std::string quarantine = populus::testing::ReadFile(rejected.quarantine_file);
+  EXPECT_NE(quarantine.find("Patient.000.ndjson,3,id,duplicate-resource"), std::string::npos)
+      << quarantine;
+  EXPECT_NE(quarantine.find("the first is at Patient.000.ndjson line 1"), std::string::npos);
+  EXPECT_EQ(quarantine.find("9990000042"), std::string::npos);
+
+  IngestResult lenient;
+  ASSERT_TRUE(Load(dir / "in", dir / "data", &lenient, "", "", true).ok());
+  quarantine = populus::testing::ReadFile(lenient.quarantine_file);
+  EXPECT_NE(quarantine.find("Condition.000.ndjson,3,id,duplicate-resource"), std::string::npos)
+      << quarantine;
+  EXPECT_NE(quarantine.find("bundle.json,1,fullUrl,duplicate-resource"), std::string::npos);
+  EXPECT_NE(quarantine.find("the first is at bundle.json entry 0"), std::string::npos);
+  const nlohmann::json& by_type = lenient.source_summary["resources"];
+  EXPECT_EQ(by_type["Patient"]["quarantined"].get<uint64_t>(), 1u);
+  EXPECT_EQ(by_type["Condition"]["quarantined"].get<uint64_t>(), 2u);
+  std::unique_ptr<Snapshot> s;
+  ASSERT_TRUE(Snapshot::Open(dir / "data", &s).ok());
+  ASSERT_EQ(s->rows("patients"), 2u);
+  // Patient a is the first one (born 1940), with its diabetes once.
+  uint32_t a = 0;
+  while (s->codes("patients", "lsoa").value(a) != "E01015432") ++a;
+  EXPECT_EQ(FormatIsoDate(s->values<Date>("patients", "date_of_birth")[a]), "1940-05-01");
+  EXPECT_EQ(EventsOf(*s, a).count({"2001-07-01", "44054006"}), 1u);
+  // Patient b has the first entry's condition only.
+  const uint32_t b = 1 - a;
+  EXPECT_EQ(EventsOf(*s, b),
+            (std::multiset<std::pair<std::string, std::string>>{{"2015-03-03", "195967001"}}));
+}
+
+TEST(FhirIngest, ElementsOfTheWrongJsonTypeOrOutsideTheValueSetAreQuarantined) {
+  TempDir dir;
+  Export input;
+  input.files["Patient.000.ndjson"] +=
+      // 3: a number where FHIR has a dateTime
+      R"({"resourceType":"Patient","id":"c","gender":"female","birthDate":"1950-01-01","deceasedDateTime":5,"generalPractitioner":[{"reference":"Organization/gp"}],"identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000042"}]})"
+      "\n"
+      // 4: not an administrative gender
+      R"({"resourceType":"Patient","id":"d","gender":"banana","birthDate":"1950-01-01","generalPractitioner":[{"reference":"Organization/gp"}],"identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000034"}]})"
+      "\n"
+      // 5: a birthDate as a number
+      R"({"resourceType":"Patient","id":"e","gender":"male","birthDate":19500101,"generalPractitioner":[{"reference":"Organization/gp"}],"identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000050"}]})"
+      "\n";
+  input.files["Observation.000.ndjson"] +=
+      // 6: a string where FHIR has a decimal
+      R"({"resourceType":"Observation","id":"sbp","status":"final","code":{"coding":[{"system":"http://snomed.info/sct","code":"72313002"}]},"subject":{"reference":"Patient/a"},"effectiveDateTime":"2023-03-01","valueQuantity":{"value":"140","unit":"mmHg"}})"
+      "\n"
+      // 7: the same in a component
+      R"({"resourceType":"Observation","id":"bp2","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"85354-9"}]},"subject":{"reference":"Patient/a"},"effectiveDateTime":"2023-03-02","component":[{"code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}]},"valueQuantity":{"value":"150","code":"mm[Hg]","system":"http://unitsofmeasure.org"}}]})"
+      "\n";
+  input.files["Encounter.000.ndjson"] +=
+      // 4: ends before it starts
+      R"({"resourceType":"Encounter","id":"back","status":"finished","class":{"code":"IMP"},"subject":{"reference":"Patient/a"},"period":{"start":"2023-06-10","end":"2023-06-02"}})"
+      "\n"
+      // 5: 22:00Z to 21:30-01:00 (22:30Z): in order, though the clock reads earlier
+      R"({"resourceType":"Encounter","id":"tz","status":"finished","class":{"code":"EMER"},"subject":{"reference":"Patient/a"},"period":{"start":"2023-07-01T22:00:00Z","end":"2023-07-01T21:30:00-01:00"}})"
+      "\n"
+      // 6: 10:00Z to 10:30+02:00 (08:30Z): backwards, though the clock reads later
+      R"({"resourceType":"Encounter","id":"tz2","status":"finished","class":{"code":"EMER"},"subject":{"reference":"Patient/a"},"period":{"start":"2023-07-02T10:00:00+00:00","end":"2023-07-02T10:30:00+02:00"}})"
+      "\n";
+  input.Write(dir / "in");
+  IngestResult rejected;
+  EXPECT_EQ(Load(dir / "in", dir / "data", &rejected).kind(), Status::Kind::kData);
+  EXPECT_NE(rejected.rejection.find("3 patient row"), std::string::npos) << rejected.rejection;
+  std::string quarantine = populus::testing::ReadFile(rejected.quarantine_file);
+  for (const char* expected : {"Patient.000.ndjson,3,deceasedDateTime,invalid-json-type",
+                               "Patient.000.ndjson,4,gender,invalid-value",
+                               "Patient.000.ndjson,5,birthDate,invalid-json-type"}) {
+    EXPECT_NE(quarantine.find(expected), std::string::npos) << expected << "\n" << quarantine;
+  }
+  EXPECT_NE(quarantine.find("'deceasedDateTime' is a number where FHIR requires a string"),
+            std::string::npos);
+  EXPECT_NE(quarantine.find("gender 'banana' is not an administrative gender"), std::string::npos);
+
+  IngestResult lenient;
+  ASSERT_TRUE(Load(dir / "in", dir / "data", &lenient, "", "", true).ok());
+  quarantine = populus::testing::ReadFile(lenient.quarantine_file);
+  for (const char* expected : {"Observation.000.ndjson,6,value,invalid-json-type",
+                               "Observation.000.ndjson,7,value,invalid-json-type",
+                               "Encounter.000.ndjson,4,period.end,invalid-period",
+                               "Encounter.000.ndjson,6,period.end,invalid-period"}) {
+    EXPECT_NE(quarantine.find(expected), std::string::npos) << expected << "\n" << quarantine;
+  }
+  EXPECT_EQ(quarantine.find("Encounter.000.ndjson,5,"), std::string::npos) << quarantine;
+  EXPECT_NE(quarantine.find("'value' is a string where FHIR requires a number"), std::string::npos);
+  std::unique_ptr<Snapshot> s;
+  ASSERT_TRUE(Snapshot::Open(dir / "data", &s).ok());
+  EXPECT_EQ(s->rows("patients"), 2u);
+  EXPECT_EQ(s->rows("hospital_activity"), 3u);  // ae, adm and tz
+  uint32_t a = 0;
+  while (s->codes("patients", "lsoa").value(a) != "E01015432") ++a;
+  for (const auto& [date, code] : EventsOf(*s, a)) {
+    EXPECT_NE(date, "2023-03-01") << code;  // neither measurement is stored without its value
+    EXPECT_NE(date, "2023-03-02") << code;
+  }
+}
+
+TEST(FhirIngest, AByteOrderMarkAtTheStartOfAFileIsAccepted) {
+  TempDir dir;
+  Export input;
+  for (auto& [name, text] : input.files) text = "\xEF\xBB\xBF" + text;
+  input.Write(dir / "in");
+  WriteFile(dir / "in/bundle.json",
+            "\xEF\xBB\xBF"
+            R"({"resourceType":"Bundle","type":"collection","entry":[
+{"fullUrl":"urn:uuid:0b3a","resource":{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000034"}],"gender":"female","birthDate":"2010-02-14","generalPractitioner":[{"reference":"Organization/gp"}]}}]})");
+  IngestResult result;
+  const Status st = Load(dir / "in", dir / "data", &result);
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::unique_ptr<Snapshot> s;
+  ASSERT_TRUE(Snapshot::Open(dir / "data", &s).ok());
+  EXPECT_EQ(s->rows("patients"), 3u);
+  EXPECT_EQ(s->rows("organisations"), 3u);
+  const std::string quarantine = populus::testing::ReadFile(result.quarantine_file);
+  EXPECT_EQ(std::count(quarantine.begin(), quarantine.end(), '\n'), 1) << quarantine;  // header
+}
+
 }  // namespace
 }  // namespace populus::fhir

@@ -20,6 +20,8 @@ using populus::testing::WriteFile;
 struct Read {
   std::vector<std::string> types, jsons, urls, where;
   std::vector<std::string> problems;  // "location: reason"
+  std::vector<std::string> named;     // the resourceType each problem's text names
+  std::vector<ReadProblem::Kind> kinds;
   ReadSummary summary;
   Status status;
 };
@@ -34,8 +36,10 @@ Read ReadAll(const std::string& path) {
         r.urls.emplace_back(res.full_url);
         r.where.push_back(res.where->Describe());
       },
-      [&](const Location& where, const std::string& reason) {
-        r.problems.push_back(where.Describe() + ": " + reason);
+      [&](const Location& where, const ReadProblem& problem) {
+        r.problems.push_back(where.Describe() + ": " + problem.reason);
+        r.named.emplace_back(problem.named_type);
+        r.kinds.push_back(problem.kind);
       },
       &r.summary);
   return r;
@@ -133,6 +137,93 @@ TEST(FhirReader, BundlesEntryByEntry) {
   EXPECT_EQ(r.problems[1], "b.json entry 3: no resourceType");
   EXPECT_NE(r.problems[2].find("c.json: Bundle type 'history' is not read"), std::string::npos);
   EXPECT_NE(r.problems[3].find("f.json"), std::string::npos) << r.problems[3];
+}
+
+TEST(FhirReader, AProblemNamesThePatientItsTextOrFileNameShows) {
+  TempDir dir;
+  WriteFile(dir / "Patient.000.ndjson",
+            "{\"resourceType\":\"Patient\",\"id\":\"a\",\"birthDate\":\"19\n"  // 1: cut short
+            "{\"id\":\"b\",\"gender\":\"male\"\n");  // 2: names no type: the file's
+  WriteFile(dir / "Condition.000.ndjson",
+            "{\"resourceType\":\"Condition\",\"id\":\"c\",\"subject\":{\n"  // 1: a Condition
+            "{\"resourceType\" : \"Patient\", \"id\":\"d\"\n"  // 2: its text says Patient
+            // 3: a Condition whose contained Patient is cut short: a Patient, to be safe
+            "{\"resourceType\":\"Condition\",\"contained\":[{\"resourceType\":\"Patient\"\n"
+            "{\"resourceType\":\"Organization\",\"id\":\"o\"\n"  // 4: an Organization
+            "[1]\n");                                     // 5: names nothing: the file's type
+  WriteFile(dir / "export-1.ndjson", "{\"id\":\"e\"\n");  // a file named for no type
+  WriteFile(dir / "history.json", R"({"resourceType":"Bundle","type":"history","entry":[
+      {"fullUrl":"urn:uuid:1","resource":{"resourceType":"Patient","id":"1"}},
+      {"fullUrl":"urn:uuid:2","resource":{"resourceType":"Condition","id":"2"}},
+      {"request":{"method":"DELETE","url":"Patient/3"}}]})");
+  // A Bundle cut short, with a Patient in what is lost.
+  WriteFile(dir / "torn.json", R"({"resourceType":"Bundle","type":"collection","entry":[
+      {"resource":{"resourceType":"Condition","id":"4"}},
+      {"resource":{"resourceType":"Patient","id":"5",)");
+  const Read r = ReadAll(dir.path());
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  ASSERT_EQ(r.problems.size(), 12u);
+  const std::vector<std::string> expected = {"Condition", "Patient",   "Patient", "Organization",
+                                             "Condition",                   // Condition.000.ndjson
+                                             "Patient",   "Patient",        // Patient.000.ndjson
+                                             "",                            // export-1.ndjson
+                                             "Patient",   "Condition", "",  // history.json
+                                             "Patient"};                    // torn.json
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(r.named[i], expected[i]) << r.problems[i];
+  }
+  EXPECT_EQ(r.problems[8].find("history.json entry 0: Bundle type 'history' is not read"), 0u)
+      << r.problems[8];
+  for (size_t i = 8; i <= 10; ++i) EXPECT_EQ(r.kinds[i], ReadProblem::Kind::kBundleTypeNotRead);
+  EXPECT_EQ(r.kinds[0], ReadProblem::Kind::kMalformed);
+  // Nothing of the history Bundle is read, nor of the torn one (simdjson
+  // finds the tear before the first entry): it is one problem, a Patient's.
+  EXPECT_TRUE(r.types.empty());
+  EXPECT_EQ(r.problems[11].find("torn.json: malformed JSON"), 0u) << r.problems[11];
+  EXPECT_EQ(ResourceTypeOfFileName("Patient.000.ndjson"), "Patient");
+  EXPECT_EQ(ResourceTypeOfFileName("MedicationRequest-2.ndjson"), "MedicationRequest");
+  EXPECT_EQ(ResourceTypeOfFileName("Patients.ndjson"), "");
+}
+
+TEST(FhirReader, ABundleThatStopsBeingReadIsCountedByWhatWasNotRead) {
+  TempDir dir;
+  // Entry 1 is not an object, so the rest is not trusted: the Patient after
+  // it is lost, and the problem says so; the Patient before it was read.
+  WriteFile(dir / "b.json", R"({"resourceType":"Bundle","type":"collection","entry":[
+      {"resource":{"resourceType":"Patient","id":"1"}},
+      5,
+      {"resource":{"resourceType":"Patient","id":"2"}}]})");
+  WriteFile(dir / "c.json", R"({"resourceType":"Bundle","type":"collection","entry":[
+      {"resource":{"resourceType":"Patient","id":"1"}},
+      5,
+      {"resource":{"resourceType":"Condition","id":"2"}}]})");
+  const Read r = ReadAll(dir.path());
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.types, (std::vector<std::string>{"Patient", "Patient"}));
+  ASSERT_EQ(r.problems.size(), 2u);
+  EXPECT_EQ(r.problems[0], "b.json entry 1: malformed Bundle entry");
+  EXPECT_EQ(r.named[0], "Patient");
+  EXPECT_EQ(r.named[1], "Condition");
+}
+
+TEST(FhirReader, AByteOrderMarkAtTheStartOfAFileIsSkipped) {
+  TempDir dir;
+  WriteFile(dir / "Patient.ndjson",
+            "\xEF\xBB\xBF{\"resourceType\":\"Patient\",\"id\":\"a\"}\n"
+            "{\"resourceType\":\"Patient\",\"id\":\"b\"}\n");
+  WriteFile(dir / "bundle.json",
+            "\xEF\xBB\xBF"
+            R"({"resourceType":"Bundle","type":"collection","entry":[
+      {"resource":{"resourceType":"Condition","id":"c"}}]})");
+  WriteFile(dir / "single.json",
+            "\xEF\xBB\xBF"
+            R"({"resourceType":"Observation","id":"d"})");
+  const Read r = ReadAll(dir.path());
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_TRUE(r.problems.empty()) << r.problems.front();
+  EXPECT_EQ(r.types, (std::vector<std::string>{"Patient", "Patient", "Condition", "Observation"}));
+  EXPECT_EQ(nlohmann::json::parse(r.jsons[0])["id"], "a");
+  EXPECT_EQ(nlohmann::json::parse(r.jsons[3])["id"], "d");
 }
 
 TEST(FhirReader, APathThatIsNotThereIsAnError) {

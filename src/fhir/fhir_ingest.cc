@@ -35,42 +35,7 @@ using simdjson::dom::object;
 constexpr char kFieldSeparator = '\x1f';  // staged fields never hold control characters
 constexpr uint32_t kNone = UINT32_MAX;
 
-// ---- Reading elements -------------------------------------------------------
-
-std::string_view Str(element e, std::string_view key) {
-  std::string_view out;
-  if (e[key].get_string().get(out) != simdjson::SUCCESS) return {};
-  return out;
-}
-
-bool Obj(element e, std::string_view key, element* out) {
-  return e[key].get(*out) == simdjson::SUCCESS && out->is_object();
-}
-
-bool Arr(element e, std::string_view key, array* out) {
-  return e[key].get_array().get(*out) == simdjson::SUCCESS;
-}
-
-// The first element of an array member, or the member itself if an object.
-bool First(element e, std::string_view key, element* out) {
-  array a;
-  if (Arr(e, key, &a)) {
-    for (element x : a) {
-      *out = x;
-      return true;
-    }
-    return false;
-  }
-  return Obj(e, key, out);
-}
-
-bool Number(element e, std::string_view key, double* out) {
-  element v;
-  if (e[key].get(v) != simdjson::SUCCESS) return false;
-  if (v.is_double() || v.is_int64() || v.is_uint64())
-    return v.get_double().get(*out) == simdjson::SUCCESS;
-  return false;
-}
+// ---- Dates and times --------------------------------------------------------
 
 // FHIR date or dateTime: the calendar date as written ("2019-03-04",
 // "2019-03-04T10:00:00+01:00"). A partial date (year or month only) has no day
@@ -86,21 +51,52 @@ DateText DatePart(std::string_view text, std::string_view* out) {
   return ParseIsoDate(*out, &d) == DateParse::kOk ? DateText::kOk : DateText::kMalformed;
 }
 
-// Minutes between two dateTimes with times ("...T10:00:00..."), or -1.
-int64_t MinutesBetween(std::string_view start, std::string_view end) {
-  auto minutes = [](std::string_view t, int64_t* out) {
-    std::string_view day;
-    if (DatePart(t, &day) != DateText::kOk || t.size() < 16) return false;
-    Date d;
-    ParseIsoDate(day, &d);
-    const int hh = (t[11] - '0') * 10 + (t[12] - '0');
-    const int mm = (t[14] - '0') * 10 + (t[15] - '0');
-    *out = static_cast<int64_t>(d) * 1440 + hh * 60 + mm;
+// A dateTime with a time ("2024-02-01T09:00:00+01:00") as seconds since the
+// epoch in UTC, its offset applied (none, as if Z); false when it has no time.
+bool UtcSeconds(std::string_view t, int64_t* out) {
+  std::string_view day;
+  if (DatePart(t, &day) != DateText::kOk || t.size() < 16 || t[13] != ':') return false;
+  auto two = [&](size_t at, int* v) {
+    if (at + 2 > t.size() || t[at] < '0' || t[at] > '9' || t[at + 1] < '0' || t[at + 1] > '9') {
+      return false;
+    }
+    *v = (t[at] - '0') * 10 + (t[at + 1] - '0');
     return true;
   };
+  int hh, mm, ss = 0;
+  if (!two(11, &hh) || !two(14, &mm)) return false;
+  if (t.size() > 16 && t[16] == ':') two(17, &ss);
+  Date d;
+  ParseIsoDate(day, &d);
+  int64_t seconds = (static_cast<int64_t>(d) * 1440 + hh * 60 + mm) * 60 + ss;
+  const size_t zone = t.find_first_of("Z+-", 16);
+  int oh, om;
+  if (zone != std::string_view::npos && t[zone] != 'Z' && two(zone + 1, &oh) &&
+      two(zone + 4, &om)) {
+    const int64_t offset = (oh * 60 + om) * 60;
+    seconds += t[zone] == '+' ? -offset : offset;
+  }
+  *out = seconds;
+  return true;
+}
+
+// Minutes between two dateTimes with times, or -1.
+int64_t MinutesBetween(std::string_view start, std::string_view end) {
   int64_t a, b;
-  if (!minutes(start, &a) || !minutes(end, &b) || b < a) return -1;
-  return b - a;
+  if (!UtcSeconds(start, &a) || !UtcSeconds(end, &b) || b < a) return -1;
+  return (b - a) / 60;
+}
+
+// True when a period's end (a full date or dateTime) is before its start: by
+// the instant when both have times, else by the date.
+bool EndsBeforeStart(std::string_view start, std::string_view end) {
+  int64_t a, b;
+  if (UtcSeconds(start, &a) && UtcSeconds(end, &b)) return b < a;
+  std::string_view start_day, end_day;
+  if (DatePart(start, &start_day) != DateText::kOk || DatePart(end, &end_day) != DateText::kOk) {
+    return false;
+  }
+  return end_day < start_day;  // ISO dates order as text
 }
 
 std::string Trimmed(std::string_view text) {
@@ -110,6 +106,74 @@ std::string Trimmed(std::string_view text) {
   }
   return out;
 }
+
+// The extract table a resource of `type` is meant for, so that a problem
+// with it counts where the loader's policy puts it: a Patient's or an
+// Organization's rejects the load unless --lenient; the rest count against
+// --max-errors.
+ExtractTable TableOf(std::string_view type) {
+  if (type == "Patient") return ExtractTable::kPatients;
+  if (type == "Organization") return ExtractTable::kOrganisations;
+  if (type == "MedicationRequest" || type == "MedicationStatement" || type == "Medication") {
+    return ExtractTable::kMedications;
+  }
+  if (type == "Appointment" || type == "PractitionerRole" || type == "Practitioner") {
+    return ExtractTable::kAppointments;
+  }
+  if (type == "Encounter") return ExtractTable::kHospitalActivity;
+  return ExtractTable::kEvents;
+}
+
+const char* JsonTypeName(simdjson::dom::element_type type) {
+  switch (type) {
+    case simdjson::dom::element_type::ARRAY:
+      return "an array";
+    case simdjson::dom::element_type::OBJECT:
+      return "an object";
+    case simdjson::dom::element_type::INT64:
+    case simdjson::dom::element_type::UINT64:
+    case simdjson::dom::element_type::DOUBLE:
+      return "a number";
+    case simdjson::dom::element_type::STRING:
+      return "a string";
+    case simdjson::dom::element_type::BOOL:
+      return "a boolean";
+    case simdjson::dom::element_type::NULL_VALUE:
+      return "null";
+  }
+  return "another JSON type";
+}
+
+// Keys seen so far (Type/id, fullUrl) with the resource that had each first,
+// to find duplicates. Each key's text is copied once into blocks that never
+// move, so the map holds views and a key costs no allocation of its own.
+class SeenKeys {
+ public:
+  // The resource that first had the key "`type`/`id`", or kNone (and
+  // `resource` is recorded as having it). An empty type keeps fullUrls apart.
+  uint32_t FirstOrAdd(std::string_view type, std::string_view id, uint32_t resource) {
+    const size_t size = type.size() + 1 + id.size();
+    if (blocks_.empty() || used_ + size > block_size_) {
+      block_size_ = std::max<size_t>(kBlock, size);
+      blocks_.push_back(std::make_unique<char[]>(block_size_));
+      used_ = 0;
+    }
+    char* at = blocks_.back().get() + used_;
+    std::copy(type.begin(), type.end(), at);
+    at[type.size()] = '/';
+    std::copy(id.begin(), id.end(), at + type.size() + 1);
+    auto [it, added] = first_.emplace(std::string_view(at, size), resource);
+    if (!added) return it->second;
+    used_ += size;
+    return kNone;
+  }
+
+ private:
+  static constexpr size_t kBlock = 1 << 20;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t block_size_ = 0, used_ = 0;
+  std::unordered_map<std::string_view, uint32_t> first_;
+};
 
 // ---- LOINC to SNOMED CT ------------------------------------------------------
 
@@ -276,8 +340,32 @@ class FhirSource final : public ExtractSource {
     const Location* where;
   };
 
+  // Reading elements. A member that is there with a JSON type other than
+  // FHIR's (a number where FHIR has a string, say) reads as absent and is
+  // remembered, so the resource is quarantined (rule invalid-json-type) and
+  // never loaded as if the element were not there.
+  std::string_view Str(element e, std::string_view key) const;
+  bool Obj(element e, std::string_view key, element* out) const;
+  bool Arr(element e, std::string_view key, array* out) const;
+  // The first element of an array member, or the member itself if an object.
+  bool First(element e, std::string_view key, element* out) const;
+  bool Number(element e, std::string_view key, double* out) const;
+  bool Integer(element e, std::string_view key, int64_t* out) const;
+  bool Boolean(element e, std::string_view key, bool* out) const;
+  void WrongType(std::string_view key, element value, const char* wanted) const;
+  // True, with the resource quarantined, when an element it was read by had
+  // the wrong JSON type.
+  bool QuarantineWrongType(ExtractTable table);
+  // Starts mapping a resource: what is known of it so far.
+  void Begin(const Current& current);
+  // True when a status element says the record is not a fact to count.
+  bool StatusIn(element e, std::string_view key, std::initializer_list<std::string_view> values);
+
   void OnResource(const Resource& r);
-  void OnReaderProblem(const Location& where, const std::string& reason);
+  void OnReaderProblem(const Location& where, const ReadProblem& problem);
+  // True, with the resource quarantined, when its Type/id or fullUrl is a
+  // second one of the load.
+  bool Duplicate();
   Status ReadOrganisationsCsv();
   void MapOrganisation(element e);
   void MapPatient(element e);
@@ -313,6 +401,11 @@ class FhirSource final : public ExtractSource {
                uint32_t* anchor = nullptr);
   bool RequiredDate(ExtractTable table, std::string_view column,
                     std::initializer_list<std::string_view> texts, std::string* out);
+  // False, with the resource quarantined, when `end` is not a date or is
+  // before `start`; the names are the elements' ("period.end"). A partial
+  // end is let be: it cannot be compared.
+  bool PeriodInOrder(ExtractTable table, std::string_view start_name, std::string_view end_name,
+                     std::string_view start, std::string_view end);
   // The code of a CodeableConcept: SNOMED CT (or dm+d) id, a mapped LOINC,
   // or the first coding as system|code. *value and *unit are converted when a
   // LOINC mapping applies.
@@ -326,6 +419,9 @@ class FhirSource final : public ExtractSource {
   std::vector<ResourceEntry> resources_;
   std::vector<SourceProblem> problems_;
   Current current_{};
+  // The first element of the current resource with the wrong JSON type.
+  mutable std::string wrong_type_, wrong_type_key_;
+  SeenKeys seen_;
   simdjson::dom::parser parser_;
   simdjson::dom::parser stored_parser_;  // for ResolveStored, so parser_'s document stays valid
 
@@ -383,6 +479,102 @@ bool StagedTable::Next(CsvRecord* record) {
 
 void StagedTable::Outcome(bool loaded) { source_->SetOutcome(resource_[next_ - 1], loaded); }
 
+// ---- Reading elements -------------------------------------------------------
+
+void FhirSource::Begin(const Current& current) {
+  current_ = current;
+  wrong_type_.clear();
+  wrong_type_key_.clear();
+}
+
+void FhirSource::WrongType(std::string_view key, element value, const char* wanted) const {
+  if (!wrong_type_.empty()) return;  // the first is reported
+  wrong_type_key_ = key;
+  wrong_type_ =
+      fmt::format("'{}' is {} where FHIR requires {}", key, JsonTypeName(value.type()), wanted);
+}
+
+bool FhirSource::QuarantineWrongType(ExtractTable table) {
+  if (wrong_type_.empty()) return false;
+  Problem(table, wrong_type_key_, Rule::kInvalidJsonType, wrong_type_);
+  return true;
+}
+
+std::string_view FhirSource::Str(element e, std::string_view key) const {
+  element v;
+  if (e[key].get(v) != simdjson::SUCCESS) return {};
+  std::string_view out;
+  if (v.get_string().get(out) != simdjson::SUCCESS) {
+    WrongType(key, v, "a string");
+    return {};
+  }
+  return out;
+}
+
+bool FhirSource::Obj(element e, std::string_view key, element* out) const {
+  if (e[key].get(*out) != simdjson::SUCCESS) return false;
+  if (out->is_object()) return true;
+  WrongType(key, *out, "an object");
+  return false;
+}
+
+bool FhirSource::Arr(element e, std::string_view key, array* out) const {
+  element v;
+  if (e[key].get(v) != simdjson::SUCCESS) return false;
+  if (v.get_array().get(*out) == simdjson::SUCCESS) return true;
+  WrongType(key, v, "an array");
+  return false;
+}
+
+bool FhirSource::First(element e, std::string_view key, element* out) const {
+  element v;
+  if (e[key].get(v) != simdjson::SUCCESS) return false;
+  if (v.is_object()) {
+    *out = v;
+    return true;
+  }
+  array a;
+  if (v.get_array().get(a) != simdjson::SUCCESS) {
+    WrongType(key, v, "an array");
+    return false;
+  }
+  for (element x : a) {
+    if (!x.is_object()) {
+      WrongType(key, x, "an array of objects");
+      return false;
+    }
+    *out = x;
+    return true;
+  }
+  return false;
+}
+
+bool FhirSource::Number(element e, std::string_view key, double* out) const {
+  element v;
+  if (e[key].get(v) != simdjson::SUCCESS) return false;
+  if (v.is_double() || v.is_int64() || v.is_uint64()) {
+    return v.get_double().get(*out) == simdjson::SUCCESS;
+  }
+  WrongType(key, v, "a number");
+  return false;
+}
+
+bool FhirSource::Integer(element e, std::string_view key, int64_t* out) const {
+  element v;
+  if (e[key].get(v) != simdjson::SUCCESS) return false;
+  if (v.get_int64().get(*out) == simdjson::SUCCESS) return true;
+  WrongType(key, v, "an integer");
+  return false;
+}
+
+bool FhirSource::Boolean(element e, std::string_view key, bool* out) const {
+  element v;
+  if (e[key].get(v) != simdjson::SUCCESS) return false;
+  if (v.get_bool().get(*out) == simdjson::SUCCESS) return true;
+  WrongType(key, v, "true or false");
+  return false;
+}
+
 // ---- Preparing: read, map anchors, map the rest --------------------------------
 
 Status FhirSource::Prepare() {
@@ -421,9 +613,29 @@ Status FhirSource::Prepare() {
   ReadSummary summary;
   POPULUS_RETURN_IF_ERROR(ReadResources(
       options_.input, [this](const Resource& r) { OnResource(r); },
-      [this](const Location& where, const std::string& reason) { OnReaderProblem(where, reason); },
+      [this](const Location& where, const ReadProblem& p) { OnReaderProblem(where, p); },
       &summary));
   bytes_ = summary.bytes;
+  // An input with nothing to load is refused, so that an empty snapshot is
+  // never published over the last one.
+  if (summary.files == 0) {
+    return Status::Usage(fmt::format(
+        "'{}' holds no FHIR input: no .ndjson or .json file; nothing was loaded", options_.input));
+  }
+  if (summary.resources == 0) {
+    return Status::Data(fmt::format(
+        "'{}': no FHIR resource could be read from its {} file(s){}; nothing was loaded",
+        options_.input, summary.files,
+        problems_.empty() ? std::string()
+                          : fmt::format(" ({} could not be read, the first: {})", summary.problems,
+                                        problems_.front().reason)));
+  }
+  if (auto it = summary.by_type.find("Patient"); it == summary.by_type.end() || it->second == 0) {
+    return Status::Data(fmt::format(
+        "'{}' holds no Patient resource that could be read, so there is nothing to load; the "
+        "published snapshot is left as it was",
+        options_.input));
+  }
   ResolveAnchors();
   CollectReferencedKeys();
   for (uint32_t i = 0; i < stash_index_.size(); ++i) MapClinical(i);
@@ -480,16 +692,33 @@ Status FhirSource::ReadOrganisationsCsv() {
   return reader.status();
 }
 
-void FhirSource::OnReaderProblem(const Location& where, const std::string& reason) {
-  // Which table the line was meant for cannot be known: it counts against --max-errors.
-  problems_.push_back({ExtractTable::kEvents, where.file,
-                       where.entry >= 0 ? static_cast<uint64_t>(where.entry) : where.line, "",
-                       Rule::kMalformedResource, fmt::format("{}: {}", where.Describe(), reason),
-                       ""});
+void FhirSource::OnReaderProblem(const Location& where, const ReadProblem& problem) {
+  // The table is the one of the type the text (or an NDJSON file's name)
+  // names: a broken Patient or Organization rejects the load unless
+  // --lenient, as a bad patients.csv or organisations.csv row does; anything
+  // else counts against --max-errors.
+  const ExtractTable table = TableOf(problem.named_type);
+  std::string reason = fmt::format("{}: {}", where.Describe(), problem.reason);
+  if (!problem.named_type.empty()) {
+    reason +=
+        fmt::format("; counted as a {} (named by its text or its file's name)", problem.named_type);
+  }
+  problems_.push_back(
+      {table, where.file, where.entry >= 0 ? static_cast<uint64_t>(where.entry) : where.line, "",
+       problem.kind == ReadProblem::Kind::kBundleTypeNotRead ? Rule::kUnreadBundleType
+                                                             : Rule::kMalformedResource,
+       std::move(reason), ""});
 }
 
 void FhirSource::Problem(ExtractTable table, std::string_view column, Rule rule,
                          std::string reason) {
+  // An element of the wrong JSON type reads as absent, so it may be why the
+  // resource failed: say so rather than "no birthDate".
+  if (!wrong_type_.empty() && rule != Rule::kInvalidJsonType) {
+    column = wrong_type_key_;
+    rule = Rule::kInvalidJsonType;
+    reason = wrong_type_;
+  }
   resources_[current_.index].outcome = ResourceEntry::Outcome::kQuarantined;
   const ResourceEntry& r = resources_[current_.index];
   std::string record = fmt::format("{}/{}", current_.type, current_.id);
@@ -499,6 +728,34 @@ void FhirSource::Problem(ExtractTable table, std::string_view column, Rule rule,
   problems_.push_back({table, files_[r.file], r.line, std::string(column), rule,
                        fmt::format("{} ({}): {}", record, where, reason),
                        MaskNhsNumberRuns(record)});
+}
+
+bool FhirSource::Duplicate() {
+  auto where = [&](uint32_t first) {
+    const ResourceEntry& r = resources_[first];
+    return fmt::format("{} {} {}", files_[r.file],
+                       files_[r.file].ends_with(".ndjson") ? "line" : "entry", r.line);
+  };
+  const ExtractTable table = TableOf(current_.type);
+  if (!current_.id.empty()) {
+    if (const uint32_t first = seen_.FirstOrAdd(current_.type, current_.id, current_.index);
+        first != kNone) {
+      Problem(table, "id", Rule::kDuplicateResource,
+              fmt::format("a second {} with id '{}'; the first is at {}", current_.type,
+                          current_.id, where(first)));
+      return true;
+    }
+  }
+  if (!current_.full_url.empty()) {
+    if (const uint32_t first = seen_.FirstOrAdd({}, current_.full_url, current_.index);
+        first != kNone) {
+      Problem(table, "fullUrl", Rule::kDuplicateResource,
+              fmt::format("a second entry with fullUrl '{}'; the first is at {}", current_.full_url,
+                          where(first)));
+      return true;
+    }
+  }
+  return false;
 }
 
 void FhirSource::OnResource(const Resource& r) {
@@ -511,14 +768,27 @@ void FhirSource::OnResource(const Resource& r) {
       {type_it->second, static_cast<uint32_t>(files_.size() - 1),
        r.where->entry >= 0 ? static_cast<uint64_t>(r.where->entry) : r.where->line});
   const element e = r.element;  // parsed by the reader
-  current_ = {index, r.type, {}, r.full_url, r.where};
+  Begin({index, r.type, {}, r.full_url, r.where});
   current_.id = Str(e, "id");
   if (!IsR4ResourceType(r.type)) {
-    Problem(ExtractTable::kEvents, "resourceType", Rule::kUnknownResourceType,
+    // In a file named for a type (Patient.000.ndjson), it counts as one.
+    Problem(TableOf(r.where->entry < 0 ? ResourceTypeOfFileName(r.where->file) : ""),
+            "resourceType", Rule::kUnknownResourceType,
             fmt::format("'{}' is not a FHIR R4 resource type", r.type));
     return;
   }
   const std::string_view t = r.type;
+  static const std::array<std::string_view, 14> kUsed = {
+      "Organization",       "Patient",           "PractitionerRole",
+      "Practitioner",       "Medication",        "Condition",
+      "Observation",        "Procedure",         "Immunization",
+      "AllergyIntolerance", "MedicationRequest", "MedicationStatement",
+      "Encounter",          "Appointment"};
+  if (std::find(kUsed.begin(), kUsed.end(), t) == kUsed.end()) {
+    resources_[index].outcome = ResourceEntry::Outcome::kNotUsed;
+    return;
+  }
+  if (Duplicate()) return;
   if (t == "Organization") return MapOrganisation(e);
   if (t == "Patient") return MapPatient(e);
   if (t == "PractitionerRole") return MapRole(e);
@@ -532,20 +802,15 @@ void FhirSource::OnResource(const Resource& r) {
     double value = NAN;
     std::string unit;
     element concept_;
-    if (Obj(e, "code", &concept_) && Code(concept_, true, &code, &value, &unit)) {
+    const bool coded = Obj(e, "code", &concept_) && Code(concept_, true, &code, &value, &unit);
+    if (QuarantineWrongType(ExtractTable::kMedications)) return;
+    if (coded) {
       AddKeys(&medication_keys_, e, static_cast<uint32_t>(medication_codes_.size()));
       medication_codes_.push_back(code);
       resources_[index].outcome = ResourceEntry::Outcome::kLoaded;
     } else {
       resources_[index].outcome = ResourceEntry::Outcome::kNotUsed;
     }
-    return;
-  }
-  static const std::array<std::string_view, 9> kMapped = {
-      "Condition",         "Observation",         "Procedure", "Immunization", "AllergyIntolerance",
-      "MedicationRequest", "MedicationStatement", "Encounter", "Appointment"};
-  if (std::find(kMapped.begin(), kMapped.end(), t) == kMapped.end()) {
-    resources_[index].outcome = ResourceEntry::Outcome::kNotUsed;
     return;
   }
   // Keys of Appointments and MedicationRequests are needed only if something
@@ -687,6 +952,7 @@ void FhirSource::MapOrganisation(element e) {
   if (Obj(e, "partOf", &part_of)) o.parent_ref = simdjson::to_string(part_of);
   element address;
   if (First(e, "address", &address)) o.postcode = Str(address, "postalCode");
+  if (QuarantineWrongType(ExtractTable::kOrganisations)) return;
   if (!o.populus_type()) resources_[current_.index].outcome = ResourceEntry::Outcome::kNotUsed;
   AddKeys(&organisation_keys_, e, static_cast<uint32_t>(organisations_.size()));
   organisations_.push_back(std::move(o));
@@ -710,6 +976,7 @@ void FhirSource::MapRole(element e) {
       }
     }
   }
+  if (QuarantineWrongType(ExtractTable::kAppointments)) return;
   resources_[current_.index].outcome = ResourceEntry::Outcome::kLoaded;
   AddKeys(&role_keys_, e, static_cast<uint32_t>(roles_.size()));
   roles_.push_back(std::move(role));
@@ -761,6 +1028,13 @@ void FhirSource::MapPatient(element e) {
                      fmt::format("birthDate '{}' is not a valid date", birth));
   }
   const std::string_view gender = Str(e, "gender");
+  if (!gender.empty() && gender != "male" && gender != "female" && gender != "other" &&
+      gender != "unknown") {
+    return Problem(ExtractTable::kPatients, "gender", Rule::kInvalidValue,
+                   fmt::format("gender '{}' is not an administrative gender of FHIR (male, "
+                               "female, other, unknown)",
+                               gender));
+  }
   fields[kSex] = gender == "male" ? "M" : gender == "female" ? "F" : gender == "other" ? "I" : "U";
   std::string_view death_text = Str(e, "deceasedDateTime");
   if (!death_text.empty()) {
@@ -771,7 +1045,7 @@ void FhirSource::MapPatient(element e) {
     fields[kDeath] = day;
   } else {
     bool deceased = false;
-    if (e["deceasedBoolean"].get_bool().get(deceased) == simdjson::SUCCESS && deceased) {
+    if (Boolean(e, "deceasedBoolean", &deceased) && deceased) {
       return Problem(ExtractTable::kPatients, "deceasedBoolean", Rule::kMissingElement,
                      "the Patient is deceased but has no deceasedDateTime; populus needs the date");
     }
@@ -791,12 +1065,12 @@ void FhirSource::MapPatient(element e) {
         fields[kLsoa] = Str(x, "valueString");
       } else if (url == kImdDecileExtension) {
         int64_t imd;
-        if (x["valueInteger"].get_int64().get(imd) == simdjson::SUCCESS) {
+        if (Integer(x, "valueInteger", &imd)) {
           fields[kImd] = std::to_string(imd);
         }
       } else if (url == kCareHomeExtension) {
         bool care_home;
-        if (x["valueBoolean"].get_bool().get(care_home) == simdjson::SUCCESS) {
+        if (Boolean(x, "valueBoolean", &care_home)) {
           fields[kCareHome] = care_home ? "1" : "0";
         }
       } else if (url == kEthnicCategoryExtension && Obj(x, "valueCodeableConcept", &value)) {
@@ -838,6 +1112,7 @@ void FhirSource::MapPatient(element e) {
     fields[kFrom] = fields[kBirth];
     ++registration_from_birth_;
   }
+  if (QuarantineWrongType(ExtractTable::kPatients)) return;
   p.fields = std::move(fields);
   AddKeys(&patient_keys_, e, static_cast<uint32_t>(patients_.size()));
   patients_.push_back(std::move(p));
@@ -847,7 +1122,7 @@ void FhirSource::ResolveAnchors() {
   // Organisations: parents by reference.
   for (auto& o : organisations_) {
     if (o.resource == kNone || !o.populus_type()) continue;
-    current_ = {o.resource, "Organization", o.id, {}, nullptr};
+    Begin({o.resource, "Organization", o.id, {}, nullptr});
     std::string parent, text;
     if (!o.parent_ref.empty()) {
       const uint32_t p = ResolveStored(organisation_keys_, "Organization", o.parent_ref, &text);
@@ -858,6 +1133,7 @@ void FhirSource::ResolveAnchors() {
       }
       parent = organisations_[p].code;
     }
+    if (QuarantineWrongType(ExtractTable::kOrganisations)) continue;  // in partOf
     organisations_table_->Add({o.code, o.name, o.type, parent, o.postcode}, o.resource);
   }
   // PractitionerRoles: by the Practitioner they describe, for references to it.
@@ -875,7 +1151,7 @@ void FhirSource::ResolveAnchors() {
   patients_table_->SetColumnName(0, nhs_mode_ ? "nhs_number" : "patient_id");
   for (uint32_t i = 0; i < patients_.size(); ++i) {
     PatientAnchor& p = patients_[i];
-    current_ = {p.resource, "Patient", p.id, {}, nullptr};
+    Begin({p.resource, "Patient", p.id, {}, nullptr});
     const std::string key = nhs_mode_ ? p.nhs_number : p.id;
     if (key.empty()) {
       Problem(ExtractTable::kPatients, "identifier", Rule::kMissingValue,
@@ -912,6 +1188,7 @@ void FhirSource::ResolveAnchors() {
       }
       practice = organisations_[o].code;
     }
+    if (QuarantineWrongType(ExtractTable::kPatients)) continue;  // in generalPractitioner
     p.practice_code = practice;
     p.usable = true;
     p.fields[0] = key;
@@ -970,6 +1247,27 @@ bool FhirSource::RequiredDate(ExtractTable table, std::string_view column,
   return false;
 }
 
+bool FhirSource::PeriodInOrder(ExtractTable table, std::string_view start_name,
+                               std::string_view end_name, std::string_view start,
+                               std::string_view end) {
+  std::string_view day;
+  switch (DatePart(end, &day)) {
+    case DateText::kAbsent:
+    case DateText::kPartial:
+      return true;
+    case DateText::kMalformed:
+      Problem(table, end_name, Rule::kInvalidDate,
+              fmt::format("{} '{}' is not a valid date", end_name, end));
+      return false;
+    case DateText::kOk:
+      break;
+  }
+  if (!EndsBeforeStart(start, end)) return true;
+  Problem(table, end_name, Rule::kInvalidPeriod,
+          fmt::format("{} '{}' is before {} '{}'", end_name, end, start_name, start));
+  return false;
+}
+
 bool FhirSource::Code(element concept_, bool medication, std::string* code, double* value,
                       std::string* unit) {
   array codings;
@@ -1021,7 +1319,8 @@ void FhirSource::CollectReferencedKeys() {
     const std::string_view json = Stashed(i);
     element e;
     if (parser_.parse(json.data(), json.size()).get(e) != simdjson::SUCCESS) continue;
-    current_ = {index, type, Str(e, "id"), stash_urls_[i], nullptr};
+    Begin({index, type, {}, stash_urls_[i], nullptr});
+    current_.id = Str(e, "id");
     AddKeys(appointment ? &appointment_keys_ : &request_keys_, e, index);
   }
 }
@@ -1031,7 +1330,8 @@ void FhirSource::MapClinical(uint32_t i) {
   const uint32_t index = stash_index_[i].second;
   element e;
   if (parser_.parse(json.data(), json.size()).get(e) != simdjson::SUCCESS) return;
-  current_ = {index, type_names_[resources_[index].type], Str(e, "id"), stash_urls_[i], nullptr};
+  Begin({index, type_names_[resources_[index].type], {}, stash_urls_[i], nullptr});
+  current_.id = Str(e, "id");
   const std::string_view t = current_.type;
   if (t == "MedicationRequest" || t == "MedicationStatement") return MapMedication(e);
   if (t == "Encounter") return MapEncounter(e);
@@ -1039,18 +1339,23 @@ void FhirSource::MapClinical(uint32_t i) {
   MapEvent(e);
 }
 
-// True when a status element says the record is not a fact to count.
-bool StatusIn(element e, std::string_view key, std::initializer_list<std::string_view> values) {
-  std::string_view status = Str(e, key);
-  if (status.empty()) {
-    element concept_;  // a CodeableConcept status (Condition, AllergyIntolerance)
+bool FhirSource::StatusIn(element e, std::string_view key,
+                          std::initializer_list<std::string_view> values) {
+  element v;
+  if (e[key].get(v) != simdjson::SUCCESS) return false;
+  std::string_view status;
+  if (v.is_string()) {
+    status = Str(e, key);
+  } else if (v.is_object()) {  // a CodeableConcept (Condition, AllergyIntolerance)
     array codings;
-    if (Obj(e, key, &concept_) && Arr(concept_, "coding", &codings)) {
+    if (Arr(v, "coding", &codings)) {
       for (element c : codings) {
         status = Str(c, "code");
         break;
       }
     }
+  } else {
+    WrongType(key, v, "a code or a CodeableConcept");
   }
   return std::find(values.begin(), values.end(), status) != values.end();
 }
@@ -1109,7 +1414,7 @@ void FhirSource::MapEvent(element e) {
     double value = NAN;
   };
   std::vector<Row> rows;
-  auto quantity = [](element holder, double* value, std::string* unit) {
+  auto quantity = [this](element holder, double* value, std::string* unit) {
     element q;
     if (!Obj(holder, "valueQuantity", &q) || !Number(q, "value", value)) return false;
     const std::string_view ucum =
@@ -1161,6 +1466,7 @@ void FhirSource::MapEvent(element e) {
     return Problem(table, code_key, Rule::kMissingElement,
                    fmt::format("{} has no coding with a system and code", code_key));
   }
+  if (QuarantineWrongType(table)) return;
   for (const Row& row : rows) {
     std::string value = std::isnan(row.value) ? "" : fmt::format("{}", row.value);
     events_->Add({patient, date, row.code, value, std::isnan(row.value) ? "" : row.unit},
@@ -1225,6 +1531,7 @@ void FhirSource::MapMedication(element e) {
       Number(q, "value", &v)) {
     quantity = fmt::format("{}", v);
   }
+  if (QuarantineWrongType(table)) return;
   medications_->Add({patient, date, code, quantity}, current_.index);
 }
 
@@ -1245,6 +1552,8 @@ void FhirSource::MapEncounter(element e) {
   const std::string_view start = has_period ? Str(period, "start") : "";
   const std::string_view end = has_period ? Str(period, "end") : "";
   if (!RequiredDate(ExtractTable::kHospitalActivity, "period.start", {start}, &date)) return;
+  if (!PeriodInOrder(ExtractTable::kHospitalActivity, "period.start", "period.end", start, end))
+    return;
   // The setting: populus's own coding, else the class and priority.
   std::string setting;
   array types;
@@ -1308,6 +1617,7 @@ void FhirSource::MapEncounter(element e) {
       ParseIsoDate(end_day, &b);
       if (b >= a) stay = std::to_string(b - a);
     }
+    if (QuarantineWrongType(ExtractTable::kHospitalActivity)) return;
     activity_->Add({patient, date, setting, provider, stay}, current_.index);
     return;
   }
@@ -1339,6 +1649,7 @@ void FhirSource::MapEncounter(element e) {
                      : class_code == "HH" ? "home-visit"
                                           : "face-to-face";
   const int64_t minutes = MinutesBetween(start, end);
+  if (QuarantineWrongType(ExtractTable::kAppointments)) return;
   appointments_->Add({practice, patient, date, "", role, mode, mapped_status,
                       minutes >= 0 ? std::to_string(minutes) : ""},
                      current_.index);
@@ -1381,6 +1692,7 @@ void FhirSource::MapAppointment(element e) {
   }
   std::string date, booked;
   if (!RequiredDate(table, "start", {Str(e, "start")}, &date)) return;
+  if (!PeriodInOrder(table, "start", "end", Str(e, "start"), Str(e, "end"))) return;
   const std::string_view created = Str(e, "created");
   std::string_view day;
   if (!created.empty() && DatePart(created, &day) == DateText::kOk) booked = day;
@@ -1401,11 +1713,12 @@ void FhirSource::MapAppointment(element e) {
                                                       : "booked";
   std::string duration;
   int64_t minutes;
-  if (e["minutesDuration"].get_int64().get(minutes) == simdjson::SUCCESS) {
+  if (Integer(e, "minutesDuration", &minutes)) {
     duration = std::to_string(minutes);
   } else if (minutes = MinutesBetween(Str(e, "start"), Str(e, "end")); minutes >= 0) {
     duration = std::to_string(minutes);
   }
+  if (QuarantineWrongType(table)) return;
   appointments_->Add({practice, patient, date, booked, role, mode, mapped_status, duration},
                      current_.index);
 }

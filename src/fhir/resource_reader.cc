@@ -9,12 +9,43 @@
 #include <vector>
 
 #include "common/file_io.h"
+#include "fhir/resource_types.h"
 
 namespace populus::fhir {
 namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kBundleTypes[] = {"collection", "transaction", "batch", "searchset"};
+constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+
+// The resourceType a text that could not be read names (resource_reader.h):
+// Patient if it names one anywhere, else Organization, else the first.
+std::string_view NamedType(std::string_view text) {
+  constexpr std::string_view kKey = "\"resourceType\"";
+  std::string_view first;
+  bool organisation = false;
+  auto skip_space = [&](size_t i) {
+    while (i < text.size() &&
+           (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n')) {
+      ++i;
+    }
+    return i;
+  };
+  for (size_t at = text.find(kKey); at != std::string_view::npos;
+       at = text.find(kKey, at + kKey.size())) {
+    size_t i = skip_space(at + kKey.size());
+    if (i >= text.size() || text[i] != ':') continue;
+    i = skip_space(i + 1);
+    if (i >= text.size() || text[i] != '"') continue;
+    const size_t end = text.find('"', i + 1);
+    if (end == std::string_view::npos) break;  // cut short inside the name
+    const std::string_view type = text.substr(i + 1, end - i - 1);
+    if (type == "Patient") return type;
+    if (type == "Organization") organisation = true;
+    if (first.empty()) first = type;
+  }
+  return organisation ? "Organization" : first;
+}
 
 class Reader {
  public:
@@ -29,9 +60,13 @@ class Reader {
   }
 
  private:
-  void Problem(const Location& where, const std::string& reason) {
+  // `text` is what could not be read, for the type it names.
+  void Problem(const Location& where, std::string reason, std::string_view text,
+               ReadProblem::Kind kind = ReadProblem::Kind::kMalformed) {
     ++summary_->problems;
-    on_problem_(where, reason);
+    ReadProblem problem{kind, std::move(reason), NamedType(text)};
+    if (problem.named_type.empty()) problem.named_type = file_type_;
+    on_problem_(where, problem);
   }
 
   // Checks one resource's JSON text in full and hands it over; false (with
@@ -39,17 +74,17 @@ class Reader {
   void Deliver(std::string_view json, std::string_view full_url, const Location& where) {
     simdjson::dom::element element;
     if (const auto error = dom_.parse(json.data(), json.size()).get(element)) {
-      Problem(where, fmt::format("malformed JSON: {}", simdjson::error_message(error)));
+      Problem(where, fmt::format("malformed JSON: {}", simdjson::error_message(error)), json);
       return;
     }
     simdjson::dom::object object;
     if (element.get_object().get(object)) {
-      Problem(where, "not a JSON object");
+      Problem(where, "not a JSON object", json);
       return;
     }
     std::string_view type;
     if (object["resourceType"].get_string().get(type) || type.empty()) {
-      Problem(where, "no resourceType");
+      Problem(where, "no resourceType", json);
       return;
     }
     ++summary_->resources;
@@ -69,7 +104,9 @@ class Reader {
     const auto* data = reinterpret_cast<const char*>(file.data());
     Location where;
     where.file = name;
-    for (size_t pos = 0; pos < file.size();) {
+    file_type_ = ResourceTypeOfFileName(where.file);
+    size_t pos = std::string_view(data, file.size()).starts_with(kByteOrderMark) ? 3 : 0;
+    for (; pos < file.size();) {
       const void* newline = std::memchr(data + pos, '\n', file.size() - pos);
       const size_t end =
           newline ? static_cast<size_t>(static_cast<const char*>(newline) - data) : file.size();
@@ -82,6 +119,7 @@ class Reader {
       if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
       Deliver(line, {}, where);
     }
+    file_type_ = {};
     return Status::Ok();
   }
 
@@ -94,39 +132,55 @@ class Reader {
     summary_->bytes += text.size();
     Location where;
     where.file = name;
+    // Without a byte order mark; the padding after the text is still there.
+    const size_t skip =
+        std::string_view(text.data(), text.size()).starts_with(kByteOrderMark) ? 3 : 0;
+    const std::string_view all(text.data() + skip, text.size() - skip);
+    const simdjson::padded_string_view input(all.data(), all.size(),
+                                             all.size() + simdjson::SIMDJSON_PADDING);
     simdjson::ondemand::document doc;
     simdjson::ondemand::object top;
     std::string_view type;
-    if (ondemand_.iterate(text).get(doc) || doc.get_object().get(top) ||
+    if (ondemand_.iterate(input).get(doc) || doc.get_object().get(top) ||
         top["resourceType"].get_string().get(type)) {
-      Deliver(std::string_view(text.data(), text.size()), {}, where);  // reports why
+      Deliver(all, {}, where);  // reports why
       return Status::Ok();
     }
     if (type != "Bundle") {
-      Deliver(std::string_view(text.data(), text.size()), {}, where);
+      Deliver(all, {}, where);
       return Status::Ok();
     }
     std::string_view bundle_type;
-    if (top["type"].get_string().get(bundle_type) ||
-        std::find(std::begin(kBundleTypes), std::end(kBundleTypes), bundle_type) ==
-            std::end(kBundleTypes)) {
-      Problem(where, fmt::format("Bundle type '{}' is not read (collection, transaction, batch "
-                                 "or searchset)",
-                                 bundle_type));
-      return Status::Ok();
-    }
+    const bool read = !top["type"].get_string().get(bundle_type) &&
+                      std::find(std::begin(kBundleTypes), std::end(kBundleTypes), bundle_type) !=
+                          std::end(kBundleTypes);
+    const std::string not_read =
+        read ? std::string()
+             : fmt::format(
+                   "Bundle type '{}' is not read (collection, transaction, batch or "
+                   "searchset)",
+                   bundle_type);
     simdjson::ondemand::array entries;
     const auto missing = top["entry"].get_array().get(entries);
-    if (missing == simdjson::NO_SUCH_FIELD) return Status::Ok();  // an empty Bundle
-    if (missing) {
-      Problem(where, "the Bundle's entry is not an array");
+    if (missing == simdjson::NO_SUCH_FIELD) {  // an empty Bundle
+      if (!read) Problem(where, not_read, {}, ReadProblem::Kind::kBundleTypeNotRead);
       return Status::Ok();
     }
+    if (missing) {
+      Problem(where, "the Bundle's entry is not an array", all);
+      return Status::Ok();
+    }
+    // What follows the last entry handed over: what is lost if the Bundle
+    // cannot be read to its end.
+    const char* unread = all.data();
+    auto rest = [&] {
+      return std::string_view(unread, static_cast<size_t>(all.data() + all.size() - unread));
+    };
     where.entry = 0;
     for (auto item : entries) {
       simdjson::ondemand::object entry;
       if (item.get_object().get(entry)) {
-        Problem(where, "malformed Bundle entry");
+        Problem(where, "malformed Bundle entry", rest());
         return Status::Ok();  // the rest of the file cannot be trusted
       }
       std::string_view full_url;
@@ -137,11 +191,21 @@ class Reader {
       if (url_error && url_error != simdjson::NO_SUCH_FIELD) full_url = {};
       std::string url(full_url);  // the view may not survive the next lookup
       if (entry["resource"].get_object().get(resource) || resource.raw_json().get(json)) {
-        Problem(where, "the entry has no resource");
+        Problem(where, read ? "the entry has no resource" : not_read, {},
+                read ? ReadProblem::Kind::kMalformed : ReadProblem::Kind::kBundleTypeNotRead);
       } else {
-        Deliver(json, url, where);
+        unread = json.data() + json.size();
+        if (read) {
+          Deliver(json, url, where);
+        } else {
+          Problem(where, not_read, json, ReadProblem::Kind::kBundleTypeNotRead);
+        }
       }
       ++where.entry;
+    }
+    if (!read && where.entry == 0) {
+      where.entry = -1;
+      Problem(where, not_read, {}, ReadProblem::Kind::kBundleTypeNotRead);
     }
     return Status::Ok();
   }
@@ -152,10 +216,21 @@ class Reader {
   simdjson::dom::parser dom_;
   std::string counted_type_;
   uint64_t* type_count_ = nullptr;
+  std::string_view file_type_;  // the type an NDJSON file is named for, while it is read
   simdjson::ondemand::parser ondemand_;
 };
 
 }  // namespace
+
+std::string_view ResourceTypeOfFileName(std::string_view name) {
+  size_t n = 0;
+  while (n < name.size() &&
+         ((name[n] >= 'A' && name[n] <= 'Z') || (name[n] >= 'a' && name[n] <= 'z'))) {
+    ++n;
+  }
+  const std::string_view type = name.substr(0, n);
+  return IsR4ResourceType(type) ? type : std::string_view{};
+}
 
 std::string Location::Describe() const {
   if (entry >= 0) return fmt::format("{} entry {}", file, entry);

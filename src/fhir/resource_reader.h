@@ -12,11 +12,25 @@
 // found: file and line (NDJSON) or file and entry index (Bundle), so a
 // consumer can quarantine it with a location a person can find.
 //
+// A UTF-8 byte order mark at the start of a file is skipped.
+//
 // Bad input does not stop the read: malformed JSON, a line or entry that is
-// not an object with a resourceType, a Bundle type that carries no resources
-// to load (history, a message...) are reported as problems with their
-// location, and the read goes on. Only a path that cannot be read is an
-// error.
+// not an object with a resourceType, a Bundle type that is not read (history,
+// a message...: each of its entries is reported) are reported as problems
+// with their location, and the read goes on. Only a path that cannot be read
+// is an error.
+//
+// A problem also says which resourceType the bad text names, so that a
+// consumer can tell a broken Patient from a broken Condition (populus rejects
+// a load over the one and counts the other): the text's `"resourceType":
+// "Patient"` anywhere in it (a truncated line, a Bundle cut short) makes it a
+// Patient, else `"resourceType": "Organization"` an Organization, else the
+// first resourceType it names. An NDJSON line that names none is of the type
+// its file is named for, as Bulk Data names them (Patient.ndjson,
+// Patient.000.ndjson, Patient-2.ndjson: the leading letters, when they are an
+// R4 resource type). Erring towards Patient is deliberate: a broken line that
+// is counted as a Patient stops a load; one counted as an event would let its
+// patient vanish.
 #pragma once
 
 #include <simdjson.h>
@@ -52,12 +66,28 @@ struct ReadSummary {
   std::map<std::string, uint64_t> by_type;  // resources read, by resourceType
 };
 
+struct ReadProblem {
+  enum class Kind : uint8_t {
+    kMalformed,          // not JSON, not an object, no resourceType, an entry with no resource
+    kBundleTypeNotRead,  // an entry (or the whole, if it has none) of a history, message... Bundle
+  };
+  Kind kind = Kind::kMalformed;
+  std::string reason;
+  // The resourceType the text names (see above), or empty when it names none.
+  std::string_view named_type;
+};
+
 using ResourceFn = std::function<void(const Resource&)>;
-using ProblemFn = std::function<void(const Location&, const std::string& reason)>;
+using ProblemFn = std::function<void(const Location&, const ReadProblem&)>;
+
+// The resource type a Bulk Data file is named for: the leading letters of
+// its name when they are an R4 resource type ("Patient.000.ndjson" ->
+// "Patient"), else empty. A view of `name`.
+std::string_view ResourceTypeOfFileName(std::string_view name);
 
 // Reads every resource under `path`, in file order and, within a file, in
-// the order written. The views in a Resource, and its element, are valid only
-// during the call.
+// the order written. The views in a Resource, and its element, and a
+// ReadProblem's named_type are valid only during the call.
 Status ReadResources(const std::string& path, const ResourceFn& on_resource,
                      const ProblemFn& on_problem, ReadSummary* summary);
 

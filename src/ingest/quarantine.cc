@@ -60,6 +60,16 @@ constexpr RuleInfo kRules[] = {
      "FHIR: a reference populus needs resolves to no resource of the load"},
     {Rule::kMissingElement, "missing-element",
      "FHIR: a resource lacks an element populus needs (subject, date, code)"},
+    {Rule::kDuplicateResource, "duplicate-resource",
+     "FHIR: a second resource of the same type and id, or a second Bundle entry with the same "
+     "fullUrl"},
+    {Rule::kInvalidJsonType, "invalid-json-type",
+     "FHIR: an element populus reads has another JSON type than FHIR's (a number for a date, a "
+     "string for a quantity's value)"},
+    {Rule::kInvalidPeriod, "invalid-period",
+     "FHIR: a period or an appointment ends before it starts"},
+    {Rule::kUnreadBundleType, "unread-bundle-type",
+     "FHIR: a resource in a Bundle of a type populus does not read (history, message, ...)"},
 };
 }  // namespace
 

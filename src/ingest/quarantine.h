@@ -52,6 +52,10 @@ enum class Rule {
   kUnknownResourceType,
   kDanglingReference,
   kMissingElement,
+  kDuplicateResource,
+  kInvalidJsonType,
+  kInvalidPeriod,
+  kUnreadBundleType,
 };
 
 std::string_view RuleName(Rule rule);
