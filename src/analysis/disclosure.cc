@@ -248,6 +248,26 @@ std::vector<ProtectedCell> ProtectLinked(const LinkedCounts& table, const Disclo
     if (best == kNone) break;  // nothing shown is linked to it: cannot happen
     withhold(best, CellState::kSecondary);
   }
+  // Step 2c: show again any secondary cell not needed: one whose every sum
+  // keeps at least two other withheld members and whose showing the audit
+  // accepts; the largest counts first, since they say most.
+  std::vector<size_t> secondary;
+  for (size_t c = 0; c < n; ++c) {
+    if (state[c] == CellState::kSecondary) secondary.push_back(c);
+  }
+  std::stable_sort(secondary.begin(), secondary.end(),
+                   [&](size_t a, size_t b) { return count[a] > count[b]; });
+  for (size_t c : secondary) {
+    bool spare = true;
+    for (size_t r : relations_of[c]) spare = spare && withheld_in[r] >= 3;
+    if (!spare) continue;
+    state[c] = CellState::kShown;
+    if (AuditLinked(published(), relations, rules).derivable == 0) {
+      for (size_t r : relations_of[c]) --withheld_in[r];
+    } else {
+      state[c] = CellState::kSecondary;
+    }
+  }
   std::vector<ProtectedCell> out(n);
   for (size_t c = 0; c < n; ++c) {
     out[c].state = state[c];
@@ -366,8 +386,12 @@ ProtectedHierarchy ProtectHierarchy(const HierarchicalCounts& counts,
   for (size_t l = 0; l < units.size(); ++l) {
     for (size_t u = 0; u < units[l]; ++u) fill(counts.counts[l][u], cells.UnitCell(l, u, 0));
   }
+  // The column totals: of the top level, or with no levels of the first
+  // breakdown (all breakdowns add up to the same).
   if (!units.empty()) {
     for (const auto& row : counts.counts.back()) fill(row, cells.ColumnTotal(0));
+  } else if (!groups.empty()) {
+    for (const auto& row : counts.breakdowns[0]) fill(row, cells.ColumnTotal(0));
   }
   for (size_t b = 0; b < groups.size(); ++b) {
     for (size_t g = 0; g < groups[b]; ++g) fill(counts.breakdowns[b][g], cells.GroupCell(b, g, 0));

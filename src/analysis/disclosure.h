@@ -10,7 +10,10 @@
 //      total less the others; then an audit (below) looks for a withheld
 //      count an onlooker could still work out from the counts shown,
 //      through several sums at once and the rounding of what is shown, and
-//      withholds more until there is none;
+//      withholds more until there is none; last, a cell withheld on the way
+//      that turns out not to be needed (every sum it is in keeps two other
+//      withheld members, and the audit still finds nothing) is shown
+//      again, the largest first;
 //   3. rounding: every count shown is rounded to the nearest `round_to` (5
 //      by default; halves up).
 // When a sum has a single withheld member, the one withheld beside it is
