@@ -110,7 +110,7 @@ class LevelProtection {
     view.table = &p;
     view.parent = &counts.parent;
     view.category_published = written;
-    view.column_totals_published = false;  // the lone ICS row shows them
+    view.column_totals_published = false;  // never written (a lone ICS row shows them)
     const DisclosureAudit audit = AuditHierarchy(view, rules_);
     if (!audit.ok()) {
       failures_.push_back(

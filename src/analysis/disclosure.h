@@ -21,8 +21,9 @@
 // (so a practice before its PCN, a category before its row total), the
 // total before a zero; among those, the one whose withholding leaves the
 // fewest other sums with a single withheld member; then the smallest; ties
-// go to the first. Suppression depends on the order of cells only through
-// ties.
+// go to the first. The same counts and sums always give the same result;
+// the order of cells and sums matters only to ties and to which sum is
+// mended first.
 //
 // Two shapes of table share one method (ProtectLinked underneath):
 //   - ProtectTable: one table, rows by columns, with its row, column and
