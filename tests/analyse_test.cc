@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -24,6 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 using populus::testing::ExtractFiles;
 using populus::testing::RunPopulus;
+using populus::testing::RunResult;
 using populus::testing::TempDir;
 using populus::testing::WriteFile;
 
@@ -191,20 +193,222 @@ TEST(Registers, BadRulesAreRefusedWithFileAndLine) {
       << st.message();
 }
 
-TEST(Analyse, CountsOnAGeneratedIcsAgreeWithAnIndependentCount) {
-  TempDir dir;
-  synth::GenerateOptions g;
-  g.config_path = kSource + "/data/ics/dorset-like.toml";
-  g.data_root = kSource;
-  g.out_dir = dir / "extract";
-  g.scale = 0.02;
-  g.threads = 2;
-  synth::GenerateResult gr;
-  ASSERT_TRUE(synth::Generate(g, &gr).ok());
-  const Date baseline = DaysFromCivil(2019, 6, 30);
-  ASSERT_TRUE(IngestInto(dir / "extract", dir / "data", baseline).ok());
-  auto run = RunPopulus({"analyse", dir / "data", "--out", dir / "out"});
-  ASSERT_EQ(run.exit_code, 0) << run.err;
+// ---- Auditing what analyse published, from its files alone ----
+
+// One published table at every level, read back from an output file, with
+// the hierarchy from the extract's organisations.csv.
+class PublishedLevels {
+ public:
+  PublishedLevels(const Table& organisations, size_t categories)
+      : organisations_(organisations), categories_(categories) {
+    table_.levels.resize(4);
+    table_.column_totals.resize(categories);
+    codes_.resize(4);
+  }
+  // Category k of a unit, and the unit's total, as the file shows them.
+  void Set(const std::string& level, const std::string& code, size_t k, const std::string& count,
+           const std::string& total) {
+    const size_t l = kLevel.at(level);
+    auto [it, added] = unit_[l].try_emplace(code, codes_[l].size());
+    if (added) {
+      codes_[l].push_back(code);
+      table_.levels[l].cells.emplace_back(categories_, Withheld());
+      table_.levels[l].row_totals.push_back(Withheld());
+    }
+    table_.levels[l].cells[it->second][k] = Cell(count);
+    table_.levels[l].row_totals[it->second] = Cell(total);
+  }
+  void SetGroup(size_t breakdown, const std::string& group, size_t k, const std::string& count,
+                const std::string& total) {
+    if (groups_.size() <= breakdown) {
+      groups_.resize(breakdown + 1);
+      table_.breakdowns.resize(breakdown + 1);
+    }
+    auto [it, added] = groups_[breakdown].try_emplace(group, groups_[breakdown].size());
+    ProtectedLevel& b = table_.breakdowns[breakdown];
+    if (added) {
+      b.cells.emplace_back(categories_, Withheld());
+      b.row_totals.push_back(Withheld());
+    }
+    b.cells[it->second][k] = Cell(count);
+    b.row_totals[it->second] = Cell(total);
+  }
+  ProtectedHierarchy& table() { return table_; }
+  // The audit; `written[k]`: whether category k is in the file.
+  DisclosureAudit Audit(const std::vector<bool>& written = {}) {
+    parent_ = Parents();
+    PublishedHierarchy view;
+    view.table = &table_;
+    view.parent = &parent_;
+    view.category_published = written;
+    view.column_totals_published = false;  // the ICS row
+    return AuditHierarchy(view);
+  }
+  // A unit's parent: the nearest organisation above it in the file.
+  std::vector<std::vector<UnitRef>> Parents() const {
+    const int code = organisations_.Column({"code"}), type = organisations_.Column({"type"}),
+              parent = organisations_.Column({"parent_code"});
+    std::map<std::string, std::pair<std::string, std::string>> org;  // code -> type, parent
+    for (const auto& row : organisations_.rows) {
+      org[row[static_cast<size_t>(code)]] = {row[static_cast<size_t>(type)],
+                                             row[static_cast<size_t>(parent)]};
+    }
+    std::vector<std::vector<UnitRef>> out(4);
+    for (size_t l = 0; l < 4; ++l) {
+      for (const std::string& c : codes_[l]) {
+        UnitRef ref;
+        for (std::string up = org.at(c).second; !up.empty() && ref.level < 0;
+             up = org.at(up).second) {
+          const auto level = kLevel.find(org.at(up).first);
+          if (level == kLevel.end()) continue;
+          const auto u = unit_[level->second].find(up);
+          if (u != unit_[level->second].end()) {
+            ref = {static_cast<int>(level->second), static_cast<int>(u->second)};
+          }
+        }
+        out[l].push_back(ref);
+      }
+    }
+    return out;
+  }
+
+ private:
+  static ProtectedCell Withheld() { return {0, CellState::kSecondary}; }
+  static ProtectedCell Cell(const std::string& s) {
+    return s.empty() ? Withheld() : ProtectedCell{std::stoll(s), CellState::kShown};
+  }
+  inline static const std::map<std::string, size_t> kLevel = {
+      {"practice", 0}, {"pcn", 1}, {"locality", 2}, {"ics", 3}};
+  const Table& organisations_;
+  size_t categories_;
+  ProtectedHierarchy table_;
+  std::vector<std::vector<std::string>> codes_;
+  std::map<std::string, size_t> unit_[4];
+  std::vector<std::map<std::string, size_t>> groups_;
+  std::vector<std::vector<UnitRef>> parent_;
+};
+
+struct TableAudit {
+  std::string what;
+  size_t withheld = 0, derivable = 0;
+  bool consistent = true;
+};
+
+// Every table analyse writes by organisation, audited across its levels
+// (and, for the indicators, with their inequality groups) from the files.
+std::vector<TableAudit> AuditAnalysis(const std::string& extract, const std::string& out) {
+  Table organisations;
+  EXPECT_TRUE(ReadTable(extract + "/organisations.csv", &organisations).ok());
+  std::vector<TableAudit> audits;
+  auto record = [&](const std::string& what, const DisclosureAudit& a) {
+    audits.push_back({what, a.withheld.size(), a.derivable, a.consistent});
+  };
+  auto read = [&](const std::string& file) {
+    Table t;
+    EXPECT_TRUE(ReadTable(out + "/" + file, &t).ok()) << file;
+    return t;
+  };
+  // One table per item: [with it, without it (not written)], population.
+  for (const char* file : {"registers.csv", "worklist_counts.csv"}) {
+    const Table t = read(file);
+    std::map<std::string, PublishedLevels> items;
+    for (const auto& row : t.rows) {
+      auto it = items.try_emplace(row[3], organisations, 2).first;
+      it->second.Set(row[0], row[1], 0, row[5], row[6]);
+    }
+    for (auto& [item, levels] : items) {
+      record(std::string(file) + " " + item, levels.Audit({true, false}));
+    }
+  }
+  // One table per file, the groups as categories.
+  for (const char* file : {"segments.csv", "care_model_tiers.csv", "admission_risk_tiers.csv",
+                           "qrisk3.csv", "population.csv"}) {
+    const Table t = read(file);
+    std::map<std::string, size_t> category;
+    for (const auto& row : t.rows) {
+      const std::string key =
+          std::string(file) == "population.csv" ? row[3] + " " + row[4] : row[3];
+      category.try_emplace(key, category.size());
+    }
+    PublishedLevels levels(organisations, category.size());
+    for (const auto& row : t.rows) {
+      const std::string key =
+          std::string(file) == "population.csv" ? row[3] + " " + row[4] : row[3];
+      levels.Set(row[0], row[1], category.at(key), row[5], row[6]);
+    }
+    record(file, levels.Audit());
+  }
+  // The categories as columns, the total in column 3.
+  for (const auto& [file, columns] :
+       {std::pair<const char*, std::vector<const char*>>{
+            "multimorbidity.csv", {"ltc_0", "ltc_1", "ltc_2", "ltc_3", "ltc_4_plus"}},
+        std::pair<const char*, std::vector<const char*>>{"frailty.csv",
+                                                         {"fit", "mild", "moderate", "severe"}}}) {
+    const Table t = read(file);
+    PublishedLevels levels(organisations, columns.size());
+    for (const auto& row : t.rows) {
+      for (size_t k = 0; k < columns.size(); ++k) {
+        levels.Set(row[0], row[1], k, row[static_cast<size_t>(t.Column({columns[k]}))], row[3]);
+      }
+    }
+    record(file, levels.Audit());
+  }
+  // Indicators with their inequality groups: [numerator, the rest],
+  // denominator.
+  const Table indicators = read("indicators.csv"), inequalities = read("inequalities.csv");
+  std::map<std::string, PublishedLevels> items;
+  for (const auto& row : indicators.rows) {
+    items.try_emplace(row[3], organisations, 2)
+        .first->second.Set(row[0], row[1], 0, row[5], row[6]);
+  }
+  std::map<std::string, size_t> dimension;
+  for (const auto& row : inequalities.rows) {
+    const size_t d = dimension.try_emplace(row[2], dimension.size()).first->second;
+    items.at(row[0]).SetGroup(d, row[3], 0, row[4], row[5]);
+  }
+  for (auto& [item, levels] : items) {
+    record("indicators.csv and inequalities.csv " + item, levels.Audit({true, false}));
+  }
+  return audits;
+}
+
+// The small generated ICS, ingested and analysed once for the tests below.
+class Analyse : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir;
+    TempDir& dir = *dir_;
+    synth::GenerateOptions g;
+    g.config_path = kSource + "/data/ics/dorset-like.toml";
+    g.data_root = kSource;
+    g.out_dir = dir / "extract";
+    g.scale = 0.02;
+    g.threads = 2;
+    generated_ = new synth::GenerateResult;
+    ASSERT_TRUE(synth::Generate(g, generated_).ok());
+    const Date baseline = DaysFromCivil(2019, 6, 30);
+    ASSERT_TRUE(IngestInto(dir / "extract", dir / "data", baseline).ok());
+    const auto run = RunPopulus({"analyse", dir / "data", "--out", dir / "out"});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    ready_ = true;
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    delete generated_;
+  }
+  static TempDir* dir_;
+  static synth::GenerateResult* generated_;
+  static bool ready_;
+};
+TempDir* Analyse::dir_ = nullptr;
+synth::GenerateResult* Analyse::generated_ = nullptr;
+bool Analyse::ready_ = false;
+
+TEST_F(Analyse, CountsOnAGeneratedIcsAgreeWithAnIndependentCount) {
+  ASSERT_TRUE(ready_);
+  const TempDir& dir = *dir_;
+  const synth::GenerateResult& gr = *generated_;
+  RunResult run;
   // Independently, from the extract's CSV: people registered and alive on
   // the baseline with a dementia code (no resolved codes, no age bounds).
   std::set<std::string> dementia_codes;
@@ -381,6 +585,55 @@ TEST(Analyse, CountsOnAGeneratedIcsAgreeWithAnIndependentCount) {
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.err.find("outside the data"), std::string::npos) << run.err;
   EXPECT_FALSE(fs::exists(dir / "never"));
+}
+
+TEST_F(Analyse, NoWithheldCountCanBeWorkedOutAcrossLevelsFromThePublishedFiles) {
+  ASSERT_TRUE(ready_);
+  const TempDir& dir = *dir_;
+  const std::vector<TableAudit> audits = AuditAnalysis(dir / "extract", dir / "out");
+  // 37 registers, 5 worklists, 4 segment-like files, the pyramid,
+  // multimorbidity, frailty and the indicators.
+  EXPECT_GT(audits.size(), 37u + 5 + 4 + 3);
+  size_t withheld = 0;
+  for (const TableAudit& a : audits) {
+    EXPECT_TRUE(a.consistent) << a.what;
+    EXPECT_EQ(a.derivable, 0u) << a.what;
+    withheld += a.withheld;
+  }
+  // A small ICS (about 16,000 people in 81 practices): plenty is withheld,
+  // so the audit had something to judge.
+  EXPECT_GT(withheld, 1000u);
+  std::cout << "withheld counts audited: " << withheld << "\n";
+
+  // The audit can fail on these files: a locality with a single PCN shows
+  // the PCN's own counts, so withholding a PCN's count while its locality
+  // shows it gives nothing away, and the audit must say so.
+  Table organisations, registers;
+  ASSERT_TRUE(ReadTable(dir / "extract/organisations.csv", &organisations).ok());
+  ASSERT_TRUE(ReadTable(dir / "out/registers.csv", &registers).ok());
+  std::map<std::string, int> pcns_of;
+  std::map<std::string, std::string> parent_of;
+  for (const auto& row : organisations.rows) {
+    if (row[2] == "pcn") {
+      ++pcns_of[row[3]];
+      parent_of[row[0]] = row[3];
+    }
+  }
+  PublishedLevels dementia(organisations, 2);
+  for (const auto& row : registers.rows) {
+    if (row[3] == "DEM") dementia.Set(row[0], row[1], 0, row[5], row[6]);
+  }
+  ASSERT_TRUE(dementia.Audit({true, false}).ok());
+  std::string lone;
+  for (const auto& row : registers.rows) {
+    if (row[3] == "DEM" && row[0] == "pcn" && pcns_of[parent_of[row[1]]] == 1 && !row[5].empty()) {
+      lone = row[1];
+      dementia.Set("pcn", row[1], 0, "", row[6]);  // withhold it, and only it
+      break;
+    }
+  }
+  ASSERT_FALSE(lone.empty()) << "no locality with a single PCN showing its dementia count";
+  EXPECT_EQ(dementia.Audit({true, false}).derivable, 1u) << lone;
 }
 
 }  // namespace

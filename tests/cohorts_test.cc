@@ -479,6 +479,11 @@ TEST(Indicators, TallyUsesThePublicHealthMethods) {
   add(1, 87, 30, 100, 10);
   DisclosureRules rules;
   rules.round_to = 1;  // to check the arithmetic, no rounding
+  // Both practices in the PCN, in the locality, in the ICS.
+  const std::vector<std::vector<UnitRef>> parent = {{{1, 0}, {1, 0}}, {{2, 0}}, {{3, 0}}, {{}}};
+  ASSERT_TRUE(tally.BreakdownsAddUp(0));
+  const std::vector<ProtectedHierarchy> protected_counts = {
+      ProtectHierarchy(tally.DisclosureCounts(0, parent, true), rules)};
   Table t;
   TempDir dir;
   WriteFile(dir / "i.csv",
@@ -486,7 +491,7 @@ TEST(Indicators, TallyUsesThePublicHealthMethods) {
                 [](size_t l, size_t u) {
                   return std::vector<std::string>{std::to_string(l), std::to_string(u), "n"};
                 },
-                rules));
+                protected_counts));
   ASSERT_TRUE(ReadTable(dir / "i.csv", &t).ok());
   ASSERT_EQ(t.rows.size(), 5u);  // 2 practices, 1 PCN, 1 locality, 1 ICS
   const auto& a = t.rows[0];
@@ -510,7 +515,7 @@ TEST(Indicators, TallyUsesThePublicHealthMethods) {
   EXPECT_EQ(t.rows[2][15], "Not significant");  // the one PCN, against itself
   EXPECT_EQ(t.rows[3][15], "");                 // localities are not compared
   // Inequalities: quintile 1 has practice A's 40 of 400, quintile 5 B's 40 of 300.
-  WriteFile(dir / "q.csv", tally.InequalitiesCsv(rules));
+  WriteFile(dir / "q.csv", tally.InequalitiesCsv(protected_counts));
   ASSERT_TRUE(ReadTable(dir / "q.csv", &t).ok());
   std::map<std::string, std::pair<std::string, std::string>> by_group;
   for (const auto& row : t.rows) by_group[row[2] + "/" + row[3]] = {row[4], row[5]};
@@ -526,7 +531,9 @@ TEST(Indicators, TallyUsesThePublicHealthMethods) {
   g.age = 50;
   g.age_band_19 = 10;
   for (int i = 0; i < 20; ++i) small.Add(0, {0, 0, 0, 0}, g, i < 3);
-  WriteFile(dir / "s.csv", small.InequalitiesCsv(DisclosureRules()));
+  const std::vector<std::vector<UnitRef>> one = {{{1, 0}}, {{2, 0}}, {{3, 0}}, {{}}};
+  WriteFile(dir / "s.csv",
+            small.InequalitiesCsv({ProtectHierarchy(small.DisclosureCounts(0, one, true))}));
   ASSERT_TRUE(ReadTable(dir / "s.csv", &t).ok());
   for (const auto& row : t.rows) {
     if (row[2] == "sex" && row[3] == "female") {

@@ -34,6 +34,9 @@ constexpr const char* kLevels[] = {"practice", "pcn", "locality", "ics"};
 struct Hierarchy {
   std::vector<std::vector<uint32_t>> units;  // [level] organisation rows, in table order
   std::vector<std::vector<int>> unit_of;     // [level][organisation row] index in units, or -1
+  // [level][unit]: the nearest unit above it (a practice outside every PCN
+  // belongs to its locality), whose counts add up its own and its siblings'.
+  std::vector<std::vector<UnitRef>> parent;
 };
 
 Hierarchy BuildHierarchy(const Snapshot& s) {
@@ -63,8 +66,67 @@ Hierarchy BuildHierarchy(const Snapshot& s) {
       }
     }
   }
+  // Each unit's parent: the first organisation up the chain that is a unit
+  // (ingest accepts only parents of a higher rank, so it is of a higher level).
+  h.parent.resize(4);
+  for (size_t l = 0; l < 4; ++l) {
+    for (uint32_t o : h.units[l]) {
+      UnitRef ref;
+      for (uint32_t up = parent[o]; up != kNoRow && ref.level < 0; up = parent[up]) {
+        for (size_t m = l + 1; m < 4; ++m) {
+          if (type[up] == static_cast<uint8_t>(levels[m])) {
+            ref = {static_cast<int>(m), h.unit_of[m][up]};
+          }
+        }
+      }
+      h.parent[l].push_back(ref);
+    }
+  }
   return h;
 }
+
+// Counts by [level][unit][item].
+using LevelCounts = std::vector<std::vector<std::vector<int64_t>>>;
+
+// Protects one table at every level at once (disclosure.h), then audits it
+// as it will be written: a table whose withheld counts could be worked out
+// adds to `failures`, and nothing is published. `written[k]`: whether
+// category k is a column of the file (empty: all are).
+class LevelProtection {
+ public:
+  LevelProtection(const Hierarchy& h, const DisclosureRules& rules) : h_(h), rules_(rules) {}
+
+  ProtectedHierarchy Protect(const std::string& what, const LevelCounts& counts,
+                             const std::vector<bool>& written = {}) {
+    HierarchicalCounts c;
+    c.counts = counts;
+    c.parent = h_.parent;
+    return Protect(what, c, written);
+  }
+  ProtectedHierarchy Protect(const std::string& what, const HierarchicalCounts& counts,
+                             const std::vector<bool>& written = {}) {
+    ProtectedHierarchy p = ProtectHierarchy(counts, rules_);
+    PublishedHierarchy view;
+    view.table = &p;
+    view.parent = &counts.parent;
+    view.category_published = written;
+    view.column_totals_published = false;  // never written (a lone ICS row shows them)
+    const DisclosureAudit audit = AuditHierarchy(view, rules_);
+    if (!audit.ok()) {
+      failures_.push_back(
+          audit.consistent
+              ? fmt::format("{} ({} withheld counts can be worked out)", what, audit.derivable)
+              : fmt::format("{} (the counts do not add up)", what));
+    }
+    return p;
+  }
+  const std::vector<std::string>& failures() const { return failures_; }
+
+ private:
+  const Hierarchy& h_;
+  const DisclosureRules& rules_;
+  std::vector<std::string> failures_;
+};
 
 // A share per 100 with Wilson 95% limits, from the counts as published
 // (rounded), so the share reveals no more than the counts do.
@@ -83,29 +145,34 @@ struct Organisations {
   }
 };
 
-// Counts by [level][unit][item].
-using LevelCounts = std::vector<std::vector<std::vector<int64_t>>>;
-
 // Items a person may or may not have (registers, worklists): for each item
 // and unit, the people with it, the population and the share per 100 with
-// Wilson 95% limits. Disclosure: the units of a level as rows, [with, without]
-// as columns, so a withheld count cannot be recovered from the population or
-// the level's total.
-std::string MembershipTable(const std::string& what, const std::vector<std::string>& codes,
+// Wilson 95% limits. Disclosure: one table per item, every level at once,
+// [with, without] as categories and the population as the total, so a
+// withheld count cannot be recovered from the population, the level's
+// total or the units above and below.
+std::string MembershipTable(const std::string& file, const std::string& what,
+                            const std::vector<std::string>& codes,
                             const std::vector<std::string>& names, const LevelCounts& with,
                             const std::vector<std::vector<int64_t>>& population,
-                            const Organisations& orgs, const DisclosureRules& rules) {
+                            const Organisations& orgs, LevelProtection* protection) {
   std::string out = fmt::format(
       "level,organisation_code,organisation_name,{0},{0}_name,patients,population,"
       "per_100,lower95_0cl,upper95_0cl\n",
       what);
+  std::vector<ProtectedHierarchy> tables;
+  for (size_t k = 0; k < codes.size(); ++k) {
+    std::vector<std::vector<std::vector<int64_t>>> counts(with.size());
+    for (size_t l = 0; l < with.size(); ++l) {
+      for (size_t u = 0; u < with[l].size(); ++u) {
+        counts[l].push_back({with[l][u][k], population[l][u] - with[l][u][k]});
+      }
+    }
+    tables.push_back(protection->Protect(file + " " + codes[k], counts, {true, false}));
+  }
   for (size_t l = 0; l < with.size(); ++l) {
     for (size_t k = 0; k < codes.size(); ++k) {
-      std::vector<std::vector<int64_t>> table;
-      for (size_t u = 0; u < with[l].size(); ++u) {
-        table.push_back({with[l][u][k], population[l][u] - with[l][u][k]});
-      }
-      const ProtectedTable t = ProtectTable(table, rules);
+      const ProtectedLevel& t = tables[k].levels[l];
       for (size_t u = 0; u < with[l].size(); ++u) {
         const bool shown = t.cells[u][0].shown() && t.row_totals[u].shown() && population[l][u] > 0;
         const Estimate e = PublishedProportion(t.cells[u][0], t.row_totals[u]);
@@ -123,16 +190,18 @@ std::string MembershipTable(const std::string& what, const std::vector<std::stri
 
 // A partition of the population (segments, tiers): for each unit and group,
 // the people in it, the population and the share per 100 with Wilson 95%
-// limits. Disclosure: the units of a level as rows, the groups as columns.
-std::string PartitionTable(const std::string& what, const std::vector<std::string>& codes,
+// limits. Disclosure: every level at once, the groups as categories.
+std::string PartitionTable(const std::string& file, const std::string& what,
+                           const std::vector<std::string>& codes,
                            const std::vector<std::string>& names, const LevelCounts& counts,
-                           const Organisations& orgs, const DisclosureRules& rules) {
+                           const Organisations& orgs, LevelProtection* protection) {
   std::string out = fmt::format(
       "level,organisation_code,organisation_name,{0},{0}_name,patients,population,"
       "per_100,lower95_0cl,upper95_0cl\n",
       what);
+  const ProtectedHierarchy p = protection->Protect(file, counts);
   for (size_t l = 0; l < counts.size(); ++l) {
-    const ProtectedTable t = ProtectTable(counts[l], rules);
+    const ProtectedLevel& t = p.levels[l];
     for (size_t u = 0; u < counts[l].size(); ++u) {
       int64_t population = 0;
       for (int64_t v : counts[l][u]) population += v;
@@ -482,15 +551,18 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
     register_names.push_back(rule.name);
   }
   const DisclosureRules& dc = options.disclosure;
-  const std::string registers =
-      MembershipTable("register", register_codes, register_names, on, population, orgs, dc);
+  LevelProtection protection(h, dc);
+  const std::string registers = MembershipTable("registers.csv", "register", register_codes,
+                                                register_names, on, population, orgs, &protection);
   // multimorbidity.csv: people by number of long-term conditions, and the
   // mean Cambridge Multimorbidity Score.
   std::string multimorbidity =
       "level,organisation_code,organisation_name,population,ltc_0,ltc_1,ltc_2,ltc_3,ltc_4_plus,"
       "two_plus_per_100,three_plus_per_100,cms_mean\n";
+  const ProtectedHierarchy protected_conditions =
+      protection.Protect("multimorbidity.csv", conditions);
   for (size_t l = 0; l < 4; ++l) {
-    const ProtectedTable t = ProtectTable(conditions[l], dc);
+    const ProtectedLevel& t = protected_conditions.levels[l];
     for (size_t u = 0; u < conditions[l].size(); ++u) {
       const int64_t pop = population[l][u];
       const auto& c = t.cells[u];
@@ -522,8 +594,9 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   std::string frailty_csv = "level,organisation_code,organisation_name,assessed";
   for (const auto& c : efi.categories) frailty_csv += "," + c;
   frailty_csv += ",frail_per_100\n";
+  const ProtectedHierarchy protected_frailty = protection.Protect("frailty.csv", frailty);
   for (size_t l = 0; l < 4; ++l) {
-    const ProtectedTable t = ProtectTable(frailty[l], dc);
+    const ProtectedLevel& t = protected_frailty.levels[l];
     for (size_t u = 0; u < frailty[l].size(); ++u) {
       // The frail share of the published counts: every category above the
       // first must be shown.
@@ -554,8 +627,9 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   // recorded otherwise are in the population total but not the pyramid).
   std::string population_csv =
       "level,organisation_code,organisation_name,age_band,sex,patients,population_female_male\n";
+  const ProtectedHierarchy protected_pyramid = protection.Protect("population.csv", pyramid);
   for (size_t l = 0; l < 4; ++l) {
-    const ProtectedTable t = ProtectTable(pyramid[l], dc);
+    const ProtectedLevel& t = protected_pyramid.levels[l];
     for (size_t u = 0; u < pyramid[l].size(); ++u) {
       for (size_t c = 0; c < 38; ++c) {
         const size_t band = c / 2;
@@ -568,32 +642,65 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
       }
     }
   }
+  // indicators.csv and inequalities.csv: each indicator's levels and
+  // inequality groups protected together (the groups of each dimension add
+  // up to the ICS row), or apart when they do not add up (someone counted
+  // in a group without an ICS).
+  std::vector<ProtectedHierarchy> by_unit, by_group;
+  for (size_t k = 0; k < indicators.size(); ++k) {
+    const std::string what = "indicators.csv and inequalities.csv " + indicators[k].code;
+    if (tally.BreakdownsAddUp(k)) {
+      by_unit.push_back(
+          protection.Protect(what, tally.DisclosureCounts(k, h.parent, true), {true, false}));
+      by_group.push_back(by_unit.back());
+    } else {
+      by_unit.push_back(
+          protection.Protect(what, tally.DisclosureCounts(k, h.parent, false), {true, false}));
+      HierarchicalCounts groups = tally.DisclosureCounts(k, h.parent, true);
+      groups.counts.clear();
+      groups.parent.clear();
+      by_group.push_back(protection.Protect(what, groups, {true, false}));
+    }
+  }
   const std::pair<const char*, std::string> tables[] = {
       {"population.csv", population_csv},
       {"registers.csv", registers},
       {"multimorbidity.csv", multimorbidity},
       {"frailty.csv", frailty_csv},
-      {"segments.csv",
-       PartitionTable("segment", segments.codes, segments.names, in_segment, orgs, dc)},
-      {"care_model_tiers.csv", PartitionTable("tier", tiers.codes, tiers.names, in_tier, orgs, dc)},
+      {"segments.csv", PartitionTable("segments.csv", "segment", segments.codes, segments.names,
+                                      in_segment, orgs, &protection)},
+      {"care_model_tiers.csv", PartitionTable("care_model_tiers.csv", "tier", tiers.codes,
+                                              tiers.names, in_tier, orgs, &protection)},
       {"admission_risk_tiers.csv",
-       model.fitted ? PartitionTable("risk_tier", tier_codes, tier_names, in_risk_tier, orgs, dc)
+       model.fitted ? PartitionTable("admission_risk_tiers.csv", "risk_tier", tier_codes,
+                                     tier_names, in_risk_tier, orgs, &protection)
                     : std::string()},
       {"admission_risk_model.csv", model.fitted ? RiskModelTable(model) : std::string()},
       {"admission_risk_evaluation.csv", RiskEvaluationTable(model, dc)},
       {"admission_risk_calibration.csv",
        model.fitted ? RiskCalibrationTable(model, dc) : std::string()},
-      {"qrisk3.csv",
-       PartitionTable("qrisk3_band", {"under_10", "10_to_20", "20_plus", "not_scored"},
-                      {"under 10%", "10% to under 20%", "20% and over",
-                       "eligible but not scored (an input missing or out of range)"},
-                      qrisk3_bands, orgs, dc)},
+      {"qrisk3.csv", PartitionTable("qrisk3.csv", "qrisk3_band",
+                                    {"under_10", "10_to_20", "20_plus", "not_scored"},
+                                    {"under 10%", "10% to under 20%", "20% and over",
+                                     "eligible but not scored (an input missing or out of range)"},
+                                    qrisk3_bands, orgs, &protection)},
       {"indicators.csv",
-       tally.IndicatorsCsv([&](size_t l, size_t u) { return orgs.Lead(l, u); }, dc)},
-      {"inequalities.csv", tally.InequalitiesCsv(dc)},
-      {"worklist_counts.csv", MembershipTable("worklist", worklist_codes, worklist_names,
-                                              on_worklist, population, orgs, dc)},
+       tally.IndicatorsCsv([&](size_t l, size_t u) { return orgs.Lead(l, u); }, by_unit)},
+      {"inequalities.csv", tally.InequalitiesCsv(by_group)},
+      {"worklist_counts.csv",
+       MembershipTable("worklist_counts.csv", "worklist", worklist_codes, worklist_names,
+                       on_worklist, population, orgs, &protection)},
   };
+  // A table that fails the audit is a fault in disclosure control: refuse
+  // to publish anything.
+  if (!protection.failures().empty()) {
+    std::string which;
+    for (const std::string& f : protection.failures()) which += (which.empty() ? "" : "; ") + f;
+    return Status::Internal(
+        "disclosure control did not protect every table, so nothing was "
+        "written: " +
+        which);
+  }
   // Each table as CSV and as JSON (the same rows, read back from the CSV).
   auto write_table = [&](const std::string& csv_path, const std::string& text) -> Status {
     POPULUS_RETURN_IF_ERROR(WriteFileAtomically(csv_path, text));

@@ -144,9 +144,49 @@ void IndicatorTally::Add(size_t k, const std::vector<int>& unit, const PersonGro
   for (size_t d = 0; d < 4; ++d) count(by_group_[k][d][static_cast<size_t>(groups[d])]);
 }
 
+HierarchicalCounts IndicatorTally::DisclosureCounts(size_t k,
+                                                    const std::vector<std::vector<UnitRef>>& parent,
+                                                    bool breakdowns) const {
+  auto row = [](const Counts& c) {
+    const double x = Sum(c.numerator), n = Sum(c.denominator);
+    return std::vector<int64_t>{static_cast<int64_t>(x), static_cast<int64_t>(n - x)};
+  };
+  HierarchicalCounts out;
+  out.parent = parent;
+  for (const auto& units : by_unit_[k]) {
+    out.counts.emplace_back();
+    for (const Counts& c : units) out.counts.back().push_back(row(c));
+  }
+  if (breakdowns) {
+    for (const auto& groups : by_group_[k]) {
+      out.breakdowns.emplace_back();
+      for (const Counts& c : groups) out.breakdowns.back().push_back(row(c));
+    }
+  }
+  return out;
+}
+
+bool IndicatorTally::BreakdownsAddUp(size_t k) const {
+  if (by_unit_[k].empty()) return false;
+  double x = 0, n = 0;
+  for (const Counts& c : by_unit_[k].back()) {
+    x += Sum(c.numerator);
+    n += Sum(c.denominator);
+  }
+  for (const auto& groups : by_group_[k]) {
+    double gx = 0, gn = 0;
+    for (const Counts& c : groups) {
+      gx += Sum(c.numerator);
+      gn += Sum(c.denominator);
+    }
+    if (gx != x || gn != n) return false;
+  }
+  return true;
+}
+
 std::string IndicatorTally::IndicatorsCsv(
     const std::function<std::vector<std::string>(size_t, size_t)>& lead,
-    const DisclosureRules& rules) const {
+    const std::vector<ProtectedHierarchy>& by_unit) const {
   std::string out =
       "level,organisation_code,organisation_name,indicator,indicator_name,numerator,denominator,"
       "value,lower95_0cl,upper95_0cl,lower99_8cl,upper99_8cl,dsr,dsr_lower95_0cl,"
@@ -154,15 +194,12 @@ std::string IndicatorTally::IndicatorsCsv(
   for (size_t k = 0; k < indicators_.size(); ++k) {
     for (size_t l = 0; l < by_unit_[k].size(); ++l) {
       const auto& units = by_unit_[k][l];
-      std::vector<std::vector<int64_t>> table;
       FunnelInput funnel;
       for (const Counts& c : units) {
-        const double x = Sum(c.numerator), n = Sum(c.denominator);
-        table.push_back({static_cast<int64_t>(x), static_cast<int64_t>(n - x)});
-        funnel.numerator.push_back(x);
-        funnel.denominator.push_back(n);
+        funnel.numerator.push_back(Sum(c.numerator));
+        funnel.denominator.push_back(Sum(c.denominator));
       }
-      const ProtectedTable t = ProtectTable(table, rules);
+      const ProtectedLevel& t = by_unit[k].levels[l];
       FunnelOptions options;
       options.multiplier = indicators_[k].multiplier;
       // Practices and PCNs against the ICS: the weighted average of all.
@@ -185,19 +222,14 @@ std::string IndicatorTally::IndicatorsCsv(
   return out;
 }
 
-std::string IndicatorTally::InequalitiesCsv(const DisclosureRules& rules) const {
+std::string IndicatorTally::InequalitiesCsv(const std::vector<ProtectedHierarchy>& by_group) const {
   std::string out =
       "indicator,indicator_name,dimension,group,numerator,denominator,value,lower95_0cl,"
       "upper95_0cl,lower99_8cl,upper99_8cl,dsr,dsr_lower95_0cl,dsr_upper95_0cl\n";
   for (size_t k = 0; k < indicators_.size(); ++k) {
     for (size_t d = 0; d < Dimensions().size(); ++d) {
       const auto& groups = by_group_[k][d];
-      std::vector<std::vector<int64_t>> table;
-      for (const Counts& c : groups) {
-        const double x = Sum(c.numerator), n = Sum(c.denominator);
-        table.push_back({static_cast<int64_t>(x), static_cast<int64_t>(n - x)});
-      }
-      const ProtectedTable t = ProtectTable(table, rules);
+      const ProtectedLevel& t = by_group[k].breakdowns[d];
       for (size_t g = 0; g < groups.size(); ++g) {
         std::vector<std::string> row = {indicators_[k].code,       indicators_[k].name,
                                         Dimensions()[d].name,      Dimensions()[d].groups[g],

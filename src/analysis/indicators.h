@@ -10,7 +10,8 @@
 // significance against the ICS (95% and 99.8% control limits). For the ICS,
 // the same by deprivation quintile (IMD; quintile 1 is the most deprived 20%,
 // NHS England's Core20), age band, sex and ethnic group. Every count goes
-// through disclosure control before it is written; a value whose counts are
+// through disclosure control before it is written, every level and every
+// inequality group of an indicator at once; a value whose counts are
 // withheld is withheld too.
 #pragma once
 
@@ -52,11 +53,24 @@ class IndicatorTally {
   // numerator. `unit[level]` is -1 where the person has no unit.
   void Add(size_t k, const std::vector<int>& unit, const PersonGroups& groups, bool numerator);
 
-  // indicators.csv; `lead(level, unit)` gives the first three columns.
+  // Indicator k's counts for disclosure control: [numerator, the rest of
+  // the denominator] as categories (the denominator their total) for every
+  // unit of every level, with `parent` as in HierarchicalCounts, and, with
+  // `breakdowns`, the inequality groups of each dimension (imd_quintile,
+  // age_band, sex, ethnic_group) as its breakdowns.
+  HierarchicalCounts DisclosureCounts(size_t k, const std::vector<std::vector<UnitRef>>& parent,
+                                      bool breakdowns) const;
+  // Whether every dimension's groups add up to the top level's units for
+  // indicator k (so the breakdowns can be protected with the levels).
+  bool BreakdownsAddUp(size_t k) const;
+
+  // indicators.csv; `lead(level, unit)` gives the first three columns;
+  // `by_unit[k]` is indicator k's DisclosureCounts, protected (its levels are used).
   std::string IndicatorsCsv(const std::function<std::vector<std::string>(size_t, size_t)>& lead,
-                            const DisclosureRules& rules) const;
-  // inequalities.csv (ICS-wide).
-  std::string InequalitiesCsv(const DisclosureRules& rules) const;
+                            const std::vector<ProtectedHierarchy>& by_unit) const;
+  // inequalities.csv (ICS-wide); `by_group[k]`: indicator k's DisclosureCounts with
+  // breakdowns, protected (its breakdowns are used).
+  std::string InequalitiesCsv(const std::vector<ProtectedHierarchy>& by_group) const;
 
  private:
   struct Counts {  // by the standard population's 19 age bands
