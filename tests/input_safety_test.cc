@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include "analysis/codelist.h"
 #include "analysis/cohorts.h"
 #include "analysis/criteria.h"
 #include "analysis/frailty_index.h"
@@ -35,7 +36,7 @@ const Date kExtractDate = DaysFromCivil(2019, 6, 30);
 
 // events.csv with `rows` good rows after the header.
 std::string Events(int rows) {
-  std::string text = "nhs_number,date,snomed_code,numeric_value,unit\n";
+  std::string text = "patient,date,snomed_code,numeric_value,unit\n";
   for (int i = 0; i < rows; ++i) {
     text += fmt::format("{},2019-01-{:02d},38341003,,\n", testing::kNhs[i % 3], 1 + i % 28);
   }
@@ -156,6 +157,26 @@ TEST(OnlyRegularFiles, ADanglingLinkAFifoAndADeviceAreRefused) {
   ASSERT_TRUE(testing::IngestWithTestKey(dir / "x", dir / "data", kExtractDate).ok());
 }
 
+TEST(OnlyRegularFiles, FhirInputsToo) {
+  TempDir dir;
+  fs::create_directory(dir / "fhir");
+  fs::create_symlink(dir / "gone.ndjson", dir / "fhir/Patient.000.ndjson");
+  auto run = RunPopulus({"ingest", "--format", "fhir", dir / "fhir", "--into", dir / "data",
+                         "--extract-date", "2019-06-30"},
+                        {{"POPULUS_PSEUDO_KEY", testing::kTestKey}});
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_NE(run.err.find("Patient.000.ndjson is a symbolic link to nothing"), std::string::npos)
+      << run.err;
+  fs::remove(dir / "fhir/Patient.000.ndjson");
+  ASSERT_EQ(::mkfifo((dir / "fhir/Bundle.json").c_str(), 0644), 0);
+  run = RunPopulus({"ingest", "--format", "fhir", dir / "fhir", "--into", dir / "data",
+                    "--extract-date", "2019-06-30"},
+                   {{"POPULUS_PSEUDO_KEY", testing::kTestKey}});
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_NE(run.err.find("named pipe"), std::string::npos) << run.err;
+  EXPECT_FALSE(fs::exists(dir / "data/CURRENT"));
+}
+
 TEST(OnlyRegularFiles, SmallFilesAndMappedFilesToo) {
   TempDir dir;
   ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0644), 0);
@@ -189,11 +210,10 @@ TEST(DeclaredColumns, RuleFilesWithUnknownMissingOrDuplicatedColumnsAreRefused) 
   EXPECT_NE(st.message().find("rules.csv line 1: 'qualifer' is not a column of this file"),
             std::string::npos)
       << st.message();
-  std::string missing = header;
-  missing.replace(missing.find("domain,"), 7, "");
-  st = load(missing);
-  EXPECT_NE(st.message().find("rules.csv line 1: the column 'domain' is missing"),
-            std::string::npos)
+  WriteFile(dir / "list.csv", "term\nDiabetes mellitus\n");
+  analysis::Codelist list;
+  st = analysis::ReadCodelist(dir / "list.csv", false, &list);
+  EXPECT_NE(st.message().find("list.csv line 1: the column 'code' is missing"), std::string::npos)
       << st.message();
   st = load(header + ",Name");
   EXPECT_NE(st.message().find("column 'Name' appears twice"), std::string::npos) << st.message();
@@ -412,10 +432,10 @@ TEST(NhsNumberShapes, ALongNumberInAnOrganisationNameLoadsAndControlBytesDoNot) 
   IngestResult result;
   ASSERT_TRUE(testing::IngestWithTestKey(dir / "x", dir / "data", kExtractDate, &result).ok());
   // A NUL byte in an event's unit is quarantined, named, and never stored.
-  x.files["events.csv"] = "nhs_number,date,snomed_code,numeric_value,unit\n" +
+  x.files["events.csv"] = "patient,date,snomed_code,numeric_value,unit\n" +
                           std::string(testing::kNhs[0]) + ",2019-01-01,271649006,140,mm" +
                           std::string(1, '\0') + "Hg\n" + testing::kNhs[0] +
-                          ",2019-01-02,271649006,141,mm\tHg\n" + testing::kNhs[0] +
+                          ",2019-01-02,271649006,141,mm\x1bHg\n" + testing::kNhs[0] +
                           ",2019-01-03,271649006,142,mm[Hg]\n";
   x.Write(dir / "y");
   ASSERT_TRUE(testing::IngestWithTestKey(dir / "y", dir / "data", kExtractDate, &result).ok());

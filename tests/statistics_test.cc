@@ -129,8 +129,10 @@ TEST(Statistics, GroupedProportionsAndRatesMatchThroughTheCommand) {
       }
     }
     WriteFile(dir / "in.csv", input);
+    // One output file for every run: replaced only because --overwrite says so.
     const auto run = RunPopulus({"stats", kind, "--input", dir / "in.csv", "--output",
-                                 dir / "out.csv", "--group-by", "Area", "--multiplier",
+                                 dir / "out.csv", "--overwrite", "--group-by", "Area",
+                                 "--multiplier",
                                  std::string(kind) == std::string("rate") ? "100000" : "1"});
     ASSERT_EQ(run.exit_code, 0) << run.err;
     const Table got = Load(dir / "out.csv");

@@ -131,12 +131,6 @@ Status ReadTable(const std::string& path, const DeclaredColumns& columns, Table*
   std::vector<std::string> expected;
   for (const char* name : columns.required) expected.emplace_back(name);
   for (const char* name : columns.optional) expected.push_back(std::string(name) + " (optional)");
-  for (const char* name : columns.required) {
-    if (table->Column({name}) < 0) {
-      return Status::Data(fmt::format("{} line 1: the column '{}' is missing (the file's columns: {})",
-                                      path, name, fmt::join(expected, ", ")));
-    }
-  }
   for (const std::string& name : table->header) {
     bool known = false;
     for (const char* n : columns.required) known = known || SameName(name, n);
@@ -146,6 +140,12 @@ Status ReadTable(const std::string& path, const DeclaredColumns& columns, Table*
           "{} line 1: '{}' is not a column of this file, so populus would ignore it (the file's "
           "columns: {})",
           path, name, fmt::join(expected, ", ")));
+    }
+  }
+  for (const char* name : columns.required) {
+    if (table->Column({name}) < 0) {
+      return Status::Data(fmt::format("{} line 1: the column '{}' is missing (the file's columns: {})",
+                                      path, name, fmt::join(expected, ", ")));
     }
   }
   return Status::Ok();

@@ -93,7 +93,7 @@ int ControlByteIn(std::string_view text) {
     if ((below_space | is_del) != 0) break;
   }
   for (; i < n; ++i) {
-    if (s[i] < 0x20 || s[i] == 0x7F) return s[i];
+    if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7F) return s[i];
   }
   return -1;
 }

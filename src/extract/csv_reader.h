@@ -85,8 +85,8 @@ class CsvReader {
 // True if the bytes are valid UTF-8 (no overlongs, surrogates or values past U+10FFFF).
 bool IsValidUtf8(std::string_view text);
 
-// The first control character (a byte below 0x20, or 0x7F) in the text, or
-// -1 when it has none.
+// The first control character (a byte below 0x20 other than tab, or 0x7F) in
+// the text, or -1 when it has none. A tab is kept, as the quarantine keeps it.
 int ControlByteIn(std::string_view text);
 
 // The index of the first field holding a control character, or -1.

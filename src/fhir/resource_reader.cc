@@ -125,10 +125,9 @@ class Reader {
 
   // A Bundle, entry by entry, or a file holding one resource.
   Status Json(const std::string& path, const std::string& name) {
-    simdjson::padded_string text;
-    if (simdjson::padded_string::load(path).get(text)) {
-      return Status::Io(fmt::format("cannot read '{}'", path));
-    }
+    MappedFile file;  // refuses what is not a regular file, as for NDJSON
+    POPULUS_RETURN_IF_ERROR(file.Open(path));
+    simdjson::padded_string text(reinterpret_cast<const char*>(file.data()), file.size());
     summary_->bytes += text.size();
     Location where;
     where.file = name;
@@ -250,7 +249,10 @@ Status ReadResources(const std::string& path, const ResourceFn& on_resource,
   std::vector<std::string> files;
   for (const auto& entry : fs::directory_iterator(path, ec)) {
     const std::string name = entry.path().filename().string();
-    if (entry.is_regular_file() && (name.ends_with(".ndjson") || name.ends_with(".json"))) {
+    // Not only regular files: a dangling link or a FIFO named like an input
+    // is an error when read, never silently left out.
+    std::error_code kind;
+    if (!entry.is_directory(kind) && (name.ends_with(".ndjson") || name.ends_with(".json"))) {
       files.push_back(entry.path().string());
     }
   }

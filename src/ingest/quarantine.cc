@@ -47,7 +47,7 @@ constexpr RuleInfo kRules[] = {
     {Rule::kIdentifierInText, "identifier-in-text",
      "a code or free-text field holds something shaped like an NHS number"},
     {Rule::kControlCharacter, "control-character",
-     "a field holds a control character (a NUL byte, a tab, a line break, ...)"},
+     "a field holds a control character (a NUL byte, a line break, an escape, ...)"},
     {Rule::kInvalidCode, "invalid-code", "a code is not a SNOMED CT / dm+d concept identifier"},
     {Rule::kInvalidNumber, "invalid-number", "a number cannot be read or is not finite"},
     {Rule::kOutOfRange, "out-of-range", "a value is outside the range the format allows"},
