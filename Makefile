@@ -4,7 +4,7 @@
 JOBS ?= $(shell nproc)
 POPULUS := build/release/populus
 
-.PHONY: all deps build demo test bench format clean
+.PHONY: all deps build demo test bench format format-check clean
 
 all: build
 
@@ -48,8 +48,12 @@ bench: build
 	@bash bench/run-analyse-bench.sh
 	@bash bench/run-fhir-bench.sh
 
-format:
-	@clang-format -i $$(git ls-files '*.h' '*.cc')
+format: deps
+	@clang-format-14 -i $$(git ls-files '*.h' '*.cc')
+
+# Fails, naming the files, when any source file is not as .clang-format lays it out.
+format-check: deps
+	@clang-format-14 --dry-run --Werror $$(git ls-files '*.h' '*.cc')
 
 clean:
 	@rm -rf build demo-data demo-synthetic-ics demo-synthetic-data

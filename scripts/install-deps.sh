@@ -9,6 +9,7 @@ packages=(
   libtomlplusplus-dev nlohmann-json3-dev libxxhash-dev
   libssl-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang-format-14
   python3
 )
 

@@ -132,9 +132,9 @@ TEST(OnlyRegularFiles, ADanglingLinkAFifoAndADeviceAreRefused) {
     SCOPED_TRACE(name);
     fs::remove(dir / "x/events.csv");
     fs::create_symlink(target.first, dir / "x/events.csv");
-    const auto run = RunPopulus({"ingest", dir / "x", "--into", dir / "data", "--extract-date",
-                                 "2019-06-30"},
-                                {{"POPULUS_PSEUDO_KEY", testing::kTestKey}});
+    const auto run =
+        RunPopulus({"ingest", dir / "x", "--into", dir / "data", "--extract-date", "2019-06-30"},
+                   {{"POPULUS_PSEUDO_KEY", testing::kTestKey}});
     EXPECT_EQ(run.exit_code, 2) << run.err;
     EXPECT_NE(run.err.find("events.csv"), std::string::npos) << run.err;
     EXPECT_NE(run.err.find(target.second), std::string::npos) << run.err;
@@ -145,9 +145,9 @@ TEST(OnlyRegularFiles, ADanglingLinkAFifoAndADeviceAreRefused) {
   fs::remove(dir / "x/events.csv");
   fs::remove(dir / "x/patients.csv");
   fs::create_symlink(dir / "gone.csv", dir / "x/patients.csv");
-  const auto run = RunPopulus({"ingest", dir / "x", "--into", dir / "data", "--extract-date",
-                               "2019-06-30"},
-                              {{"POPULUS_PSEUDO_KEY", testing::kTestKey}});
+  const auto run =
+      RunPopulus({"ingest", dir / "x", "--into", dir / "data", "--extract-date", "2019-06-30"},
+                 {{"POPULUS_PSEUDO_KEY", testing::kTestKey}});
   EXPECT_EQ(run.exit_code, 2) << run.err;
   EXPECT_NE(run.err.find("symbolic link to nothing"), std::string::npos) << run.err;
   // A link to a regular file is read like the file.
@@ -267,9 +267,9 @@ TEST(DeclaredColumns, RuleFilesWithUnknownMissingOrDuplicatedColumnsAreRefused) 
 TEST(DeclaredColumns, CodelistPathsStayInsideTheCodelistFolder) {
   TempDir dir;
   const std::string registers = ReadFile(kSource + "/data/registers/ltc-registers.csv");
-  for (const std::string& path : {std::string("../registers/ltc-registers.csv"),
-                                  std::string("ltc/../../codelists/ltc/af.csv"),
-                                  kCodelists + "/ltc/af.csv"}) {
+  for (const std::string& path :
+       {std::string("../registers/ltc-registers.csv"),
+        std::string("ltc/../../codelists/ltc/af.csv"), kCodelists + "/ltc/af.csv"}) {
     SCOPED_TRACE(path);
     std::string text = registers;
     text.replace(text.find("ltc/af.csv"), 10, path);
@@ -330,8 +330,7 @@ TEST(OptionValues, BadValuesAreUsageErrorsNamingTheOption) {
     EXPECT_FALSE(fs::exists(out));
     EXPECT_FALSE(fs::exists(dir / "data"));
   }
-  const std::string props =
-      kSource + "/tests/data/phe-indicator-methods/funnel_prop_inputs.csv";
+  const std::string props = kSource + "/tests/data/phe-indicator-methods/funnel_prop_inputs.csv";
   for (const char* multiplier : {"inf", "1e400", "nan", "-100", "0"}) {
     SCOPED_TRACE(multiplier);
     const auto run = RunPopulus({"stats", "proportion", "--input", props, "--multiplier",
@@ -358,11 +357,12 @@ TEST(OptionValues, BadValuesInInputTablesNameFileLineAndColumn) {
   std::string bands = "area,count,pop\n";
   for (int b = 0; b < 19; ++b) bands += fmt::format("A,{},1000\n", b + 1);
   WriteFile(dir / "bands.csv", bands);
-  WriteFile(dir / "zeros.csv", "stdpop\n" + [] {
-    std::string z;
-    for (int b = 0; b < 19; ++b) z += "0\n";
-    return z;
-  }());
+  WriteFile(
+      dir / "zeros.csv", "stdpop\n" + [] {
+        std::string z;
+        for (int b = 0; b < 19; ++b) z += "0\n";
+        return z;
+      }());
   expect({"stats", "dsr", "--input", dir / "bands.csv", "--stdpop", dir / "zeros.csv"},
          "zeros.csv: every weight is 0");
   WriteFile(dir / "funnel.csv", "numerator,denominator\n-1,10\n");

@@ -95,8 +95,8 @@ TEST_F(OutputSafety, NoCommandWritesIntoOverOrAroundADataDirectory) {
   }
   // A second data directory inside the first, or inside an extract folder's
   // files, is refused too.
-  auto run = RunPopulus({"ingest", kMiniIcs, "--into", data + "/nested", "--demo",
-                         "--extract-date", "2019-06-30", "--lenient"});
+  auto run = RunPopulus({"ingest", kMiniIcs, "--into", data + "/nested", "--demo", "--extract-date",
+                         "2019-06-30", "--lenient"});
   EXPECT_EQ(run.exit_code, 1) << run.err;
   EXPECT_NE(run.err.find("lies inside the data directory"), std::string::npos) << run.err;
   run = RunPopulus({"ingest", kMiniIcs, "--into", dir_ / "holder/..", "--demo", "--extract-date",
@@ -178,9 +178,9 @@ TEST_F(OutputSafety, AKilledRunLeavesTheOldOutputOrTheNewOneWholeAndIsCleanedUpN
   ASSERT_EQ(RunPopulus({"analyse", data, "--out", dir_ / "out"}).exit_code, 0);
   const auto first = Tree(dir_ / "out");
   // Killed just after the swap: the new output is in place, whole.
-  auto run = RunPopulus({"analyse", data, "--out", dir_ / "out", "--overwrite", "--as-of",
-                         "2019-01-31"},
-                        {{"POPULUS_CRASH_AT", "output-swapped"}});
+  auto run =
+      RunPopulus({"analyse", data, "--out", dir_ / "out", "--overwrite", "--as-of", "2019-01-31"},
+                 {{"POPULUS_CRASH_AT", "output-swapped"}});
   EXPECT_EQ(run.exit_code, 128 + SIGKILL) << run.err;
   // It is exactly what an uninterrupted run with the same options writes.
   ASSERT_EQ(RunPopulus({"analyse", data, "--out", dir_ / "ref", "--as-of", "2019-01-31"}).exit_code,
@@ -220,9 +220,9 @@ TEST(OutputFiles, AreWholeNeverADirectoryAndReplacedOnlyWhenAsked) {
   // stats checks both of a funnel's outputs before writing either.
   const std::string funnel =
       testing::SourceDir() + "/tests/data/phe-indicator-methods/funnel_prop_inputs.csv";
-  run = RunPopulus({"stats", "funnel", "--statistic", "proportion", "--multiplier", "100",
-                    "--input", funnel, "--output", dir / "limits.csv", "--significance",
-                    dir / "folder"});
+  run =
+      RunPopulus({"stats", "funnel", "--statistic", "proportion", "--multiplier", "100", "--input",
+                  funnel, "--output", dir / "limits.csv", "--significance", dir / "folder"});
   EXPECT_EQ(run.exit_code, 1) << run.err;
   EXPECT_FALSE(fs::exists(dir / "limits.csv"));
 
@@ -246,8 +246,8 @@ namespace {
 // is said on the command line.
 TEST(EmbeddedExample, FitsTheAdmissionRiskModelOrSaysWhyNot) {
   TempDir dir;
-  auto run = RunPopulus({"ingest", kMiniIcs, "--into", dir / "data", "--demo", "--extract-date",
-                         "2019-06-30"});
+  auto run = RunPopulus(
+      {"ingest", kMiniIcs, "--into", dir / "data", "--demo", "--extract-date", "2019-06-30"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   run = RunPopulus({"analyse", dir / "data", "--out", dir / "out"});
   ASSERT_EQ(run.exit_code, 0) << run.err;

@@ -130,10 +130,10 @@ TEST(Statistics, GroupedProportionsAndRatesMatchThroughTheCommand) {
     }
     WriteFile(dir / "in.csv", input);
     // One output file for every run: replaced only because --overwrite says so.
-    const auto run = RunPopulus({"stats", kind, "--input", dir / "in.csv", "--output",
-                                 dir / "out.csv", "--overwrite", "--group-by", "Area",
-                                 "--multiplier",
-                                 std::string(kind) == std::string("rate") ? "100000" : "1"});
+    const auto run =
+        RunPopulus({"stats", kind, "--input", dir / "in.csv", "--output", dir / "out.csv",
+                    "--overwrite", "--group-by", "Area", "--multiplier",
+                    std::string(kind) == std::string("rate") ? "100000" : "1"});
     ASSERT_EQ(run.exit_code, 0) << run.err;
     const Table got = Load(dir / "out.csv");
     ASSERT_EQ(got.rows.size(), expected.rows.size()) << file;
@@ -437,8 +437,8 @@ TEST(Statistics, ReadsAnalysesOwnTablesWithAColumnMapping) {
   EXPECT_EQ(t.rows[1][static_cast<size_t>(lower)], "");
   // --digits states the precision.
   run = RunPopulus({"stats", "proportion", "--input", dir / "registers.csv", "--columns",
-                    "numerator=patients,denominator=population", "--multiplier", "100",
-                    "--digits", "3"});
+                    "numerator=patients,denominator=population", "--multiplier", "100", "--digits",
+                    "3"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find(",25,17.5,34.3,"), std::string::npos) << run.out;
   // A mapping to a column the table lacks, or to a role stats has not.
@@ -446,8 +446,8 @@ TEST(Statistics, ReadsAnalysesOwnTablesWithAColumnMapping) {
                     "numerator=patiens,denominator=population"});
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.err.find("has no column 'patiens'"), std::string::npos) << run.err;
-  run = RunPopulus({"stats", "proportion", "--input", dir / "registers.csv", "--columns",
-                    "top=patients"});
+  run = RunPopulus(
+      {"stats", "proportion", "--input", dir / "registers.csv", "--columns", "top=patients"});
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.err.find("ROLE=COLUMN"), std::string::npos) << run.err;
 }

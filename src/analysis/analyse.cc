@@ -344,9 +344,9 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   POPULUS_RETURN_IF_ERROR(LoadIndicators(options.indicators, &criteria, &indicators));
   // Ethnic groups (the census's five, by code) for the inequality breakdowns.
   std::unordered_map<std::string, int> group_of_code;
-  POPULUS_RETURN_IF_ERROR(
-      ReadWholeNumberMap(options.qrisk3.ethnicity_codes, kCensusEthnicityColumns, "code",
-                         "group_6", 1, 5, &group_of_code));
+  POPULUS_RETURN_IF_ERROR(ReadWholeNumberMap(options.qrisk3.ethnicity_codes,
+                                             kCensusEthnicityColumns, "code", "group_6", 1, 5,
+                                             &group_of_code));
   // The as-of date: given, or the extract date; it must lie within the data.
   Date extract = kNoDate;
   ParseIsoDate(snapshot->manifest().value("extract_date", std::string()), &extract);

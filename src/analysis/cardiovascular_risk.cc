@@ -82,16 +82,14 @@ Status CardiovascularRisk::Load(const CardiovascularRiskFiles& files, CriteriaSe
   }
   // Current smokers by amount (smoke_cat 2-4); ethnic codes to their census
   // group, and groups to QRISK3's ethrisk.
-  POPULUS_RETURN_IF_ERROR(
-      ReadWholeNumberMap(files.smoking_amounts, {{"code", "smoke_cat"}, {"term"}}, "code",
-                         "smoke_cat", 2, 4, &m.smoking_amount));
+  POPULUS_RETURN_IF_ERROR(ReadWholeNumberMap(files.smoking_amounts,
+                                             {{"code", "smoke_cat"}, {"term"}}, "code", "smoke_cat",
+                                             2, 4, &m.smoking_amount));
   std::unordered_map<std::string, int> ethrisk_of_group, group_of_code;
-  POPULUS_RETURN_IF_ERROR(
-      ReadWholeNumberMap(files.ethnicity, {{"group_16", "ethrisk"}, {"group"}}, "group_16",
-                         "ethrisk", 1, 9, &ethrisk_of_group));
-  POPULUS_RETURN_IF_ERROR(
-      ReadWholeNumberMap(files.ethnicity_codes, kCensusEthnicityColumns, "code", "group_16", 1,
-                         16, &group_of_code));
+  POPULUS_RETURN_IF_ERROR(ReadWholeNumberMap(files.ethnicity, {{"group_16", "ethrisk"}, {"group"}},
+                                             "group_16", "ethrisk", 1, 9, &ethrisk_of_group));
+  POPULUS_RETURN_IF_ERROR(ReadWholeNumberMap(files.ethnicity_codes, kCensusEthnicityColumns, "code",
+                                             "group_16", 1, 16, &group_of_code));
   for (const auto& [code, group] : group_of_code) {
     const auto it = ethrisk_of_group.find(std::to_string(group));
     if (it == ethrisk_of_group.end()) {

@@ -86,7 +86,8 @@ std::vector<std::string> Values(const std::vector<double>& numerator,
 Status LoadIndicators(const std::string& path, CriteriaSet* set, std::vector<Indicator>* out) {
   out->clear();
   Table t;
-  POPULUS_RETURN_IF_ERROR(ReadTable(path, {{"indicator", "name", "numerator", "denominator", "multiplier"}}, &t));
+  POPULUS_RETURN_IF_ERROR(
+      ReadTable(path, {{"indicator", "name", "numerator", "denominator", "multiplier"}}, &t));
   int code = 0, name = 0, numerator = 0, denominator = 0, multiplier = 0;
   POPULUS_RETURN_IF_ERROR(t.RequireColumn({"indicator"}, &code));
   POPULUS_RETURN_IF_ERROR(t.RequireColumn({"name"}, &name));

@@ -19,11 +19,11 @@ Status LoadRegisterRules(const std::string& path, const std::string& codelist_ro
                          std::vector<RegisterRule>* rules) {
   rules->clear();
   Table t;
-  POPULUS_RETURN_IF_ERROR(ReadTable(path,
-                                    {{"register", "name", "domain", "qof", "codelist", "min_age",
-                                      "max_age", "multimorbidity"},
-                                     {"qualifier"}},
-                                    &t));
+  POPULUS_RETURN_IF_ERROR(ReadTable(
+      path,
+      {{"register", "name", "domain", "qof", "codelist", "min_age", "max_age", "multimorbidity"},
+       {"qualifier"}},
+      &t));
   int code, name, domain, qof, codelist, min_age, max_age, multimorbidity;
   POPULUS_RETURN_IF_ERROR(t.RequireColumn({"register"}, &code));
   POPULUS_RETURN_IF_ERROR(t.RequireColumn({"name"}, &name));

@@ -144,8 +144,9 @@ Status ReadTable(const std::string& path, const DeclaredColumns& columns, Table*
   }
   for (const char* name : columns.required) {
     if (table->Column({name}) < 0) {
-      return Status::Data(fmt::format("{} line 1: the column '{}' is missing (the file's columns: {})",
-                                      path, name, fmt::join(expected, ", ")));
+      return Status::Data(
+          fmt::format("{} line 1: the column '{}' is missing (the file's columns: {})", path, name,
+                      fmt::join(expected, ", ")));
     }
   }
   return Status::Ok();
@@ -154,8 +155,8 @@ Status ReadTable(const std::string& path, const DeclaredColumns& columns, Table*
 const DeclaredColumns kCensusEthnicityColumns = {{"code", "group_16", "group_6"},
                                                  {"term", "dorset_share"}};
 
-Status ReadWholeNumberMap(const std::string& path, const DeclaredColumns& columns,
-                          const char* key, const char* value, int lo, int hi,
+Status ReadWholeNumberMap(const std::string& path, const DeclaredColumns& columns, const char* key,
+                          const char* value, int lo, int hi,
                           std::unordered_map<std::string, int>* out) {
   out->clear();
   Table t;

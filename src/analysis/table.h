@@ -55,8 +55,8 @@ std::string FormatValue(double v, int significant = 10);
 // A mapping read from a CSV file with the declared columns: each row's `key`
 // cell to the whole number in its `value` column, which must be from `lo` to
 // `hi`; errors name the file and line.
-Status ReadWholeNumberMap(const std::string& path, const DeclaredColumns& columns,
-                          const char* key, const char* value, int lo, int hi,
+Status ReadWholeNumberMap(const std::string& path, const DeclaredColumns& columns, const char* key,
+                          const char* value, int lo, int hi,
                           std::unordered_map<std::string, int>* out);
 
 // The columns of data/codelists/ethnicity-2011-census.csv: a SNOMED CT

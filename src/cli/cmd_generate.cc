@@ -49,7 +49,7 @@ Command AddGenerateCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(FiniteNumber(0, kMaxScale, true));
   CLI::Option* seed = sub->add_option("--seed", args->seed, "Override the configuration's seed")
-                           ->check(WholeNumber(0, UINT64_MAX));
+                          ->check(WholeNumber(0, UINT64_MAX));
   sub->add_flag("--overwrite", args->options.overwrite, "Replace an existing output directory");
   sub->add_flag("--json", args->json, "Print a machine-readable summary on stdout");
 

@@ -47,7 +47,7 @@ Command AddProjectCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(FiniteNumber(0, kMaxScale, true));
   CLI::Option* seed = sub->add_option("--seed", args->seed, "Override the configuration's seed")
-                           ->check(WholeNumber(0, UINT64_MAX));
+                          ->check(WholeNumber(0, UINT64_MAX));
   sub->add_flag("--overwrite", args->options.overwrite, "Replace an existing output directory");
   auto run = [args, seed]() -> int {
     if (seed->count() > 0) args->options.seed = args->seed;

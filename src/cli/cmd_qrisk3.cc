@@ -51,9 +51,9 @@ Status Score(const Qrisk3Args& a, std::string* out) {
     double x;
     POPULUS_RETURN_IF_ERROR(t.Number(r, column, false, &x));
     if (x != std::floor(x) || x < lo || x > hi) {
-      return Status::Data(fmt::format("{} line {} column {}: '{}' is not a whole number from {} to {}",
-                                      a.input, t.lines[r], t.header[static_cast<size_t>(column)],
-                                      t.rows[r][static_cast<size_t>(column)], lo, hi));
+      return Status::Data(fmt::format(
+          "{} line {} column {}: '{}' is not a whole number from {} to {}", a.input, t.lines[r],
+          t.header[static_cast<size_t>(column)], t.rows[r][static_cast<size_t>(column)], lo, hi));
     }
     *value = static_cast<int>(x);
     return Status::Ok();
@@ -80,8 +80,7 @@ Status Score(const Qrisk3Args& a, std::string* out) {
     POPULUS_RETURN_IF_ERROR(whole(r, ethrisk, 1, 9, &in.ethrisk));
     // smoke_cat in the input's own coding (1-5 or 0-4), so a bad value is
     // reported as the analyst wrote it.
-    POPULUS_RETURN_IF_ERROR(
-        whole(r, smoke, a.smoke_cat_from, a.smoke_cat_from + 4, &in.smoke_cat));
+    POPULUS_RETURN_IF_ERROR(whole(r, smoke, a.smoke_cat_from, a.smoke_cat_from + 4, &in.smoke_cat));
     in.smoke_cat -= a.smoke_cat_from;
     POPULUS_RETURN_IF_ERROR(t.Number(r, rati, false, &in.rati));
     POPULUS_RETURN_IF_ERROR(t.Number(r, sbp, false, &in.sbp));

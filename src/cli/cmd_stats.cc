@@ -30,7 +30,7 @@ struct StatsArgs {
   bool overwrite = false;
   std::string columns;                      // --columns ROLE=COLUMN,...
   std::map<std::string, std::string> role;  // parsed from `columns`
-  int digits = 10;  // significant digits of every number written
+  int digits = 10;                          // significant digits of every number written
   std::string Format(double v) const { return analysis::FormatValue(v, digits); }
   // The column named for a role by --columns, else the role's own name.
   const char* Col(const char* name) const {
@@ -54,17 +54,18 @@ Status MapColumns(StatsArgs* a, const Table& t) {
     const std::string pair = a->columns.substr(from, comma - from);
     from = comma + 1;
     const size_t eq = pair.find('=');
-    const std::string r = pair.substr(0, eq), column = eq == std::string::npos ? "" : pair.substr(eq + 1);
+    const std::string r = pair.substr(0, eq),
+                      column = eq == std::string::npos ? "" : pair.substr(eq + 1);
     bool known = false;
     for (const char* k : kColumnRoles) known = known || r == k;
     if (!known || column.empty()) {
-      return Status::Usage(fmt::format(
-          "--columns '{}': each entry is ROLE=COLUMN with ROLE one of {}", pair,
-          fmt::join(std::begin(kColumnRoles), std::end(kColumnRoles), ", ")));
+      return Status::Usage(
+          fmt::format("--columns '{}': each entry is ROLE=COLUMN with ROLE one of {}", pair,
+                      fmt::join(std::begin(kColumnRoles), std::end(kColumnRoles), ", ")));
     }
     if (t.Column({column.c_str()}) < 0) {
-      return Status::Usage(fmt::format("--columns {}: {} has no column '{}' (its columns: {})", pair,
-                                       t.path, column, fmt::join(t.header, ", ")));
+      return Status::Usage(fmt::format("--columns {}: {} has no column '{}' (its columns: {})",
+                                       pair, t.path, column, fmt::join(t.header, ", ")));
     }
     if (!a->role.emplace(r, column).second) {
       return Status::Usage(fmt::format("--columns names the {} column twice", r));
@@ -331,8 +332,8 @@ Status RunDsrOrIsr(StatsArgs& a, bool dsr, std::string* out) {
       if (!dsr) {
         POPULUS_RETURN_IF_ERROR(t.Number(r, refcount, true, &v));
         if (v < 0) {
-          return Status::Data(fmt::format("{} line {}: refcount must be 0 or more, not {}",
-                                          a.input, t.lines[r], RNumber(v)));
+          return Status::Data(fmt::format("{} line {}: refcount must be 0 or more, not {}", a.input,
+                                          t.lines[r], RNumber(v)));
         }
         rx.push_back(v);
         POPULUS_RETURN_IF_ERROR(t.Number(r, refpop, false, &v));
@@ -405,7 +406,8 @@ Status RunFunnel(StatsArgs& a, std::string* out, std::string* significance) {
   POPULUS_RETURN_IF_ERROR(t.RequireColumn({a.Col("numerator"), "obs", "observed", "events"}, &num));
   den = t.Column({a.Col("denominator"), "expected", "population"});
   if (o.statistic != analysis::FunnelStatistic::kRate && den < 0) {
-    POPULUS_RETURN_IF_ERROR(t.RequireColumn({a.Col("denominator"), "expected", "population"}, &den));
+    POPULUS_RETURN_IF_ERROR(
+        t.RequireColumn({a.Col("denominator"), "expected", "population"}, &den));
   }
   if (o.statistic == analysis::FunnelStatistic::kRate) {
     POPULUS_RETURN_IF_ERROR(t.RequireColumn({a.Col("rate"), "value"}, &rate));

@@ -27,8 +27,7 @@ int main(int argc, char** argv) {
       populus::cli::AddIngestCommand(app),   populus::cli::AddInfoCommand(app),
       populus::cli::AddGenerateCommand(app), populus::cli::AddProjectCommand(app),
       populus::cli::AddStatsCommand(app),    populus::cli::AddQrisk3Command(app),
-      populus::cli::AddAnalyseCommand(app),
-      populus::cli::AddExportCommand(app),
+      populus::cli::AddAnalyseCommand(app),  populus::cli::AddExportCommand(app),
   };
   try {
     app.parse(argc, argv);

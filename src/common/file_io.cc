@@ -1,6 +1,7 @@
 #include "common/file_io.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,8 +12,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 namespace populus {
 namespace {
@@ -118,7 +117,8 @@ Status OpenRegularFile(const std::string& path, int* fd_out) {
     const int err = errno;
     struct stat link;
     if (err == ENOENT && ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
-      return Status::Data(path + " is a symbolic link to nothing; populus reads only regular files");
+      return Status::Data(path +
+                          " is a symbolic link to nothing; populus reads only regular files");
     }
     return Status::FromErrno("open", path, err);
   }
@@ -130,11 +130,11 @@ Status OpenRegularFile(const std::string& path, int* fd_out) {
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    const char* what = S_ISDIR(st.st_mode)    ? "a directory"
-                       : S_ISFIFO(st.st_mode) ? "a named pipe (FIFO)"
+    const char* what = S_ISDIR(st.st_mode)                          ? "a directory"
+                       : S_ISFIFO(st.st_mode)                       ? "a named pipe (FIFO)"
                        : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
-                       : S_ISSOCK(st.st_mode)                         ? "a socket"
-                                                                      : "not a regular file";
+                       : S_ISSOCK(st.st_mode)                       ? "a socket"
+                                                                    : "not a regular file";
     return Status::Data(fmt::format("{} is {}; populus reads only regular files", path, what));
   }
   const int flags = ::fcntl(fd, F_GETFL);
@@ -151,13 +151,13 @@ Status PathWithin(const std::string& root, const std::string& relative, std::str
   const std::filesystem::path rel(relative);
   if (relative.empty()) return Status::Data("'' names no file");
   if (rel.is_absolute() || rel.has_root_name() || rel.has_root_directory()) {
-    return Status::Data(fmt::format(
-        "'{}' is an absolute path; name a file inside the folder '{}'", relative, root));
+    return Status::Data(fmt::format("'{}' is an absolute path; name a file inside the folder '{}'",
+                                    relative, root));
   }
   for (const auto& part : rel) {
     if (part == "..") {
-      return Status::Data(fmt::format(
-          "'{}' climbs out of the folder '{}'; name a file inside it", relative, root));
+      return Status::Data(
+          fmt::format("'{}' climbs out of the folder '{}'; name a file inside it", relative, root));
     }
   }
   *path = (std::filesystem::path(root) / rel).string();

@@ -72,9 +72,8 @@ Status CheckOutputPath(const std::string& path, std::string_view option) {
              target, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (++seen > kMaxEntriesSearched) {
-        return Status::Usage(fmt::format(
-            "{} '{}' holds more than {} files; name a new folder", option, path,
-            kMaxEntriesSearched));
+        return Status::Usage(fmt::format("{} '{}' holds more than {} files; name a new folder",
+                                         option, path, kMaxEntriesSearched));
       }
       if (it->is_directory(ec) && !it->is_symlink(ec) && IsDataDirectory(it->path())) {
         return Status::Usage(fmt::format(
@@ -107,9 +106,9 @@ Status OutputDirectory::Begin(const std::string& dir, bool overwrite, std::strin
   }
   if (fs::is_directory(st) && !fs::is_empty(target, ec)) {
     if (!overwrite) {
-      return Status::Usage(fmt::format(
-          "'{}' already exists and is not empty; choose another {} or add --overwrite", dir,
-          option));
+      return Status::Usage(
+          fmt::format("'{}' already exists and is not empty; choose another {} or add --overwrite",
+                      dir, option));
     }
     if (!HasMarker(target)) {
       return Status::Usage(fmt::format(
@@ -135,8 +134,7 @@ Status OutputDirectory::Begin(const std::string& dir, bool overwrite, std::strin
     // Holding the lock, a marked staging directory is from a run that died.
     if (!fs::is_directory(staged) || !HasMarker(staging)) {
       return Status::Usage(fmt::format(
-          "'{}' exists and was not made by populus; move it away and run again",
-          staging.string()));
+          "'{}' exists and was not made by populus; move it away and run again", staging.string()));
     }
     fs::remove_all(staging, ec);
     if (ec) {

@@ -220,7 +220,6 @@ bool ParseWhole(std::string_view text, int64_t min, int64_t max, int64_t* out) {
   return true;
 }
 
-
 bool IsPatientId(std::string_view s) {
   if (s.empty() || s.size() > 128) return false;
   for (char c : s) {

@@ -132,8 +132,7 @@ Status LoadFrailtyModel(const IcsConfig& config, ConditionModel* model) {
       }
       std::string list_path;
       if (const Status within = PathWithin(config.codelist_root, list, &list_path); !within.ok()) {
-        return Status::Data(
-            fmt::format("{} line {}: codelist {}", path, n, within.message()));
+        return Status::Data(fmt::format("{} line {}: codelist {}", path, n, within.message()));
       }
       if (!std::filesystem::is_regular_file(list_path)) {
         return Status::Data(fmt::format("{} line {}: codelist '{}' is not a file under '{}'", path,

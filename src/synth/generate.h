@@ -52,7 +52,7 @@ struct GenerateResult {
   uint64_t deaths = 0, departures = 0;  // in the history window
   RecordCounts records;                 // rows written to each file of the record
   std::vector<CalibrationResult> calibration;
-  double latent_sigma = 0;  // the calibrated spread of latent health
+  double latent_sigma = 0;              // the calibrated spread of latent health
   double frailty_sigma = 0;             // ... of the frailty factor
   double deficit_prevalence_scale = 0;  // ... and the scale on deficit prevalence
   double seconds = 0;
