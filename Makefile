@@ -56,4 +56,4 @@ format-check: deps
 	@clang-format-14 --dry-run --Werror $$(git ls-files '*.h' '*.cc')
 
 clean:
-	@rm -rf build demo-data demo-synthetic-ics demo-synthetic-data
+	@rm -rf build demo-data demo-synthetic-ics demo-synthetic-data demo-analysis

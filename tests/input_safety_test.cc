@@ -371,7 +371,7 @@ TEST(OptionValues, BadValuesInInputTablesNameFileLineAndColumn) {
          "funnel.csv line 2: numerator must be 0 or more");
 
   // QRISK3: the published first test row, then one field spoilt at a time.
-  const std::string vectors = testing::SharedDir() + "/reference/qrisk3/qrisk3_2017_test.csv";
+  const std::string vectors = testing::SourceDir() + "/tests/data/qrisk3/qrisk3_2017_test.csv";
   const std::string text = ReadFile(vectors);
   const size_t end_of_row = text.find('\n', text.find('\n') + 1);
   const std::string header = text.substr(0, text.find('\n'));

@@ -85,7 +85,7 @@ TEST_F(OutputSafety, NoCommandWritesIntoOverOrAroundADataDirectory) {
     ExpectDataUntouched();
   }
   // Output files: never inside a data directory.
-  const std::string vectors = testing::SharedDir() + "/reference/qrisk3/qrisk3_2017_test.csv";
+  const std::string vectors = testing::SourceDir() + "/tests/data/qrisk3/qrisk3_2017_test.csv";
   for (const std::string& file : {data + "/out.csv", data + "/versions/v000001/manifest.json"}) {
     SCOPED_TRACE(file);
     auto run = RunPopulus({"qrisk3", "--input", vectors, "--output", file, "--overwrite"});
@@ -198,7 +198,7 @@ TEST_F(OutputSafety, AKilledRunLeavesTheOldOutputOrTheNewOneWholeAndIsCleanedUpN
 
 TEST(OutputFiles, AreWholeNeverADirectoryAndReplacedOnlyWhenAsked) {
   TempDir dir;
-  const std::string vectors = testing::SharedDir() + "/reference/qrisk3/qrisk3_2017_test.csv";
+  const std::string vectors = testing::SourceDir() + "/tests/data/qrisk3/qrisk3_2017_test.csv";
   fs::create_directory(dir / "folder");
   WriteFile(dir / "folder/keep.txt", "precious");
   auto run = RunPopulus({"qrisk3", "--input", vectors, "--output", dir / "folder", "--overwrite"});
