@@ -338,7 +338,7 @@ std::vector<TableAudit> AuditAnalysis(const std::string& extract, const std::str
     }
     record(file, levels.Audit());
   }
-  // The categories as columns, the total in column 3.
+  // The categories as columns, the total in its own column.
   for (const auto& [file, columns] :
        {std::pair<const char*, std::vector<const char*>>{
             "multimorbidity.csv", {"ltc_0", "ltc_1", "ltc_2", "ltc_3", "ltc_4_plus"}},
@@ -346,9 +346,10 @@ std::vector<TableAudit> AuditAnalysis(const std::string& extract, const std::str
                                                          {"fit", "mild", "moderate", "severe"}}}) {
     const Table t = read(file);
     PublishedLevels levels(organisations, columns.size());
+    const auto total = static_cast<size_t>(t.Column({"population", "assessed"}));
     for (const auto& row : t.rows) {
       for (size_t k = 0; k < columns.size(); ++k) {
-        levels.Set(row[0], row[1], k, row[static_cast<size_t>(t.Column({columns[k]}))], row[3]);
+        levels.Set(row[0], row[1], k, row[static_cast<size_t>(t.Column({columns[k]}))], row[total]);
       }
     }
     record(file, levels.Audit());
@@ -568,6 +569,8 @@ TEST_F(Analyse, CountsOnAGeneratedIcsAgreeWithAnIndependentCount) {
   ASSERT_TRUE(ReadTable(dir / "efi/frailty.csv", &frailty).ok());
   double frail = -1;
   for (size_t r = 0; r < frailty.rows.size(); ++r) {
+    // Every row says whom it assessed.
+    EXPECT_EQ(frailty.rows[r][static_cast<size_t>(frailty.Column({"assessed_ages"}))], "50+");
     if (frailty.rows[r][0] != "ics") continue;
     frail = 0;
     for (const char* category : {"mild", "moderate", "severe"}) {

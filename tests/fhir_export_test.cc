@@ -1033,6 +1033,19 @@ TEST_F(FhirExportHandMade, OverwriteReplacesAnEarlierExport) {
   EXPECT_EQ(ReadExport(dir_ / "out").resources.at("Encounter").size(), 4u);
 }
 
+TEST_F(FhirExportHandMade, EstimatesTheDiskItNeedsBeforeItStarts) {
+  ExportOptions o;
+  o.data_dir = dir_ / "data";
+  o.out_dir = dir_ / "not/yet/made";
+  uint64_t needed = 0, free = 0;
+  ASSERT_TRUE(EstimateExport(o, &needed, &free).ok());
+  // 6 organisations, 3 patients, 6 events, 2 prescriptions, 4 appointments
+  // and 4 hospital rows, at the measured average size of a resource.
+  EXPECT_EQ(needed, (6u + 3 + 6 + 2 + 4 + 4) * kEstimatedBytesPerResource);
+  EXPECT_GT(free, 0u);
+  EXPECT_FALSE(fs::exists(dir_ / "not"));
+}
+
 TEST_F(FhirExportHandMade, TheCommandLine) {
   auto run = RunPopulus({"export", "--format", "fhir", dir_ / "data", dir_ / "out"});
   ASSERT_EQ(run.exit_code, 0) << run.err;

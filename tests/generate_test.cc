@@ -61,9 +61,13 @@ TEST(Generate, ASmallSystemMeetsEveryScaledTarget) {
   // calibration.csv says the same.
   const auto rows = ReadCsv(dir / "ics/calibration.csv");
   ASSERT_EQ(rows.size(), 20u);
-  EXPECT_EQ(rows[0],
-            (std::vector<std::string>{"measure", "target", "achieved", "tolerance", "pass"}));
-  for (size_t i = 1; i < rows.size(); ++i) EXPECT_EQ(rows[i][4], "pass") << rows[i][0];
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"measure", "population", "target", "achieved",
+                                               "tolerance", "pass"}));
+  for (size_t i = 1; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i][5], "pass") << rows[i][0];
+    // The eFI measures say whom they count: the configuration's from_age.
+    EXPECT_EQ(rows[i][1], rows[i][0].starts_with("efi_") ? "aged 50+" : "registered") << rows[i][0];
+  }
 }
 
 TEST(Generate, OutputIsByteIdenticalWhateverTheThreadCount) {

@@ -94,6 +94,30 @@ TEST(StrayQuote, AQuotedFieldOverSeveralLinesWithinTheBoundStillReads) {
       << wide.status().message();
 }
 
+TEST(StrayQuote, NearTheEndOfTheFileStopsTheReadToo) {
+  TempDir dir;
+  // A quote opened three lines before the end: it would swallow two rows.
+  WriteFile(dir / "f.csv", "a,b\n1,2\n3,\"4\n5,6\n7,8\n");
+  CsvReader reader;
+  ASSERT_TRUE(reader.Open(dir / "f.csv").ok());
+  CsvRecord rec;
+  int records = 0;
+  while (reader.Next(&rec)) ++records;
+  EXPECT_EQ(records, 2);
+  EXPECT_NE(reader.status().message().find("f.csv line 3: a quoted field opened on this line is "
+                                           "never closed"),
+            std::string::npos)
+      << reader.status().message();
+  // On the last line it swallows nothing else: that record is quarantined.
+  WriteFile(dir / "g.csv", "a,b\n1,2\n3,\"4\n");
+  CsvReader last;
+  ASSERT_TRUE(last.Open(dir / "g.csv").ok());
+  std::vector<CsvProblem> problems;
+  while (last.Next(&rec)) problems.push_back(rec.problem);
+  EXPECT_TRUE(last.status().ok()) << last.status().message();
+  EXPECT_EQ(problems.back(), CsvProblem::kUnterminatedQuote);
+}
+
 TEST(StrayQuote, FailsTheLoadAndKeepsThePublishedSnapshot) {
   TempDir dir;
   ExtractFiles x;
@@ -175,6 +199,60 @@ TEST(OnlyRegularFiles, FhirInputsToo) {
   EXPECT_EQ(run.exit_code, 2) << run.err;
   EXPECT_NE(run.err.find("named pipe"), std::string::npos) << run.err;
   EXPECT_FALSE(fs::exists(dir / "data/CURRENT"));
+}
+
+TEST(OnlyRegularFiles, AFifoOrDeviceGivenAsTheFhirInputIsRefused) {
+  TempDir dir;
+  ASSERT_EQ(::mkfifo((dir / "top.ndjson").c_str(), 0644), 0);
+  for (const std::string& input : {dir / "top.ndjson", std::string("/dev/zero")}) {
+    SCOPED_TRACE(input);
+    const auto run = RunPopulus({"ingest", "--format", "fhir", input, "--into", dir / "data",
+                                 "--extract-date", "2019-06-30"},
+                                {{"POPULUS_PSEUDO_KEY", testing::kTestKey}});
+    EXPECT_EQ(run.exit_code, 2) << run.err;
+    EXPECT_NE(run.err.find("populus reads only regular files"), std::string::npos) << run.err;
+  }
+  // In a FHIR input folder, what populus would not read is refused, not skipped.
+  fs::create_directory(dir / "in");
+  WriteFile(dir / "in/Patient.NDJSON", "");
+  for (const std::string name : {"Condition.ndjson.gz", "Observation.json.zip"}) {
+    SCOPED_TRACE(name);
+    WriteFile(dir / ("in/" + name), "x");
+    const auto run = RunPopulus({"ingest", "--format", "fhir", dir / "in", "--into", dir / "data",
+                                 "--extract-date", "2019-06-30"},
+                                {{"POPULUS_PSEUDO_KEY", testing::kTestKey}});
+    EXPECT_EQ(run.exit_code, 2) << run.err;
+    EXPECT_NE(run.err.find(name), std::string::npos) << run.err;
+    fs::remove(dir / ("in/" + name));
+  }
+  WriteFile(dir / "in/more/Condition.000.ndjson", "");
+  const auto run = RunPopulus({"ingest", "--format", "fhir", dir / "in", "--into", dir / "data",
+                               "--extract-date", "2019-06-30"},
+                              {{"POPULUS_PSEUDO_KEY", testing::kTestKey}});
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_NE(run.err.find("a folder inside a FHIR input is not read"), std::string::npos) << run.err;
+}
+
+TEST(DataDirectory, AnEmptyOrRootIntoIsRefusedAndOnlyPopulusLoadFoldersAreCleared) {
+  TempDir dir;
+  ExtractFiles x;
+  x.Write(dir / "x");
+  for (const std::string& into : {std::string(""), std::string("/")}) {
+    SCOPED_TRACE(into);
+    const auto run =
+        RunPopulus({"ingest", dir / "x", "--into", into, "--extract-date", "2019-06-30"},
+                   {{"POPULUS_PSEUDO_KEY", testing::kTestKey}});
+    EXPECT_EQ(run.exit_code, 1) << run.err;
+  }
+  EXPECT_FALSE(fs::exists("/versions"));
+  EXPECT_FALSE(fs::exists("/.lock"));
+  // The staging area: a dead load's folder is removed, anything else stays.
+  ASSERT_TRUE(testing::IngestWithTestKey(dir / "x", dir / "data", kExtractDate).ok());
+  WriteFile(dir / "data/tmp/load-20190101T000000Z-1/junk", "from a load that died");
+  WriteFile(dir / "data/tmp/someone-elses.txt", "precious");
+  ASSERT_TRUE(testing::IngestWithTestKey(dir / "x", dir / "data", kExtractDate).ok());
+  EXPECT_FALSE(fs::exists(dir / "data/tmp/load-20190101T000000Z-1"));
+  EXPECT_EQ(ReadFile(dir / "data/tmp/someone-elses.txt"), "precious");
 }
 
 TEST(OnlyRegularFiles, SmallFilesAndMappedFilesToo) {
@@ -308,6 +386,7 @@ TEST(OptionValues, BadValuesAreUsageErrorsNamingTheOption) {
       {"generate", "--out", out, "--scale", "1e12"},
       {"generate", "--out", out, "--scale", "0"},
       {"generate", "--out", out, "--scale", "-0.5"},
+      {"generate", "--out", out, "--scale", "1e-300"},
       {"generate", "--out", out, "--seed", "-1"},
       {"generate", "--out", out, "--seed", "18446744073709551616"},
       {"generate", "--out", out, "--seed", "12abc"},

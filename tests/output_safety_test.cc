@@ -127,6 +127,19 @@ TEST_F(OutputSafety, NeverReplacesWhatPopulusDidNotWrite) {
   EXPECT_EQ(ReadFile(dir_ / "out.partial/keep.txt"), "precious");
   EXPECT_FALSE(fs::exists(dir_ / "out"));
   fs::remove_all(dir_ / "out.partial");
+  // A finished output that happens to be named like the staging folder is
+  // not taken for a leftover; an empty folder of that name is.
+  ASSERT_EQ(RunPopulus({"analyse", data, "--out", dir_ / "o5.partial", "--core-only"}).exit_code,
+            0);
+  run = RunPopulus({"analyse", data, "--out", dir_ / "o5", "--core-only"});
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_NE(run.err.find("is a finished populus output"), std::string::npos) << run.err;
+  EXPECT_TRUE(fs::is_regular_file(dir_ / "o5.partial/registers.csv"));
+  fs::remove_all(dir_ / "o5.partial");
+  fs::create_directory(dir_ / "o5.partial");
+  run = RunPopulus({"analyse", data, "--out", dir_ / "o5", "--core-only"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_FALSE(fs::exists(dir_ / "o5.partial"));
 
   // populus's own output is replaced whole with --overwrite, and only then.
   run = RunPopulus({"analyse", data, "--out", dir_ / "out"});
@@ -225,6 +238,12 @@ TEST(OutputFiles, AreWholeNeverADirectoryAndReplacedOnlyWhenAsked) {
                   funnel, "--output", dir / "limits.csv", "--significance", dir / "folder"});
   EXPECT_EQ(run.exit_code, 1) << run.err;
   EXPECT_FALSE(fs::exists(dir / "limits.csv"));
+  run = RunPopulus({"stats", "funnel", "--statistic", "proportion", "--multiplier", "100",
+                    "--input", funnel, "--output", dir / "same.csv", "--significance",
+                    dir.path() + "/./same.csv"});
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_NE(run.err.find("name the same file"), std::string::npos) << run.err;
+  EXPECT_FALSE(fs::exists(dir / "same.csv"));
 
   // The library call: a directory is never replaced by a file, and no
   // temporary file is left when the write fails.

@@ -85,6 +85,10 @@ TEST(Project, ThePopulationAgesAndTheFirstYearIsTheGeneratedBaseline) {
   }
   EXPECT_NE(ReadFile(dir / "p/population.csv").find("2030,Weymouth & Portland,female,90+,"),
             std::string::npos);
+  // The frailty counts say whom they count: the configuration's frailty.from_age.
+  const std::string frailty = ReadFile(dir / "p/frailty.csv");
+  EXPECT_EQ(frailty.substr(0, frailty.find('\n')), "year,ages,category,people");
+  EXPECT_NE(frailty.find("\n2030,50+,severe,"), std::string::npos) << frailty.substr(0, 300);
 }
 
 TEST(Project, AScenarioChangesOnlyWhatItTargetsAndOnlyFromItsDate) {

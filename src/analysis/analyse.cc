@@ -591,7 +591,8 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
     }
   }
   // frailty.csv: people assessed by eFI category.
-  std::string frailty_csv = "level,organisation_code,organisation_name,assessed";
+  // assessed_ages: whom the eFI was computed for (--efi-from-age).
+  std::string frailty_csv = "level,organisation_code,organisation_name,assessed_ages,assessed";
   for (const auto& c : efi.categories) frailty_csv += "," + c;
   frailty_csv += ",frail_per_100\n";
   const ProtectedHierarchy protected_frailty = protection.Protect("frailty.csv", frailty);
@@ -607,6 +608,7 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
         frail += t.cells[u][c].value;
       }
       std::vector<std::string> row = orgs.Lead(l, u);
+      row.push_back(fmt::format("{}+", options.efi_from_age));
       row.push_back(ShownCount(t.row_totals[u]));
       for (size_t c = 0; c < efi.categories.size(); ++c) row.push_back(ShownCount(t.cells[u][c]));
       row.push_back(frail_shown ? FormatFixed(100.0 * static_cast<double>(frail) /

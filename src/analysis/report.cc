@@ -391,9 +391,9 @@ Status WriteReport(const std::string& dir, const ReportFacts& facts) {
   for (size_t r = 0; r < frailty.t.rows.size(); ++r) {
     if (frailty.Cell(r, "level") != "ics") continue;
     html += fmt::format(
-        "<tr><th>Frail (eFI mild, moderate or severe), of those assessed</th><td "
+        "<tr><th>Frail (eFI mild, moderate or severe), of those assessed (aged {})</th><td "
         "class='n'>{}</td></tr>",
-        Percent(frailty.Value(r, "frail_per_100")));
+        Esc(frailty.Cell(r, "assessed_ages")), Percent(frailty.Value(r, "frail_per_100")));
   }
   html += "</table>";
   html += "<h3>Population pyramid</h3><div class='narrow'>" + Pyramid(population) + "</div>";

@@ -56,13 +56,11 @@ Status Table::Number(size_t row, int column, bool empty_ok, double* out) const {
     return Status::Data(fmt::format("{} line {} column {}: a number is needed", path, lines[row],
                                     header[static_cast<size_t>(column)]));
   }
-  size_t used = 0;
-  try {
-    *out = std::stod(text, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (used != text.size() || !std::isfinite(*out)) {
+  // Decimal digits only, as the extract format writes numbers: no spaces, no
+  // hexadecimal, no leading '+'.
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, *out);
+  if (ec != std::errc() || ptr != end || !std::isfinite(*out)) {
     return Status::Data(fmt::format("{} line {} column {}: '{}' is not a number", path, lines[row],
                                     header[static_cast<size_t>(column)], text));
   }

@@ -82,6 +82,15 @@ Command AddExportCommand(CLI::App& app) {
     for (const auto& rule : rules) {
       args->options.condition_codes.insert(rule.diagnosis.begin(), rule.diagnosis.end());
     }
+    // Said before the export starts, which can take minutes.
+    uint64_t needed = 0, free = 0;
+    if (fhir::EstimateExport(args->options, &needed, &free).ok() && needed > free) {
+      fmt::print(stderr,
+                 "populus: warning: this export needs about {:.1f} GB of disk and {:.1f} GB are "
+                 "free where it writes; it will fail when the disk fills (nothing half-written "
+                 "is kept)\n",
+                 static_cast<double>(needed) / 1e9, static_cast<double>(free) / 1e9);
+    }
     fhir::ExportResult r;
     st = fhir::ExportFhir(args->options, &r);
     if (!st.ok()) return Fail(st);

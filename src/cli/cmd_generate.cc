@@ -47,7 +47,7 @@ Command AddGenerateCommand(CLI::App& app) {
   sub->add_option("--scale", args->options.scale,
                   "Multiply every population count, e.g. 0.0625 for a 50,000-person system")
       ->capture_default_str()
-      ->check(FiniteNumber(0, kMaxScale, true));
+      ->check(FiniteNumber(kMinScale, kMaxScale));
   CLI::Option* seed = sub->add_option("--seed", args->seed, "Override the configuration's seed")
                           ->check(WholeNumber(0, UINT64_MAX));
   sub->add_flag("--overwrite", args->options.overwrite, "Replace an existing output directory");
@@ -77,6 +77,7 @@ Command AddGenerateCommand(CLI::App& app) {
         j["calibration"].push_back({{"measure", c.measure},
                                     {"target", c.target},
                                     {"achieved", c.achieved},
+                                    {"population", c.population},
                                     {"tolerance", c.tolerance},
                                     {"pass", c.pass}});
       }
@@ -89,15 +90,15 @@ Command AddGenerateCommand(CLI::App& app) {
       fmt::print("  the record: {} events, {} prescriptions, {} appointments, {} hospital rows\n",
                  r.records.events, r.records.medications, r.records.appointments,
                  r.records.hospital);
-      fmt::print("  {:<26} {:>12} {:>12} {:>12}  {}\n", "calibration target", "target", "achieved",
-                 "tolerance", "");
+      fmt::print("  {:<26} {:<11} {:>12} {:>12} {:>12}  {}\n", "calibration target", "of", "target",
+                 "achieved", "tolerance", "");
       for (const auto& c : r.calibration) {
         auto num = [](double v) {
           return v == static_cast<double>(static_cast<int64_t>(v)) ? fmt::format("{:.0f}", v)
                                                                    : fmt::format("{:.4f}", v);
         };
-        fmt::print("  {:<26} {:>12} {:>12} {:>12}  {}\n", c.measure, num(c.target), num(c.achieved),
-                   num(c.tolerance), c.pass ? "pass" : "FAIL");
+        fmt::print("  {:<26} {:<11} {:>12} {:>12} {:>12}  {}\n", c.measure, c.population,
+                   num(c.target), num(c.achieved), num(c.tolerance), c.pass ? "pass" : "FAIL");
       }
     }
     for (const auto& c : r.calibration) {

@@ -45,7 +45,7 @@ Command AddProjectCommand(CLI::App& app) {
       ->check(WholeNumber(1, kMaxThreads));
   sub->add_option("--scale", args->options.scale, "Multiply every population count")
       ->capture_default_str()
-      ->check(FiniteNumber(0, kMaxScale, true));
+      ->check(FiniteNumber(kMinScale, kMaxScale));
   CLI::Option* seed = sub->add_option("--seed", args->seed, "Override the configuration's seed")
                           ->check(WholeNumber(0, UINT64_MAX));
   sub->add_flag("--overwrite", args->options.overwrite, "Replace an existing output directory");

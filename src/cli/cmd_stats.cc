@@ -559,6 +559,10 @@ Command AddStatsCommand(CLI::App& app) {
     // Both outputs are checked before either is written.
     if (st.ok()) st = CheckOutputFile(args->output, args->overwrite);
     if (st.ok()) st = CheckOutputFile(args->significance, args->overwrite, "--significance");
+    if (st.ok() && !args->output.empty() && !args->significance.empty() &&
+        SameOutputPath(args->output, args->significance)) {
+      st = Status::Usage("--output and --significance name the same file; name two files");
+    }
     if (st.ok() && !significance.empty())
       st = WriteOutputFile(args->significance, significance, args->overwrite, "--significance");
     if (st.ok()) st = WriteOutputFile(args->output, out, args->overwrite);

@@ -49,7 +49,7 @@ CLI::Validator IsoDateText() {
           case DateParse::kOk:
             return std::string();
           case DateParse::kImpossible:
-            return fmt::format("'{}' is not a real date", text);
+            return fmt::format("'{}' is not a real date from 1800-01-01 to 2199-12-31", text);
           case DateParse::kMalformed:
             break;
         }

@@ -22,8 +22,10 @@ CLI::Validator IsoDateText();
 // The most worker threads a command accepts; more only slow a run down.
 inline constexpr uint64_t kMaxThreads = 256;
 
-// The largest --scale of the synthetic ICS: a population this many times the
-// configured one (the default ICS at 100 has 80 million registered people).
+// The --scale of the synthetic ICS: a population from kMinScale to kMaxScale
+// times the configured one (the default ICS at 0.0001 has 80 registered
+// people, at 100 80 million).
+inline constexpr double kMinScale = 0.0001;
 inline constexpr double kMaxScale = 100;
 
 }  // namespace populus::cli

@@ -111,6 +111,7 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents, i
 
 Status OpenRegularFile(const std::string& path, int* fd_out) {
   *fd_out = -1;
+  if (path.empty()) return Status::Usage("a file name is empty; name a file");
   // O_NONBLOCK: opening a FIFO must not wait for a writer.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {

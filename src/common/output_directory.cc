@@ -37,9 +37,20 @@ bool IsWithin(const fs::path& inner, const fs::path& outer) {
   return mismatch == outer.end();
 }
 
-bool HasMarker(const fs::path& dir) {
+// What a directory's marker says ("staging ...", "written by ...",
+// "replaced by ..."), or empty when it has none.
+constexpr const char* kStagingMark = "staging by";
+constexpr const char* kWrittenMark = "written by";
+constexpr const char* kReplacedMark = "replaced by";
+
+std::string Marker(const fs::path& dir) {
+  std::string text;
   std::error_code ec;
-  return fs::is_regular_file(dir / kOutputMarkerName, ec);
+  if (!fs::is_regular_file(dir / kOutputMarkerName, ec)) return text;
+  if (!ReadSmallFile((dir / kOutputMarkerName).string(), &text).ok() || text.empty()) {
+    return "unreadable";  // a marker all the same: populus wrote it
+  }
+  return text;
 }
 
 }  // namespace
@@ -98,25 +109,9 @@ Status OutputDirectory::Begin(const std::string& dir, bool overwrite, std::strin
   POPULUS_RETURN_IF_ERROR(CheckOutputPath(dir, option));
   const fs::path target = Resolved(dir);
   dir_ = target.string();
+  command_ = std::string(command);
   std::error_code ec;
-  const fs::file_status st = fs::symlink_status(target, ec);
-  if (fs::exists(st) && !fs::is_directory(st)) {
-    return Status::Usage(fmt::format(
-        "{} '{}' exists and is not a directory; populus will not replace it", option, dir));
-  }
-  if (fs::is_directory(st) && !fs::is_empty(target, ec)) {
-    if (!overwrite) {
-      return Status::Usage(
-          fmt::format("'{}' already exists and is not empty; choose another {} or add --overwrite",
-                      dir, option));
-    }
-    if (!HasMarker(target)) {
-      return Status::Usage(fmt::format(
-          "'{}' is not empty and was not written by populus (it has no {}), so --overwrite will "
-          "not replace it; choose another {}",
-          dir, kOutputMarkerName, option));
-    }
-  }
+  // The lock first, so that what is checked below cannot change under us.
   const fs::path parent = target.parent_path();
   fs::create_directories(parent, ec);
   if (ec) return Status::Io(fmt::format("cannot create '{}': {}", parent.string(), ec.message()));
@@ -128,13 +123,38 @@ Status OutputDirectory::Begin(const std::string& dir, bool overwrite, std::strin
         "another populus run is writing '{}'; wait for it to finish or choose another {}", dir,
         option));
   }
+  const fs::file_status st = fs::symlink_status(target, ec);
+  if (fs::exists(st) && !fs::is_directory(st)) {
+    return Status::Usage(fmt::format(
+        "{} '{}' exists and is not a directory; populus will not replace it", option, dir));
+  }
+  if (fs::is_directory(st) && !fs::is_empty(target, ec)) {
+    if (!overwrite) {
+      return Status::Usage(
+          fmt::format("'{}' already exists and is not empty; choose another {} or add --overwrite",
+                      dir, option));
+    }
+    if (Marker(target).empty()) {
+      return Status::Usage(fmt::format(
+          "'{}' is not empty and was not written by populus (it has no {}), so --overwrite will "
+          "not replace it; choose another {}",
+          dir, kOutputMarkerName, option));
+    }
+  }
   const fs::path staging = dir_ + ".partial";
   const fs::file_status staged = fs::symlink_status(staging, ec);
   if (fs::exists(staged)) {
-    // Holding the lock, a marked staging directory is from a run that died.
-    if (!fs::is_directory(staged) || !HasMarker(staging)) {
-      return Status::Usage(fmt::format(
-          "'{}' exists and was not made by populus; move it away and run again", staging.string()));
+    // Holding the lock, a staging folder (or an output it replaced) is left
+    // by a run that died; so is an empty one. Anything else is not ours.
+    const std::string marker = fs::is_directory(staged) ? Marker(staging) : std::string();
+    const bool leftover = fs::is_directory(staged) &&
+                          (marker.starts_with(kStagingMark) || marker.starts_with(kReplacedMark) ||
+                           fs::is_empty(staging, ec));
+    if (!leftover) {
+      return Status::Usage(
+          fmt::format("'{}' {}; move it away and run again", staging.string(),
+                      marker.empty() ? "exists and was not made by populus"
+                                     : "is a finished populus output, not a leftover of this one"));
     }
     fs::remove_all(staging, ec);
     if (ec) {
@@ -145,16 +165,25 @@ Status OutputDirectory::Begin(const std::string& dir, bool overwrite, std::strin
   if (ec) return Status::Io(fmt::format("cannot create '{}': {}", staging.string(), ec.message()));
   staging_ = staging.string();
   return WriteFileAtomically(staging_ + "/" + kOutputMarkerName,
-                             fmt::format("written by {}\n", command));
+                             fmt::format("{} {}\n", kStagingMark, command_));
 }
 
 Status OutputDirectory::Finish() {
   std::error_code ec;
+  // The staging folder becomes a finished output: its marker says so.
+  POPULUS_RETURN_IF_ERROR(WriteFileAtomically(staging_ + "/" + kOutputMarkerName,
+                                              fmt::format("{} {}\n", kWrittenMark, command_)));
   for (const auto& entry : fs::recursive_directory_iterator(staging_, ec)) {
     if (entry.is_directory()) POPULUS_RETURN_IF_ERROR(SyncDirectory(entry.path().string()));
   }
   POPULUS_RETURN_IF_ERROR(SyncDirectory(staging_));
   if (fs::exists(fs::symlink_status(dir_, ec))) {
+    // The old output is marked as replaced, so that once it stands at the
+    // staging name a run that finds it there knows it may be removed.
+    if (!Marker(dir_).empty()) {
+      POPULUS_RETURN_IF_ERROR(WriteFileAtomically(dir_ + "/" + kOutputMarkerName,
+                                                  fmt::format("{} {}\n", kReplacedMark, command_)));
+    }
     // One atomic step: the new output takes the old one's place and the old
     // one the staging name, from where it is removed.
     if (::renameat2(AT_FDCWD, staging_.c_str(), AT_FDCWD, dir_.c_str(), RENAME_EXCHANGE) != 0) {
@@ -189,6 +218,10 @@ Status CheckOutputFile(const std::string& path, bool overwrite, std::string_view
         fmt::format("{} '{}' is a symbolic link to nothing; name a file", option, path));
   }
   return Status::Ok();
+}
+
+bool SameOutputPath(const std::string& a, const std::string& b) {
+  return Resolved(a) == Resolved(b);
 }
 
 Status WriteOutputFile(const std::string& path, std::string_view text, bool overwrite,

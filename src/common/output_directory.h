@@ -32,12 +32,14 @@ Status CheckOutputPath(const std::string& path, std::string_view option);
 
 // Output directories appear whole or not at all. Begin() checks the path,
 // takes the lock (a hidden `.NAME.lock` file beside DIR, held while this
-// object lives), and creates the staging directory DIR.partial with the
-// marker; a DIR.partial left by a run that died is removed first, one that
-// populus did not make is refused. Files are written into staging();
-// Finish() makes them durable and swaps the staging directory into place in
-// one atomic rename, so a reader sees the old output or the new one, never a
-// mixture. An object destroyed before Finish() removes its staging directory.
+// object lives), then checks what is there, and creates the staging
+// directory DIR.partial with a marker saying it is staging; a DIR.partial
+// left by a run that died (marked as staging or as a replaced output, or
+// empty) is removed first, anything else there is refused. Files are written into staging();
+// Finish() marks the output finished, makes it durable and swaps it into
+// place in one atomic rename (the old output, marked replaced, is removed), so a reader sees the
+// old output or the new one, never a mixture. An object destroyed before Finish() removes its
+// staging directory.
 class OutputDirectory {
  public:
   OutputDirectory() = default;
@@ -56,7 +58,7 @@ class OutputDirectory {
   Status Finish();
 
  private:
-  std::string dir_, staging_;
+  std::string dir_, staging_, command_;
   int lock_fd_ = -1;
   bool finished_ = false;
 };
@@ -65,6 +67,9 @@ class OutputDirectory {
 // output, passes).
 Status CheckOutputFile(const std::string& path, bool overwrite,
                        std::string_view option = "--output");
+
+// True when two output paths name the same file once resolved.
+bool SameOutputPath(const std::string& a, const std::string& b);
 
 // Writes one output file whole: to standard output when `path` is empty,
 // else through a temporary file in the same directory renamed over `path`.

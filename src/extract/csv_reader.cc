@@ -213,6 +213,19 @@ bool CsvReader::ParseRecord(CsvRecord* record) {
         ++p;
         if (static_cast<size_t>(p - content) > kMaxQuotedFieldBytes) break;
       }
+      std::string_view swallowed(content, static_cast<size_t>(p - content));
+      while (!swallowed.empty() && (swallowed.back() == '\n' || swallowed.back() == '\r')) {
+        swallowed.remove_suffix(1);
+      }
+      if (!closed && eof_ && p >= end && swallowed.find('\n') != std::string_view::npos) {
+        // Never closed, across lines, to the end of the file: the lines it
+        // swallowed were rows, so the read stops rather than lose them.
+        status_ = Status::Data(fmt::format(
+            "{} line {}: a quoted field opened on this line is never closed; it runs across "
+            "{} line breaks to the end of the file (a stray quote?), so the load stops here",
+            path_, line_ + newlines_inside - line_breaks, line_breaks));
+        return true;
+      }
       if (!closed && (line_breaks > kMaxQuotedFieldLineBreaks ||
                       static_cast<size_t>(p - content) > kMaxQuotedFieldBytes)) {
         // A stray opening quote would swallow the rest of the file into one

@@ -10,7 +10,8 @@
 // The exception is a quoted field that runs on past kMaxQuotedFieldLineBreaks
 // line breaks or kMaxQuotedFieldBytes bytes without closing: that is a stray
 // quote swallowing the rest of the file, so the read stops with a Data
-// status naming the line where the quote opened.
+// status naming the line where the quote opened; so does a quoted field that
+// runs across a line break to the end of the file without closing.
 #pragma once
 
 #include <cstdint>

@@ -825,6 +825,29 @@ void AppendJsonString(std::string_view text, std::string* out) {
   out->append(b.data(), b.size());
 }
 
+Status EstimateExport(const ExportOptions& options, uint64_t* needed_bytes, uint64_t* free_bytes) {
+  std::unique_ptr<Snapshot> snap;
+  POPULUS_RETURN_IF_ERROR(Snapshot::Open(options.data_dir, &snap));
+  uint64_t rows = 0;
+  for (const char* table : {"organisations", "patients", "events", "medications", "appointments",
+                            "hospital_activity"}) {
+    if (snap->has_table(table)) rows += snap->rows(table);
+  }
+  *needed_bytes = rows * kEstimatedBytesPerResource;
+  // The nearest folder that exists on the way to OUT_DIR.
+  std::error_code ec;
+  fs::path where = fs::absolute(options.out_dir, ec);
+  while (!where.empty() && !fs::exists(where, ec) && where != where.root_path()) {
+    where = where.parent_path();
+  }
+  const fs::space_info space = fs::space(where, ec);
+  if (ec)
+    return Status::Io(
+        fmt::format("cannot tell the free disk at '{}': {}", where.string(), ec.message()));
+  *free_bytes = space.available;
+  return Status::Ok();
+}
+
 Status ExportFhir(const ExportOptions& options, ExportResult* result) {
   const auto start = std::chrono::steady_clock::now();
   *result = ExportResult();

@@ -64,6 +64,13 @@ struct ExportResult {
   uint64_t count(std::string_view resource_type) const;
 };
 
+// The disk an export of the published snapshot will need, estimated from its
+// row counts at kEstimatedBytesPerResource, and the disk free where OUT_DIR
+// will be written; so a command can warn before it starts an export that
+// will not fit.
+inline constexpr uint64_t kEstimatedBytesPerResource = 420;  // 4.55 GB / 11.4M measured
+Status EstimateExport(const ExportOptions& options, uint64_t* needed_bytes, uint64_t* free_bytes);
+
 // Exports the published snapshot of options.data_dir into options.out_dir.
 // Errors: Usage for a non-empty out_dir without overwrite (or out_dir being
 // data_dir), the snapshot's own errors when it cannot be opened, Data for a

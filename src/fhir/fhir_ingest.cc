@@ -604,10 +604,16 @@ Status FhirSource::Prepare() {
   std::error_code ec;
   if (fs::is_directory(options_.input)) {
     for (const auto& entry : fs::directory_iterator(options_.input, ec)) {
-      if (entry.is_regular_file(ec)) input_bytes += entry.file_size(ec);
+      std::error_code size_ec;
+      if (entry.is_regular_file(size_ec)) {
+        const uint64_t size = entry.file_size(size_ec);
+        if (!size_ec) input_bytes += size;
+      }
     }
   } else {
-    input_bytes = fs::file_size(options_.input, ec);
+    // A FIFO or device has no size: the reader refuses it below.
+    const uint64_t size = fs::file_size(options_.input, ec);
+    input_bytes = ec ? 0 : size;
   }
   stash_.reserve(input_bytes);
   ReadSummary summary;

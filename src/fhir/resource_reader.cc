@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <vector>
@@ -219,6 +220,19 @@ class Reader {
   simdjson::ondemand::parser ondemand_;
 };
 
+// True when a folder holds a file named as a FHIR input.
+bool HoldsFhirFiles(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string lower = entry.path().filename().string();
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.find(".ndjson") != std::string::npos || lower.find(".json") != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string_view ResourceTypeOfFileName(std::string_view name) {
@@ -242,19 +256,39 @@ Status ReadResources(const std::string& path, const ResourceFn& on_resource,
   *summary = ReadSummary();
   Reader reader(on_resource, on_problem, summary);
   std::error_code ec;
-  if (fs::is_regular_file(path, ec)) return reader.File(path);
-  if (!fs::is_directory(path, ec)) {
-    return Status::Usage(fmt::format("'{}' is not a file or a directory", path));
+  if (!fs::exists(fs::symlink_status(path, ec))) {
+    return Status::Usage(fmt::format("'{}' does not exist", path));
   }
+  // Anything but a directory is read as one file, which must be a regular
+  // file (a FIFO or a device is refused by the read, never waited on).
+  if (!fs::is_directory(path, ec)) return reader.File(path);
   std::vector<std::string> files;
   for (const auto& entry : fs::directory_iterator(path, ec)) {
     const std::string name = entry.path().filename().string();
-    // Not only regular files: a dangling link or a FIFO named like an input
-    // is an error when read, never silently left out.
+    std::string lower = name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const bool input = lower.ends_with(".ndjson") || lower.ends_with(".json");
     std::error_code kind;
-    if (!entry.is_directory(kind) && (name.ends_with(".ndjson") || name.ends_with(".json"))) {
-      files.push_back(entry.path().string());
+    const bool folder = entry.is_directory(kind);
+    // What populus does not read is refused, never silently left out: its
+    // resources would be lost.
+    if (input && !folder) {
+      files.push_back(entry.path().string());  // a dangling link or FIFO fails when read
+    } else if (folder) {
+      if (input || HoldsFhirFiles(entry.path())) {
+        return Status::Data(fmt::format(
+            "{}: a folder inside a FHIR input is not read; give its files in one folder",
+            entry.path().string()));
+      }
+    } else if (lower.find(".ndjson.") != std::string::npos ||
+               lower.find(".json.") != std::string::npos) {
+      return Status::Data(fmt::format(
+          "{}: a compressed or renamed input is not read; decompress it or name it .ndjson",
+          entry.path().string()));
     }
+    // Anything else (a README, populus's own .populus-output marker) holds
+    // no resources and is passed over, as the CSV extract passes over files
+    // that are not CSV.
   }
   if (ec) return Status::Io(fmt::format("cannot list '{}': {}", path, ec.message()));
   std::sort(files.begin(), files.end());

@@ -55,8 +55,13 @@ SnapshotWriter::~SnapshotWriter() {
 }
 
 Status CheckDataDirectoryPath(const std::string& data_dir) {
+  if (data_dir.empty()) return Status::Usage("the data directory is empty; name a folder");
   std::error_code ec;
   const fs::path root = fs::weakly_canonical(fs::absolute(data_dir, ec), ec);
+  if (ec || root.empty() || root == root.root_path()) {
+    return Status::Usage(fmt::format(
+        "'{}' cannot be a data directory (it is the root, or it does not resolve)", data_dir));
+  }
   for (fs::path a = root.parent_path(); !a.empty(); a = a.parent_path()) {
     if (IsDataDirectory(a)) {
       return Status::Usage(fmt::format(
@@ -89,10 +94,15 @@ Status SnapshotWriter::Begin(const std::string& data_dir) {
     return Status::Io(fmt::format(
         "another populus process is writing to '{}'; wait for it to finish", layout_.root));
   }
-  // Holding the lock, anything in the staging area is from a load that died.
+  // Holding the lock, a load folder in the staging area is from a load that
+  // died. Only folders named as Begin() names them are removed: never
+  // anything else that happens to be there.
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(layout_.staging_dir(), ec)) {
-    fs::remove_all(entry.path(), ec);
+    if (entry.path().filename().string().starts_with("load-") && entry.is_directory(ec) &&
+        !entry.is_symlink(ec)) {
+      fs::remove_all(entry.path(), ec);
+    }
   }
   staging_ = fmt::format("{}/load-{}-{}", layout_.staging_dir(), UtcStamp(), ::getpid());
   POPULUS_RETURN_IF_ERROR(MakeDir(staging_));

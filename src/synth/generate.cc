@@ -321,16 +321,21 @@ Status Generate(const GenerateOptions& options, GenerateResult* result) {
   POPULUS_RETURN_IF_ERROR(
       WriteRecords(system, system.care, people, nhs, staging, options.threads, &result->records));
 
-  std::string calibration = "measure,target,achieved,tolerance,pass\n";
+  std::string calibration = "measure,population,target,achieved,tolerance,pass\n";
   const std::map<std::string, double> measures = Measures(system, people);
   for (const CalibrationTarget& t : config.targets) {
     const auto m = measures.find(t.measure);
-    CalibrationResult r{t.measure, t.value, m == measures.end() ? std::nan("") : m->second,
+    // The eFI measures count people from the configured age, not everyone.
+    const std::string population = t.measure.starts_with("efi_")
+                                       ? fmt::format("aged {}+", config.efi_from_age)
+                                       : std::string("registered");
+    CalibrationResult r{t.measure,   population,
+                        t.value,     m == measures.end() ? std::nan("") : m->second,
                         t.tolerance, false};
     r.pass = std::fabs(r.achieved - r.target) <= r.tolerance + 1e-9;
     calibration +=
-        fmt::format("{},{},{},{},{}\n", r.measure, FormatNumber(r.target), FormatNumber(r.achieved),
-                    FormatNumber(r.tolerance), r.pass ? "pass" : "FAIL");
+        fmt::format("{},{},{},{},{},{}\n", r.measure, r.population, FormatNumber(r.target),
+                    FormatNumber(r.achieved), FormatNumber(r.tolerance), r.pass ? "pass" : "FAIL");
     result->calibration.push_back(r);
   }
   POPULUS_RETURN_IF_ERROR(WriteFileAtomically((staging / "calibration.csv").string(), calibration));

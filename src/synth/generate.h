@@ -36,6 +36,7 @@ struct GenerateOptions {
 
 struct CalibrationResult {
   std::string measure;
+  std::string population;  // whom the measure counts: "registered", or "aged 50+" for the eFI
   double target = 0;
   double achieved = 0;
   double tolerance = 0;

@@ -153,7 +153,8 @@ Status WriteTables(const std::string& dir, const SyntheticSystem& system,
       "year,registered,births_in_year,deaths_in_year,aged_70_plus_share,aged_under_20_share,"
       "one_or_more_ltc_share,three_or_more_ltc_share,emergency_admissions_expected\n";
   std::string conditions = "year,condition,kind,people,per_100_registered\n";
-  std::string frailty = "year,category,people\n";
+  const std::string ages = fmt::format("{}+", model.frailty.from_age);
+  std::string frailty = "year,ages,category,people\n";
   std::string appointments = "year,staff_role,appointments_expected\n";
   for (const ProjectedYear& y : years) {
     summary +=
@@ -161,7 +162,8 @@ Status WriteTables(const std::string& dir, const SyntheticSystem& system,
                     y.births, y.deaths, y.aged_70_plus_share, y.aged_under_20_share,
                     y.one_or_more_ltc_share, y.three_or_more_ltc_share, y.emergency_admissions);
     for (size_t c = 0; c < y.frailty.size(); ++c) {
-      frailty += fmt::format("{},{},{}\n", y.year, model.frailty.categories[c], y.frailty[c]);
+      frailty +=
+          fmt::format("{},{},{},{}\n", y.year, ages, model.frailty.categories[c], y.frailty[c]);
     }
     for (size_t r = 0; r < y.appointments_by_role.size(); ++r) {
       if (!system.config.has_activity) break;
