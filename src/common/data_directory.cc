@@ -10,4 +10,12 @@ bool IsDataDirectory(const std::filesystem::path& dir) {
          std::filesystem::exists(dir / kDataLockName, ec);
 }
 
+std::filesystem::path EnclosingDataDirectory(const std::filesystem::path& path) {
+  for (std::filesystem::path a = path; !a.empty(); a = a.parent_path()) {
+    if (IsDataDirectory(a)) return a;
+    if (a == a.root_path()) break;
+  }
+  return {};
+}
+
 }  // namespace populus

@@ -19,4 +19,8 @@ inline constexpr const char* kDataLockName = ".lock";          // held by the on
 // folder or the writer's lock: a data directory, published or not yet.
 bool IsDataDirectory(const std::filesystem::path& dir);
 
+// The nearest of `path` and the folders above it that is a data directory,
+// or an empty path when none is. `path` should be absolute and resolved.
+std::filesystem::path EnclosingDataDirectory(const std::filesystem::path& path);
+
 }  // namespace populus

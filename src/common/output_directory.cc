@@ -65,17 +65,14 @@ Status CheckOutputPath(const std::string& path, std::string_view option) {
         "{} '{}' is the working directory, a folder above it or the root; name a new folder",
         option, path));
   }
-  for (fs::path a = target; !a.empty(); a = a.parent_path()) {
-    if (IsDataDirectory(a)) {
-      if (a == target) {
-        return Status::Usage(fmt::format(
-            "{} '{}' is a populus data directory; write the output somewhere else", option, path));
-      }
+  if (const fs::path data = EnclosingDataDirectory(target); !data.empty()) {
+    if (data == target) {
       return Status::Usage(fmt::format(
-          "{} '{}' lies inside the populus data directory '{}'; write the output somewhere else",
-          option, path, a.string()));
+          "{} '{}' is a populus data directory; write the output somewhere else", option, path));
     }
-    if (a == a.root_path()) break;
+    return Status::Usage(fmt::format(
+        "{} '{}' lies inside the populus data directory '{}'; write the output somewhere else",
+        option, path, data.string()));
   }
   if (fs::is_directory(target, ec)) {
     size_t seen = 0;

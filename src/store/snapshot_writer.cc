@@ -62,13 +62,10 @@ Status CheckDataDirectoryPath(const std::string& data_dir) {
     return Status::Usage(fmt::format(
         "'{}' cannot be a data directory (it is the root, or it does not resolve)", data_dir));
   }
-  for (fs::path a = root.parent_path(); !a.empty(); a = a.parent_path()) {
-    if (IsDataDirectory(a)) {
-      return Status::Usage(fmt::format(
-          "'{}' lies inside the data directory '{}'; a data directory cannot hold another",
-          data_dir, a.string()));
-    }
-    if (a == a.root_path()) break;
+  if (const fs::path outer = EnclosingDataDirectory(root.parent_path()); !outer.empty()) {
+    return Status::Usage(fmt::format(
+        "'{}' lies inside the data directory '{}'; a data directory cannot hold another", data_dir,
+        outer.string()));
   }
   const fs::file_status st = fs::status(root, ec);
   if (fs::exists(st) && !fs::is_directory(st)) {
