@@ -7,20 +7,24 @@
 # the round trip: every table of the re-ingested snapshot has the row count
 # of the original. Prints medians of RUNS.
 #
-# usage: bench/run-fhir-bench.sh [RUNS] [SCALE]
+# With MEMORY_CAP set (say MEMORY_CAP=6G), each FHIR ingest runs in a memory
+# cgroup limited to it (cgroup v2, else v1; needs root), page cache included,
+# so a load that needs more is killed and the script fails.
+#
+# usage: [MEMORY_CAP=6G] bench/run-fhir-bench.sh [RUNS] [SCALE]
 # Results are recorded by hand in docs/benchmarks.md with the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 scale=${2:-0.125}
-work=bench-data/fhir
+work=bench-data/fhir-$scale
 populus=build/release/populus
 mkdir -p "$work"
 if [ ! -x /usr/bin/time ]; then apt-get install -y -qq time >/dev/null; fi
 if ! command -v node >/dev/null; then apt-get install -y -qq nodejs >/dev/null; fi
 
-extract=$work/ics-$scale
-data=$work/data-$scale
+extract=$work/ics
+data=$work/data
 if [ ! -f "$extract/patients.csv" ]; then
   echo "bench: generating the synthetic ICS at scale $scale into $extract" >&2
   "$populus" generate --scale "$scale" --out "$extract" --overwrite >/dev/null
@@ -28,6 +32,27 @@ fi
 if [ ! -f "$data/CURRENT" ]; then
   "$populus" ingest "$extract" --into "$data" --demo --extract-date 2019-06-30 >/dev/null
 fi
+
+# Runs a command inside the memory cgroup when MEMORY_CAP is set.
+capped() {
+  if [ -z "${MEMORY_CAP:-}" ]; then
+    "$@"
+    return
+  fi
+  local group
+  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+    group=/sys/fs/cgroup/populus-bench
+    mkdir -p "$group"
+    echo "$MEMORY_CAP" >"$group/memory.max"
+    echo 0 >"$group/memory.swap.max" 2>/dev/null || true
+  else
+    group=/sys/fs/cgroup/memory/populus-bench
+    mkdir -p "$group"
+    echo "$MEMORY_CAP" >"$group/memory.limit_in_bytes"
+    echo "$MEMORY_CAP" >"$group/memory.memsw.limit_in_bytes" 2>/dev/null || true
+  fi
+  (echo $BASHPID >"$group/cgroup.procs" && exec "$@")
+}
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 : >"$work/export.times"
@@ -38,14 +63,14 @@ for ((i = 0; i < runs; i++)); do
   /usr/bin/time -f "%e %M" -o "$work/time" taskset -c 0 \
     "$populus" export --format fhir "$data" "$work/ndjson" >/dev/null
   cat "$work/time" >>"$work/export.times"
-  /usr/bin/time -f "%e %M" -o "$work/time" taskset -c 0 \
+  capped /usr/bin/time -f "%e %M" -o "$work/time" taskset -c 0 \
     "$populus" ingest --format fhir "$work/ndjson" --into "$work/back" --demo \
     --extract-date 2019-06-30 --no-progress --json >"$work/ingest.json"
   cat "$work/time" >>"$work/ingest.times"
   node bench/peers/ndjson-parse.mjs "$work/ndjson" >>"$work/peer.runs"
 done
 
-bytes=$(cat "$work"/ndjson/*.ndjson | wc -c)
+bytes=$(du -cb "$work"/ndjson/*.ndjson | tail -1 | cut -f1)
 export_s=$(awk '{print $1}' "$work/export.times" | median)
 ingest_s=$(awk '{print $1}' "$work/ingest.times" | median)
 peer_s=$(awk '{print $1}' "$work/peer.runs" | median)
@@ -53,6 +78,7 @@ echo "NDJSON written and read: $bytes bytes in $(ls "$work"/ndjson | wc -l) file
 awk -v b="$bytes" -v s="$export_s" 'BEGIN {printf "export, 1 core:  median %.2f s  %.0f MB/s\n", s, b/s/1e6}'
 awk -v b="$bytes" -v s="$ingest_s" 'BEGIN {printf "ingest, 1 core:  median %.2f s  %.0f MB/s\n", s, b/s/1e6}'
 awk -v b="$bytes" -v s="$peer_s" 'BEGIN {printf "peer, Node JSON.parse only: median %.2f s  %.0f MB/s\n", s, b/s/1e6}'
+[ -n "${MEMORY_CAP:-}" ] && echo "each FHIR ingest ran under a memory cap of $MEMORY_CAP"
 echo "peak memory (KB): export $(awk '{print $2}' "$work/export.times" | median), ingest $(awk '{print $2}' "$work/ingest.times" | median)"
 python3 - "$data" "$work/back" <<'PY'
 import json, sys

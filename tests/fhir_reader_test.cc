@@ -226,6 +226,48 @@ TEST(FhirReader, AByteOrderMarkAtTheStartOfAFileIsSkipped) {
   EXPECT_EQ(nlohmann::json::parse(r.jsons[3])["id"], "d");
 }
 
+TEST(FhirReader, APassOverSkipsOnlyWhatItCanTellIsSkippedWithoutParsing) {
+  TempDir dir;
+  WriteFile(dir / "mixed.ndjson",
+            // 0: a plain Condition: skipped, never parsed (so its tear goes unseen)
+            "{\"resourceType\": \"Condition\", \"id\": \"c1\", \"subject\": \n"
+            // 1: a Patient: read
+            "{\"resourceType\":\"Patient\",\"id\":\"p1\"}\n"
+            // 2: a Condition holding a contained Patient: not every type is skipped
+            "{\"resourceType\":\"Condition\",\"id\":\"c2\",\"contained\":"
+            "[{\"resourceType\":\"Patient\",\"id\":\"x\"}]}\n"
+            // 3: the type written with an escape: cannot be told, so parsed
+            "{\"resourceType\":\"Cond\\u0069tion\",\"id\":\"c3\"}\n"
+            // 4: a string ending in "resourceType: parsed to be sure
+            "{\"id\":\"c4\",\"note\":\"\\\"resourceType\",\"resourceType\":\"Condition\"}\n"
+            // 5: no type at all: parsed and reported
+            "{\"id\":\"c5\"}\n");
+  WriteFile(dir / "bundle.json", R"({"resourceType":"Bundle","type":"collection","entry":[
+      {"resource":{"resourceType":"Observation","id":"o1"}},
+      {"resource":{"resourceType":"Patient","id":"p2"}}]})");
+  Read r;
+  std::vector<std::string> asked;
+  r.status = ReadResources(
+      dir.path(), [&](const Resource& res) { r.types.emplace_back(res.type); },
+      [&](const Location& where, const ReadProblem& problem) {
+        r.problems.push_back(where.Describe() + ": " + problem.reason);
+      },
+      &r.summary,
+      [&](std::string_view type, std::string_view) {
+        asked.emplace_back(type);
+        return type != "Patient";
+      });
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  // Read: p2 (bundle.json sorts first), p1, c2, c3 (its type decoded), c4.
+  EXPECT_EQ(r.types, (std::vector<std::string>{"Patient", "Patient", "Condition", "Condition",
+                                               "Condition"}));
+  EXPECT_EQ(r.summary.skipped, 2u);  // o1 and c1
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_EQ(r.problems[0].find("mixed.ndjson line 6:"), 0u) << r.problems[0];
+  EXPECT_EQ(asked, (std::vector<std::string>{"Observation", "Patient", "Condition", "Patient",
+                                             "Condition", "Patient"}));
+}
+
 TEST(FhirReader, APathThatIsNotThereIsAnError) {
   TempDir dir;
   const Read r = ReadAll(dir / "missing");

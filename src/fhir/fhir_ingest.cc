@@ -14,9 +14,11 @@
 #include <vector>
 
 #include "common/civil_date.h"
+#include "common/spill_file.h"
 #include "common/vocabulary.h"
 #include "extract/csv_reader.h"
 #include "extract/extract_schema.h"
+#include "fhir/duplicate_keys.h"
 #include "fhir/fhir_systems.h"
 #include "fhir/resource_reader.h"
 #include "fhir/resource_types.h"
@@ -34,6 +36,7 @@ using simdjson::dom::object;
 
 constexpr char kFieldSeparator = '\x1f';  // staged fields never hold control characters
 constexpr uint32_t kNone = UINT32_MAX;
+constexpr uint64_t kNoSeq = UINT64_MAX;
 
 // ---- Dates and times --------------------------------------------------------
 
@@ -167,6 +170,14 @@ class SeenKeys {
     used_ += size;
     return kNone;
   }
+  // The resource that has the key, or kNone; records nothing.
+  uint32_t Find(std::string_view type, std::string_view id) const {
+    std::string key;
+    key.reserve(type.size() + 1 + id.size());
+    key.append(type).append("/").append(id);
+    auto it = first_.find(std::string_view(key));
+    return it == first_.end() ? kNone : it->second;
+  }
 
  private:
   static constexpr size_t kBlock = 1 << 20;
@@ -224,39 +235,63 @@ Status ReadLoincMap(const std::string& path,
 
 // ---- Staged tables -----------------------------------------------------------
 
-struct ResourceEntry {
-  enum class Outcome : uint8_t { kPending, kLoaded, kQuarantined, kExcluded, kNotUsed };
+// What a resource came to, for the load report.
+enum class Outcome : uint8_t { kPending, kLoaded, kQuarantined, kExcluded, kNotUsed };
+
+// An anchor resource (Organization, Patient, PractitionerRole, Practitioner,
+// Medication) or a row of the organisations CSV: few enough to keep each.
+struct AnchorEntry {
   uint32_t type;  // index into the source's type names
   uint32_t file;  // index into the source's file names
   uint64_t line;  // NDJSON line, or Bundle entry index
   Outcome outcome = Outcome::kPending;
 };
 
+// Where a staged row came from: an anchor (by its index), or a clinical
+// resource (by its sequence number in the read; such resources are too many
+// to keep an entry for each).
+struct RowOrigin {
+  uint64_t id = 0;
+  uint64_t line = 0;
+  uint32_t file = 0;
+  uint32_t type = 0;
+  uint32_t anchor = 0;  // 1 for an anchor
+  uint32_t text_size = 0;
+};
+
 class FhirSource;
 
-// One table's rows as the mapping wrote them: text fields joined by a
-// separator in one arena, each row with the resource it came from.
+// One table's rows as the mapping wrote them: each row's origin and its text
+// fields joined by a separator, spilled to an unnamed temporary file, so a
+// table of any size costs a buffer of memory. Read back once, in order, by
+// the loader.
 class StagedTable final : public TableRecords {
  public:
   StagedTable(FhirSource* source, std::vector<std::string> columns)
       : source_(source), columns_(std::move(columns)) {}
 
+  Status Create(const std::string& spill_dir) { return spill_.Create(spill_dir); }
   size_t width() const { return columns_.size(); }
-  size_t rows() const { return resource_.size(); }
+  uint64_t rows() const { return rows_; }
   void SetColumnName(size_t i, std::string name) { columns_[i] = std::move(name); }
   // Fields are text from the source; a control character in one (which
   // valid FHIR can only carry escaped) becomes a space, so it cannot split a field.
-  void Add(const std::vector<std::string>& fields, uint32_t resource) {
+  void Add(const std::vector<std::string>& fields, RowOrigin origin) {
+    text_.clear();
     for (size_t i = 0; i < fields.size(); ++i) {
-      if (i > 0) arena_.push_back(kFieldSeparator);
-      for (char ch : fields[i]) arena_.push_back(static_cast<unsigned char>(ch) < 0x20 ? ' ' : ch);
+      if (i > 0) text_.push_back(kFieldSeparator);
+      for (char ch : fields[i]) text_.push_back(static_cast<unsigned char>(ch) < 0x20 ? ' ' : ch);
     }
-    row_end_.push_back(arena_.size());
-    resource_.push_back(resource);
+    origin.text_size = static_cast<uint32_t>(text_.size());
+    spill_.Append(&origin, sizeof origin);
+    spill_.Append(text_);
+    ++rows_;
   }
+  // Ends the writing; a spill error (a full disk) stops the load.
+  Status FinishWriting() { return spill_.FinishWriting(); }
 
   bool Next(CsvRecord* record) override;
-  Status status() const override { return Status::Ok(); }
+  Status status() const override { return spill_.status(); }
   std::string_view file() const override { return file_; }
   uint64_t size() const override { return rows(); }
   uint64_t consumed() const override { return next_; }
@@ -264,14 +299,18 @@ class StagedTable final : public TableRecords {
   void Outcome(bool loaded) override;
 
  private:
+  // Reports what the loader made of the resource whose rows were just read.
+  void EndResource();
+
   FhirSource* source_;
   std::vector<std::string> columns_;
-  std::string arena_;
-  std::vector<uint64_t> row_end_;
-  std::vector<uint32_t> resource_;
-  size_t next_ = 0;
+  SpillFile spill_;
+  std::string text_;  // a row being written, or the row last read
+  uint64_t rows_ = 0, next_ = 0;
   bool header_given_ = false;
   std::string_view file_;
+  RowOrigin current_{};
+  bool in_resource_ = false, all_loaded_ = true;
 };
 
 // The parts of an anchor resource (one others refer to) kept while mapping.
@@ -301,6 +340,35 @@ struct PatientAnchor {
   bool usable = false;  // has an identifier for this load's mode
 };
 
+// The resource types read on the first pass, before any other: those that
+// other resources refer to and that are few (one per patient at most).
+bool IsAnchorType(std::string_view type) {
+  return type == "Organization" || type == "Patient" || type == "PractitionerRole" ||
+         type == "Practitioner" || type == "Medication";
+}
+
+// Resources of each type by what they came to, for the load report.
+struct TypeTally {
+  uint64_t read = 0, loaded = 0, quarantined = 0, excluded = 0, not_used = 0;
+  uint64_t& Of(Outcome o) {
+    switch (o) {
+      case Outcome::kLoaded:
+        return loaded;
+      case Outcome::kQuarantined:
+        return quarantined;
+      case Outcome::kExcluded:
+        return excluded;
+      case Outcome::kPending:  // mapped to no row: nothing of it was stored
+      case Outcome::kNotUsed:
+        break;
+    }
+    return not_used;
+  }
+};
+
+// Memory for the resource keys held before they spill (duplicate_keys.h).
+constexpr size_t kDuplicateKeyBudget = size_t{256} << 20;
+
 class FhirSource final : public ExtractSource {
  public:
   explicit FhirSource(const FhirIngestOptions& options) : options_(options) {}
@@ -322,22 +390,36 @@ class FhirSource final : public ExtractSource {
   void Describe(IngestResult* result) const override;
   bool CodesMayNameTheirSystem() const override { return true; }
 
-  std::string_view file_name(uint32_t resource) const { return files_[resources_[resource].file]; }
-  uint64_t line(uint32_t resource) const { return resources_[resource].line; }
-  void SetOutcome(uint32_t resource, bool loaded) {
-    auto& o = resources_[resource].outcome;
+  std::string_view file_name(uint32_t file) const { return files_[file]; }
+  void SetAnchorOutcome(uint64_t anchor, bool loaded) {
+    auto& o = anchors_[anchor].outcome;
     if (!loaded) {
-      o = ResourceEntry::Outcome::kQuarantined;
-    } else if (o == ResourceEntry::Outcome::kPending) {
-      o = ResourceEntry::Outcome::kLoaded;
+      o = Outcome::kQuarantined;
+    } else if (o == Outcome::kPending) {
+      o = Outcome::kLoaded;
     }
+  }
+  // True when clinical resource `seq` repeats an earlier one's key: its rows
+  // are not handed over.
+  bool IsDuplicate(uint64_t seq) const {
+    return std::binary_search(duplicate_seqs_.begin(), duplicate_seqs_.end(), seq);
+  }
+  // What the loader made of clinical resource `seq`, unless its outcome was
+  // settled while it was mapped.
+  void LoaderOutcome(uint64_t seq, uint32_t type, bool loaded) {
+    if (std::binary_search(settled_with_rows_.begin(), settled_with_rows_.end(), seq)) return;
+    ++tallies_[type].Of(loaded ? Outcome::kLoaded : Outcome::kQuarantined);
   }
 
  private:
-  struct Current {  // the resource being mapped
-    uint32_t index;
+  struct Current {            // the resource being mapped
+    uint32_t anchor = kNone;  // its index in anchors_, if an anchor
+    uint64_t seq = 0;         // a clinical resource's sequence number
+    uint32_t type_index = 0, file = 0;
+    uint64_t line = 0;
+    Outcome outcome = Outcome::kPending;  // a clinical resource's
     std::string_view type, id, full_url;
-    const Location* where;
+    const Location* where = nullptr;
   };
 
   // Reading elements. A member that is there with a JSON type other than
@@ -361,23 +443,50 @@ class FhirSource final : public ExtractSource {
   // True when a status element says the record is not a fact to count.
   bool StatusIn(element e, std::string_view key, std::initializer_list<std::string_view> values);
 
-  void OnResource(const Resource& r);
+  uint32_t FileIndex(std::string_view name);
+  uint32_t TypeIndex(std::string_view name);
+  // The three reads of the input (Prepare): anchors; the keys of resources
+  // others refer to, only when something does; everything else.
+  void OnAnchor(const Resource& r);
+  void OnReferencedKeys(const Resource& r);
+  void OnClinical(const Resource& r);
   void OnReaderProblem(const Location& where, const ReadProblem& problem);
-  // True, with the resource quarantined, when its Type/id or fullUrl is a
-  // second one of the load.
+  // Settles the clinical resource just mapped: its outcome (unless the
+  // loader is to decide it from its rows) and its keys, for duplicates.
+  void EndClinical(uint64_t rows_before, bool keys);
+  // Rows of the clinical tables mapped so far.
+  uint64_t ClinicalRows() const {
+    return events_->rows() + medications_->rows() + activity_->rows() + appointments_->rows();
+  }
+  void BeginAnchor(uint32_t anchor, std::string_view type, std::string_view id);
+  // Quarantines every clinical resource that repeats an earlier one's key,
+  // in place of whatever else was said of it.
+  Status QuarantineDuplicates();
+  // The outcome of the resource being mapped.
+  Outcome& CurrentOutcome() {
+    return current_.anchor != kNone ? anchors_[current_.anchor].outcome : current_.outcome;
+  }
+  RowOrigin Origin() const {
+    RowOrigin o;
+    o.anchor = current_.anchor != kNone ? 1 : 0;
+    o.id = current_.anchor != kNone ? current_.anchor : current_.seq;
+    o.file = current_.file;
+    o.line = current_.line;
+    o.type = current_.type_index;
+    return o;
+  }
+  std::string Where(uint32_t file, uint64_t line) const {
+    return fmt::format("{} {} {}", files_[file],
+                       files_[file].ends_with(".ndjson") ? "line" : "entry", line);
+  }
+  // True, with the resource quarantined, when an anchor's Type/id or fullUrl
+  // is a second one of the load, or a clinical resource's fullUrl is an anchor's.
   bool Duplicate();
   Status ReadOrganisationsCsv();
   void MapOrganisation(element e);
   void MapPatient(element e);
   void MapRole(element e);
   void ResolveAnchors();
-  void MapClinical(uint32_t stash_index);
-  // The stashed text of resource `i` of the stash.
-  std::string_view Stashed(uint32_t i) const {
-    const uint64_t begin = i == 0 ? 0 : stash_index_[i - 1].first;
-    return {stash_.data() + begin, stash_index_[i].first - begin};
-  }
-  void CollectReferencedKeys();
   void MapEvent(element e);
   void MapMedication(element e);
   void MapEncounter(element e);
@@ -395,7 +504,7 @@ class FhirSource final : public ExtractSource {
                          std::string_view type, const std::string& json, std::string* text);
 
   void Problem(ExtractTable table, std::string_view column, Rule rule, std::string reason);
-  void Exclude() { resources_[current_.index].outcome = ResourceEntry::Outcome::kExcluded; }
+  void Exclude() { CurrentOutcome() = Outcome::kExcluded; }
   // The patient key text of a reference, or empty with a problem quarantined.
   bool Subject(element e, std::string_view key, ExtractTable table, std::string* patient,
                uint32_t* anchor = nullptr);
@@ -414,16 +523,22 @@ class FhirSource final : public ExtractSource {
   const FhirIngestOptions& options_;
   std::unordered_map<std::string, std::vector<LoincMapping>> loinc_;
   std::vector<std::string> files_;
+  std::unordered_map<std::string, uint32_t> file_index_;
   std::vector<std::string> type_names_;
   std::unordered_map<std::string, uint32_t> type_index_;
-  std::vector<ResourceEntry> resources_;
+  std::vector<AnchorEntry> anchors_;
+  std::vector<TypeTally> tallies_;  // clinical resources, by type index
   std::vector<SourceProblem> problems_;
+  std::vector<uint64_t> problem_seq_;  // per problem: the clinical resource's seq, or kNoSeq
   Current current_{};
   // The first element of the current resource with the wrong JSON type.
   mutable std::string wrong_type_, wrong_type_key_;
-  SeenKeys seen_;
-  simdjson::dom::parser parser_;
-  simdjson::dom::parser stored_parser_;  // for ResolveStored, so parser_'s document stays valid
+  SeenKeys seen_;  // anchors' keys
+  std::unique_ptr<DuplicateKeys> clinical_keys_;
+  std::vector<uint64_t> duplicate_seqs_;     // sorted
+  std::vector<uint64_t> settled_with_rows_;  // sorted: quarantined while mapped, rows kept
+  uint64_t next_seq_ = 0;
+  simdjson::dom::parser stored_parser_;  // for ResolveStored, so the reader's document stays valid
 
   // Anchors and their reference keys.
   std::vector<OrganisationAnchor> organisations_;
@@ -436,11 +551,6 @@ class FhirSource final : public ExtractSource {
   std::unordered_map<std::string, uint32_t> appointment_keys_, request_keys_, medication_keys_;
   bool appointment_keys_needed_ = false, request_keys_needed_ = false;
   std::vector<std::string> medication_codes_;  // Medication resources' codes
-
-  // Resources mapped once the anchors are known: their JSON text.
-  std::string stash_;
-  std::vector<std::pair<uint64_t, uint32_t>> stash_index_;  // (end in stash_, resource)
-  std::vector<std::string> stash_urls_;
 
   std::unique_ptr<StagedTable> organisations_table_, patients_table_, events_, medications_,
       activity_, appointments_;
@@ -460,9 +570,23 @@ bool StagedTable::Next(CsvRecord* record) {
     record->line = 0;
     return true;
   }
-  if (next_ >= rows()) return false;
-  const uint64_t begin = next_ == 0 ? 0 : row_end_[next_ - 1];
-  const std::string_view text(arena_.data() + begin, row_end_[next_] - begin);
+  RowOrigin origin;
+  for (;;) {
+    if (next_ >= rows_ || !spill_.Read(&origin, sizeof origin)) {
+      EndResource();
+      return false;
+    }
+    text_.resize(origin.text_size);
+    if (origin.text_size > 0 && !spill_.Read(text_.data(), text_.size())) {
+      EndResource();
+      return false;
+    }
+    ++next_;
+    if (origin.anchor != 0 || !source_->IsDuplicate(origin.id)) break;
+    // A duplicate: quarantined as such (Prepare); none of its rows are loaded.
+  }
+  if (in_resource_ && (origin.anchor != 0 || origin.id != current_.id)) EndResource();
+  const std::string_view text = text_;
   size_t start = 0;
   for (size_t i = 0; i <= text.size(); ++i) {
     if (i == text.size() || text[i] == kFieldSeparator) {
@@ -471,13 +595,27 @@ bool StagedTable::Next(CsvRecord* record) {
     }
   }
   record->raw = text;
-  record->line = source_->line(resource_[next_]);
-  file_ = source_->file_name(resource_[next_]);
-  ++next_;
+  record->line = origin.line;
+  file_ = source_->file_name(origin.file);
+  current_ = origin;
   return true;
 }
 
-void StagedTable::Outcome(bool loaded) { source_->SetOutcome(resource_[next_ - 1], loaded); }
+void StagedTable::Outcome(bool loaded) {
+  if (current_.anchor != 0) {
+    source_->SetAnchorOutcome(current_.id, loaded);
+    return;
+  }
+  in_resource_ = true;
+  all_loaded_ = all_loaded_ && loaded;
+}
+
+void StagedTable::EndResource() {
+  if (!in_resource_) return;
+  source_->LoaderOutcome(current_.id, current_.type, all_loaded_);
+  in_resource_ = false;
+  all_loaded_ = true;
+}
 
 // ---- Reading elements -------------------------------------------------------
 
@@ -588,6 +726,9 @@ Status FhirSource::Prepare() {
     for (const auto& c : SpecFor(t).columns) out.emplace_back(c.name);
     return out;
   };
+  // The mapped rows wait for the loader in unnamed files on the disk the
+  // snapshot goes to.
+  const std::string spill_dir = SpillFolderFor(options_.ingest.data_dir);
   organisations_table_ = std::make_unique<StagedTable>(this, columns(ExtractTable::kOrganisations));
   std::vector<std::string> patient_columns = columns(ExtractTable::kPatients);
   patient_columns.erase(patient_columns.begin());  // nhs_number or patient_id: chosen later
@@ -596,57 +737,103 @@ Status FhirSource::Prepare() {
   medications_ = std::make_unique<StagedTable>(this, columns(ExtractTable::kMedications));
   activity_ = std::make_unique<StagedTable>(this, columns(ExtractTable::kHospitalActivity));
   appointments_ = std::make_unique<StagedTable>(this, columns(ExtractTable::kAppointments));
+  for (StagedTable* t : {organisations_table_.get(), patients_table_.get(), events_.get(),
+                         medications_.get(), activity_.get(), appointments_.get()}) {
+    POPULUS_RETURN_IF_ERROR(t->Create(spill_dir));
+  }
+  clinical_keys_ = std::make_unique<DuplicateKeys>(spill_dir, kDuplicateKeyBudget);
   if (!options_.organisations_csv.empty()) POPULUS_RETURN_IF_ERROR(ReadOrganisationsCsv());
 
-  // The resources mapped after the read are kept as text meanwhile: room for
-  // all of the input, so the buffer is never copied as it grows.
-  uint64_t input_bytes = 0;
-  std::error_code ec;
-  if (fs::is_directory(options_.input)) {
-    for (const auto& entry : fs::directory_iterator(options_.input, ec)) {
-      std::error_code size_ec;
-      if (entry.is_regular_file(size_ec)) {
-        const uint64_t size = entry.file_size(size_ec);
-        if (!size_ec) input_bytes += size;
-      }
+  // First read: the anchors, which every other resource may refer to; the
+  // rest is passed over unparsed where its text says its type. Whether any
+  // Encounter names an Appointment, or any MedicationStatement a request, is
+  // noted from the text (a false alarm costs only a read of their keys).
+  ReadSummary anchors;
+  const SkipFn anchors_only = [this](std::string_view type, std::string_view text) {
+    if (IsAnchorType(type)) return false;
+    if (type == "Encounter" && !appointment_keys_needed_ &&
+        text.find("\"appointment\"") != std::string_view::npos) {
+      appointment_keys_needed_ = true;
     }
-  } else {
-    // A FIFO or device has no size: the reader refuses it below.
-    const uint64_t size = fs::file_size(options_.input, ec);
-    input_bytes = ec ? 0 : size;
-  }
-  stash_.reserve(input_bytes);
-  ReadSummary summary;
+    if (type == "MedicationStatement" && !request_keys_needed_ &&
+        text.find("\"basedOn\"") != std::string_view::npos) {
+      request_keys_needed_ = true;
+    }
+    return true;
+  };
+  // A broken resource is reported on the read that wants its type.
   POPULUS_RETURN_IF_ERROR(ReadResources(
-      options_.input, [this](const Resource& r) { OnResource(r); },
-      [this](const Location& where, const ReadProblem& p) { OnReaderProblem(where, p); },
-      &summary));
-  bytes_ = summary.bytes;
+      options_.input, [this](const Resource& r) { OnAnchor(r); },
+      [this](const Location& where, const ReadProblem& p) {
+        if (IsAnchorType(p.named_type)) OnReaderProblem(where, p);
+      },
+      &anchors, anchors_only));
   // An input with nothing to load is refused, so that an empty snapshot is
   // never published over the last one.
-  if (summary.files == 0) {
+  if (anchors.files == 0) {
     return Status::Usage(fmt::format(
         "'{}' holds no FHIR input: no .ndjson or .json file; nothing was loaded", options_.input));
   }
-  if (summary.resources == 0) {
+  if (anchors.resources + anchors.skipped == 0) {
     return Status::Data(fmt::format(
         "'{}': no FHIR resource could be read from its {} file(s){}; nothing was loaded",
-        options_.input, summary.files,
+        options_.input, anchors.files,
         problems_.empty() ? std::string()
-                          : fmt::format(" ({} could not be read, the first: {})", summary.problems,
+                          : fmt::format(" ({} could not be read, the first: {})", anchors.problems,
                                         problems_.front().reason)));
   }
-  if (auto it = summary.by_type.find("Patient"); it == summary.by_type.end() || it->second == 0) {
+  if (auto it = anchors.by_type.find("Patient"); it == anchors.by_type.end() || it->second == 0) {
     return Status::Data(fmt::format(
         "'{}' holds no Patient resource that could be read, so there is nothing to load; the "
         "published snapshot is left as it was",
         options_.input));
   }
   ResolveAnchors();
-  CollectReferencedKeys();
-  for (uint32_t i = 0; i < stash_index_.size(); ++i) MapClinical(i);
-  std::string().swap(stash_);
+
+  // Second read, only when something refers to an Appointment or a
+  // MedicationRequest: their keys.
+  if (appointment_keys_needed_ || request_keys_needed_) {
+    ReadSummary keys;
+    POPULUS_RETURN_IF_ERROR(ReadResources(
+        options_.input, [this](const Resource& r) { OnReferencedKeys(r); },
+        [](const Location&, const ReadProblem&) {}, &keys,
+        [this](std::string_view type, std::string_view) {
+          return !(appointment_keys_needed_ && type == "Appointment") &&
+                 !(request_keys_needed_ && type == "MedicationRequest");
+        }));
+  }
+
+  // Third read: every other resource, mapped as it is read.
+  ReadSummary rest;
+  POPULUS_RETURN_IF_ERROR(ReadResources(
+      options_.input, [this](const Resource& r) { OnClinical(r); },
+      [this](const Location& where, const ReadProblem& p) {
+        if (!IsAnchorType(p.named_type)) OnReaderProblem(where, p);
+      },
+      &rest, [](std::string_view type, std::string_view) { return IsAnchorType(type); }));
+  bytes_ = rest.bytes;
+  POPULUS_RETURN_IF_ERROR(QuarantineDuplicates());
+  for (StagedTable* t : {organisations_table_.get(), patients_table_.get(), events_.get(),
+                         medications_.get(), activity_.get(), appointments_.get()}) {
+    POPULUS_RETURN_IF_ERROR(t->FinishWriting());
+  }
   return Status::Ok();
+}
+
+uint32_t FhirSource::FileIndex(std::string_view name) {
+  auto [it, added] = file_index_.emplace(std::string(name), static_cast<uint32_t>(files_.size()));
+  if (added) files_.emplace_back(name);
+  return it->second;
+}
+
+uint32_t FhirSource::TypeIndex(std::string_view name) {
+  auto [it, added] =
+      type_index_.emplace(std::string(name), static_cast<uint32_t>(type_names_.size()));
+  if (added) {
+    type_names_.emplace_back(name);
+    tallies_.emplace_back();
+  }
+  return it->second;
 }
 
 Status FhirSource::ReadOrganisationsCsv() {
@@ -660,14 +847,11 @@ Status FhirSource::ReadOrganisationsCsv() {
   }
   HeaderBinding binding;
   POPULUS_RETURN_IF_ERROR(binding.Bind(SpecFor(ExtractTable::kOrganisations), rec, path));
-  const uint32_t file = static_cast<uint32_t>(files_.size());
-  files_.push_back(fs::path(path).filename().string());
-  const uint32_t type = static_cast<uint32_t>(type_names_.size());
-  type_names_.push_back("organisations.csv");
-  type_index_["organisations.csv"] = type;
+  const uint32_t file = FileIndex(fs::path(path).filename().string());
+  const uint32_t type = TypeIndex("organisations.csv");
   while (reader.Next(&rec)) {
-    const uint32_t index = static_cast<uint32_t>(resources_.size());
-    resources_.push_back({type, file, rec.line});
+    const uint32_t index = static_cast<uint32_t>(anchors_.size());
+    anchors_.push_back({type, file, rec.line});
     std::vector<std::string> fields(organisations_table_->width());
     if (rec.fields.size() == binding.width() && rec.problem == CsvProblem::kNone) {
       for (size_t c = 0; c < fields.size(); ++c) {
@@ -690,10 +874,17 @@ Status FhirSource::ReadOrganisationsCsv() {
                                                    rec.fields.size(), binding.width());
       problems_.push_back({ExtractTable::kOrganisations, files_[file], rec.line, "", rule, reason,
                            SanitisedRawRecord(rec.raw)});
-      resources_.back().outcome = ResourceEntry::Outcome::kQuarantined;
+      problem_seq_.push_back(kNoSeq);
+      anchors_.back().outcome = Outcome::kQuarantined;
       continue;
     }
-    organisations_table_->Add(fields, index);
+    RowOrigin origin;
+    origin.anchor = 1;
+    origin.id = index;
+    origin.file = file;
+    origin.line = rec.line;
+    origin.type = type;
+    organisations_table_->Add(fields, origin);
   }
   return reader.status();
 }
@@ -714,6 +905,7 @@ void FhirSource::OnReaderProblem(const Location& where, const ReadProblem& probl
        problem.kind == ReadProblem::Kind::kBundleTypeNotRead ? Rule::kUnreadBundleType
                                                              : Rule::kMalformedResource,
        std::move(reason), ""});
+  problem_seq_.push_back(kNoSeq);
 }
 
 void FhirSource::Problem(ExtractTable table, std::string_view column, Rule rule,
@@ -725,26 +917,32 @@ void FhirSource::Problem(ExtractTable table, std::string_view column, Rule rule,
     rule = Rule::kInvalidJsonType;
     reason = wrong_type_;
   }
-  resources_[current_.index].outcome = ResourceEntry::Outcome::kQuarantined;
-  const ResourceEntry& r = resources_[current_.index];
+  CurrentOutcome() = Outcome::kQuarantined;
   std::string record = fmt::format("{}/{}", current_.type, current_.id);
-  const std::string where = current_.where != nullptr
-                                ? current_.where->Describe()
-                                : fmt::format("{} line {}", files_[r.file], r.line);
-  problems_.push_back({table, files_[r.file], r.line, std::string(column), rule,
+  const std::string where =
+      current_.where != nullptr ? current_.where->Describe() : Where(current_.file, current_.line);
+  problems_.push_back({table, files_[current_.file], current_.line, std::string(column), rule,
                        fmt::format("{} ({}): {}", record, where, reason),
                        MaskNhsNumberRuns(record)});
+  problem_seq_.push_back(current_.anchor == kNone ? current_.seq : kNoSeq);
 }
 
 bool FhirSource::Duplicate() {
-  auto where = [&](uint32_t first) {
-    const ResourceEntry& r = resources_[first];
-    return fmt::format("{} {} {}", files_[r.file],
-                       files_[r.file].ends_with(".ndjson") ? "line" : "entry", r.line);
-  };
+  auto where = [&](uint32_t first) { return Where(anchors_[first].file, anchors_[first].line); };
   const ExtractTable table = TableOf(current_.type);
+  if (current_.anchor == kNone) {
+    // A clinical resource's keys are compared with one another once all are
+    // read (QuarantineDuplicates); here only with the anchors' fullUrls.
+    if (current_.full_url.empty()) return false;
+    const uint32_t first = seen_.Find({}, current_.full_url);
+    if (first == kNone) return false;
+    Problem(table, "fullUrl", Rule::kDuplicateResource,
+            fmt::format("a second entry with fullUrl '{}'; the first is at {}", current_.full_url,
+                        where(first)));
+    return true;
+  }
   if (!current_.id.empty()) {
-    if (const uint32_t first = seen_.FirstOrAdd(current_.type, current_.id, current_.index);
+    if (const uint32_t first = seen_.FirstOrAdd(current_.type, current_.id, current_.anchor);
         first != kNone) {
       Problem(table, "id", Rule::kDuplicateResource,
               fmt::format("a second {} with id '{}'; the first is at {}", current_.type,
@@ -753,7 +951,7 @@ bool FhirSource::Duplicate() {
     }
   }
   if (!current_.full_url.empty()) {
-    if (const uint32_t first = seen_.FirstOrAdd({}, current_.full_url, current_.index);
+    if (const uint32_t first = seen_.FirstOrAdd({}, current_.full_url, current_.anchor);
         first != kNone) {
       Problem(table, "fullUrl", Rule::kDuplicateResource,
               fmt::format("a second entry with fullUrl '{}'; the first is at {}", current_.full_url,
@@ -764,74 +962,175 @@ bool FhirSource::Duplicate() {
   return false;
 }
 
-void FhirSource::OnResource(const Resource& r) {
-  if (files_.empty() || files_.back() != r.where->file) files_.push_back(r.where->file);
-  auto [type_it, new_type] =
-      type_index_.emplace(std::string(r.type), static_cast<uint32_t>(type_names_.size()));
-  if (new_type) type_names_.emplace_back(r.type);
-  const uint32_t index = static_cast<uint32_t>(resources_.size());
-  resources_.push_back(
-      {type_it->second, static_cast<uint32_t>(files_.size() - 1),
-       r.where->entry >= 0 ? static_cast<uint64_t>(r.where->entry) : r.where->line});
+void FhirSource::BeginAnchor(uint32_t anchor, std::string_view type, std::string_view id) {
+  Current c;
+  c.anchor = anchor;
+  c.type_index = anchors_[anchor].type;
+  c.file = anchors_[anchor].file;
+  c.line = anchors_[anchor].line;
+  c.type = type;
+  c.id = id;
+  Begin(c);
+}
+
+void FhirSource::OnAnchor(const Resource& r) {
   const element e = r.element;  // parsed by the reader
-  Begin({index, r.type, {}, r.full_url, r.where});
+  if (!IsAnchorType(r.type)) {
+    // Read only because its text did not say its type plainly: the third read maps it.
+    element unused;
+    if (r.type == "Encounter" && e["appointment"].get(unused) == simdjson::SUCCESS) {
+      appointment_keys_needed_ = true;
+    }
+    if (r.type == "MedicationStatement" && e["basedOn"].get(unused) == simdjson::SUCCESS) {
+      request_keys_needed_ = true;
+    }
+    return;
+  }
+  const uint32_t index = static_cast<uint32_t>(anchors_.size());
+  anchors_.push_back({TypeIndex(r.type), FileIndex(r.where->file),
+                      r.where->entry >= 0 ? static_cast<uint64_t>(r.where->entry) : r.where->line});
+  BeginAnchor(index, r.type, {});
+  current_.full_url = r.full_url;
+  current_.where = r.where;
   current_.id = Str(e, "id");
-  if (!IsR4ResourceType(r.type)) {
-    // In a file named for a type (Patient.000.ndjson), it counts as one.
-    Problem(TableOf(r.where->entry < 0 ? ResourceTypeOfFileName(r.where->file) : ""),
-            "resourceType", Rule::kUnknownResourceType,
-            fmt::format("'{}' is not a FHIR R4 resource type", r.type));
-    return;
-  }
-  const std::string_view t = r.type;
-  static const std::array<std::string_view, 14> kUsed = {
-      "Organization",       "Patient",           "PractitionerRole",
-      "Practitioner",       "Medication",        "Condition",
-      "Observation",        "Procedure",         "Immunization",
-      "AllergyIntolerance", "MedicationRequest", "MedicationStatement",
-      "Encounter",          "Appointment"};
-  if (std::find(kUsed.begin(), kUsed.end(), t) == kUsed.end()) {
-    resources_[index].outcome = ResourceEntry::Outcome::kNotUsed;
-    return;
-  }
   if (Duplicate()) return;
+  const std::string_view t = r.type;
   if (t == "Organization") return MapOrganisation(e);
   if (t == "Patient") return MapPatient(e);
   if (t == "PractitionerRole") return MapRole(e);
   if (t == "Practitioner") {
     // Read only so that references to it resolve through its PractitionerRole.
-    resources_[index].outcome = ResourceEntry::Outcome::kLoaded;
+    anchors_[index].outcome = Outcome::kLoaded;
     return;
   }
-  if (t == "Medication") {
-    std::string code;
-    double value = NAN;
-    std::string unit;
-    element concept_;
-    const bool coded = Obj(e, "code", &concept_) && Code(concept_, true, &code, &value, &unit);
-    if (QuarantineWrongType(ExtractTable::kMedications)) return;
-    if (coded) {
-      AddKeys(&medication_keys_, e, static_cast<uint32_t>(medication_codes_.size()));
-      medication_codes_.push_back(code);
-      resources_[index].outcome = ResourceEntry::Outcome::kLoaded;
+  // A Medication.
+  std::string code;
+  double value = NAN;
+  std::string unit;
+  element concept_;
+  const bool coded = Obj(e, "code", &concept_) && Code(concept_, true, &code, &value, &unit);
+  if (QuarantineWrongType(ExtractTable::kMedications)) return;
+  if (coded) {
+    AddKeys(&medication_keys_, e, static_cast<uint32_t>(medication_codes_.size()));
+    medication_codes_.push_back(code);
+    anchors_[index].outcome = Outcome::kLoaded;
+  } else {
+    anchors_[index].outcome = Outcome::kNotUsed;
+  }
+}
+
+void FhirSource::OnReferencedKeys(const Resource& r) {
+  const bool appointment = appointment_keys_needed_ && r.type == "Appointment";
+  const bool request = request_keys_needed_ && r.type == "MedicationRequest";
+  if (!appointment && !request) return;
+  Current c;
+  c.type = r.type;
+  c.full_url = r.full_url;
+  c.where = r.where;
+  Begin(c);
+  current_.id = Str(r.element, "id");
+  AddKeys(appointment ? &appointment_keys_ : &request_keys_, r.element, 0);
+}
+
+void FhirSource::OnClinical(const Resource& r) {
+  if (IsAnchorType(r.type)) return;  // read only because its text did not say its type plainly
+  const element e = r.element;
+  Current c;
+  c.seq = next_seq_++;
+  c.type_index = TypeIndex(r.type);
+  c.file = FileIndex(r.where->file);
+  c.line = r.where->entry >= 0 ? static_cast<uint64_t>(r.where->entry) : r.where->line;
+  c.type = r.type;
+  c.full_url = r.full_url;
+  c.where = r.where;
+  Begin(c);
+  current_.id = Str(e, "id");
+  ++tallies_[c.type_index].read;
+  const uint64_t rows_before = ClinicalRows();
+  if (!IsR4ResourceType(r.type)) {
+    // In a file named for a type (Patient.000.ndjson), it counts as one.
+    Problem(TableOf(r.where->entry < 0 ? ResourceTypeOfFileName(r.where->file) : ""),
+            "resourceType", Rule::kUnknownResourceType,
+            fmt::format("'{}' is not a FHIR R4 resource type", r.type));
+    return EndClinical(rows_before, false);
+  }
+  const std::string_view t = r.type;
+  static const std::array<std::string_view, 9> kMapped = {
+      "Condition",         "Observation",         "Procedure", "Immunization", "AllergyIntolerance",
+      "MedicationRequest", "MedicationStatement", "Encounter", "Appointment"};
+  if (std::find(kMapped.begin(), kMapped.end(), t) == kMapped.end()) {
+    current_.outcome = Outcome::kNotUsed;
+    return EndClinical(rows_before, false);
+  }
+  if (!Duplicate()) {
+    if (t == "MedicationRequest" || t == "MedicationStatement") {
+      MapMedication(e);
+    } else if (t == "Encounter") {
+      MapEncounter(e);
+    } else if (t == "Appointment") {
+      MapAppointment(e);
     } else {
-      resources_[index].outcome = ResourceEntry::Outcome::kNotUsed;
+      MapEvent(e);
     }
-    return;
   }
-  // Keys of Appointments and MedicationRequests are needed only if something
-  // refers to one (an Encounter's appointment, a statement's basedOn); they
-  // are collected after the read, and only then.
-  element unused;
-  if (t == "Encounter" && e["appointment"].get(unused) == simdjson::SUCCESS) {
-    appointment_keys_needed_ = true;
+  EndClinical(rows_before, true);
+}
+
+void FhirSource::EndClinical(uint64_t rows_before, bool keys) {
+  const bool rows = ClinicalRows() > rows_before;
+  const Outcome o = current_.outcome;
+  uint8_t note = 0;  // 0: the loader decides; else 1 + the outcome counted now
+  if (!rows || o != Outcome::kPending) {
+    ++tallies_[current_.type_index].Of(o);
+    note = static_cast<uint8_t>(1 + static_cast<uint8_t>(o));
+    if (rows) settled_with_rows_.push_back(current_.seq);
   }
-  if (t == "MedicationStatement" && e["basedOn"].get(unused) == simdjson::SUCCESS) {
-    request_keys_needed_ = true;
+  if (!keys) return;
+  if (!current_.id.empty()) {
+    clinical_keys_->Add(KeyKind::kTypeAndId, current_.type, current_.id, current_.seq,
+                        current_.file, current_.line, current_.type_index, note);
   }
-  stash_.append(r.json);
-  stash_index_.emplace_back(stash_.size(), index);
-  stash_urls_.emplace_back(r.full_url);
+  if (!current_.full_url.empty()) {
+    clinical_keys_->Add(KeyKind::kFullUrl, current_.type, current_.full_url, current_.seq,
+                        current_.file, current_.line, current_.type_index, note);
+  }
+}
+
+Status FhirSource::QuarantineDuplicates() {
+  std::vector<DuplicateResource> duplicates;
+  POPULUS_RETURN_IF_ERROR(clinical_keys_->Finish(&duplicates));
+  clinical_keys_.reset();
+  if (duplicates.empty()) return Status::Ok();
+  for (const DuplicateResource& d : duplicates) duplicate_seqs_.push_back(d.seq);  // in seq order
+  // What else was said of a duplicate gives way to its being one.
+  size_t kept = 0;
+  for (size_t i = 0; i < problems_.size(); ++i) {
+    if (problem_seq_[i] != kNoSeq && IsDuplicate(problem_seq_[i])) continue;
+    if (kept != i) {  // a self-move would empty it
+      problems_[kept] = std::move(problems_[i]);
+      problem_seq_[kept] = problem_seq_[i];
+    }
+    ++kept;
+  }
+  problems_.resize(kept);
+  problem_seq_.resize(kept);
+  for (const DuplicateResource& d : duplicates) {
+    TypeTally& tally = tallies_[d.type];
+    if (d.note != 0) --tally.Of(static_cast<Outcome>(d.note - 1));
+    ++tally.quarantined;
+    const std::string& type = type_names_[d.type];
+    const bool by_id = d.kind == KeyKind::kTypeAndId;
+    const std::string record = by_id ? fmt::format("{}/{}", type, d.text) : type;
+    const std::string reason =
+        by_id ? fmt::format("{} ({}): a second {} with id '{}'; the first is at {}", record,
+                            Where(d.file, d.line), type, d.text, Where(d.first_file, d.first_line))
+              : fmt::format("{} ({}): a second entry with fullUrl '{}'; the first is at {}", record,
+                            Where(d.file, d.line), d.text, Where(d.first_file, d.first_line));
+    problems_.push_back({TableOf(type), files_[d.file], d.line, by_id ? "id" : "fullUrl",
+                         Rule::kDuplicateResource, reason, MaskNhsNumberRuns(record)});
+    problem_seq_.push_back(d.seq);
+  }
+  return Status::Ok();
 }
 
 // ---- References ------------------------------------------------------------
@@ -919,7 +1218,7 @@ uint32_t FhirSource::ResolveStored(const std::unordered_map<std::string, uint32_
 
 void FhirSource::MapOrganisation(element e) {
   OrganisationAnchor o;
-  o.resource = current_.index;
+  o.resource = current_.anchor;
   o.id = current_.id;
   array identifiers;
   if (Arr(e, "identifier", &identifiers)) {
@@ -959,7 +1258,7 @@ void FhirSource::MapOrganisation(element e) {
   element address;
   if (First(e, "address", &address)) o.postcode = Str(address, "postalCode");
   if (QuarantineWrongType(ExtractTable::kOrganisations)) return;
-  if (!o.populus_type()) resources_[current_.index].outcome = ResourceEntry::Outcome::kNotUsed;
+  if (!o.populus_type()) CurrentOutcome() = Outcome::kNotUsed;
   AddKeys(&organisation_keys_, e, static_cast<uint32_t>(organisations_.size()));
   organisations_.push_back(std::move(o));
 }
@@ -983,14 +1282,14 @@ void FhirSource::MapRole(element e) {
     }
   }
   if (QuarantineWrongType(ExtractTable::kAppointments)) return;
-  resources_[current_.index].outcome = ResourceEntry::Outcome::kLoaded;
+  CurrentOutcome() = Outcome::kLoaded;
   AddKeys(&role_keys_, e, static_cast<uint32_t>(roles_.size()));
   roles_.push_back(std::move(role));
 }
 
 void FhirSource::MapPatient(element e) {
   PatientAnchor p;
-  p.resource = current_.index;
+  p.resource = current_.anchor;
   array identifiers;
   if (Arr(e, "identifier", &identifiers)) {
     for (element id : identifiers) {
@@ -1128,7 +1427,7 @@ void FhirSource::ResolveAnchors() {
   // Organisations: parents by reference.
   for (auto& o : organisations_) {
     if (o.resource == kNone || !o.populus_type()) continue;
-    Begin({o.resource, "Organization", o.id, {}, nullptr});
+    BeginAnchor(o.resource, "Organization", o.id);
     std::string parent, text;
     if (!o.parent_ref.empty()) {
       const uint32_t p = ResolveStored(organisation_keys_, "Organization", o.parent_ref, &text);
@@ -1140,7 +1439,7 @@ void FhirSource::ResolveAnchors() {
       parent = organisations_[p].code;
     }
     if (QuarantineWrongType(ExtractTable::kOrganisations)) continue;  // in partOf
-    organisations_table_->Add({o.code, o.name, o.type, parent, o.postcode}, o.resource);
+    organisations_table_->Add({o.code, o.name, o.type, parent, o.postcode}, Origin());
   }
   // PractitionerRoles: by the Practitioner they describe, for references to it.
   for (uint32_t i = 0; i < roles_.size(); ++i) {
@@ -1157,7 +1456,7 @@ void FhirSource::ResolveAnchors() {
   patients_table_->SetColumnName(0, nhs_mode_ ? "nhs_number" : "patient_id");
   for (uint32_t i = 0; i < patients_.size(); ++i) {
     PatientAnchor& p = patients_[i];
-    Begin({p.resource, "Patient", p.id, {}, nullptr});
+    BeginAnchor(p.resource, "Patient", p.id);
     const std::string key = nhs_mode_ ? p.nhs_number : p.id;
     if (key.empty()) {
       Problem(ExtractTable::kPatients, "identifier", Rule::kMissingValue,
@@ -1199,7 +1498,7 @@ void FhirSource::ResolveAnchors() {
     p.usable = true;
     p.fields[0] = key;
     p.fields[3] = practice;  // practice_code, after identifier, birth and sex
-    patients_table_->Add(p.fields, p.resource);
+    patients_table_->Add(p.fields, Origin());
     std::vector<std::string>().swap(p.fields);
   }
 }
@@ -1313,36 +1612,6 @@ bool FhirSource::Code(element concept_, bool medication, std::string* code, doub
     return true;
   }
   return false;
-}
-
-void FhirSource::CollectReferencedKeys() {
-  for (uint32_t i = 0; i < stash_index_.size(); ++i) {
-    const uint32_t index = stash_index_[i].second;
-    const std::string_view type = type_names_[resources_[index].type];
-    const bool appointment = appointment_keys_needed_ && type == "Appointment";
-    const bool request = request_keys_needed_ && type == "MedicationRequest";
-    if (!appointment && !request) continue;
-    const std::string_view json = Stashed(i);
-    element e;
-    if (parser_.parse(json.data(), json.size()).get(e) != simdjson::SUCCESS) continue;
-    Begin({index, type, {}, stash_urls_[i], nullptr});
-    current_.id = Str(e, "id");
-    AddKeys(appointment ? &appointment_keys_ : &request_keys_, e, index);
-  }
-}
-
-void FhirSource::MapClinical(uint32_t i) {
-  const std::string_view json = Stashed(i);
-  const uint32_t index = stash_index_[i].second;
-  element e;
-  if (parser_.parse(json.data(), json.size()).get(e) != simdjson::SUCCESS) return;
-  Begin({index, type_names_[resources_[index].type], {}, stash_urls_[i], nullptr});
-  current_.id = Str(e, "id");
-  const std::string_view t = current_.type;
-  if (t == "MedicationRequest" || t == "MedicationStatement") return MapMedication(e);
-  if (t == "Encounter") return MapEncounter(e);
-  if (t == "Appointment") return MapAppointment(e);
-  MapEvent(e);
 }
 
 bool FhirSource::StatusIn(element e, std::string_view key,
@@ -1475,8 +1744,7 @@ void FhirSource::MapEvent(element e) {
   if (QuarantineWrongType(table)) return;
   for (const Row& row : rows) {
     std::string value = std::isnan(row.value) ? "" : fmt::format("{}", row.value);
-    events_->Add({patient, date, row.code, value, std::isnan(row.value) ? "" : row.unit},
-                 current_.index);
+    events_->Add({patient, date, row.code, value, std::isnan(row.value) ? "" : row.unit}, Origin());
   }
 }
 
@@ -1538,7 +1806,7 @@ void FhirSource::MapMedication(element e) {
     quantity = fmt::format("{}", v);
   }
   if (QuarantineWrongType(table)) return;
-  medications_->Add({patient, date, code, quantity}, current_.index);
+  medications_->Add({patient, date, code, quantity}, Origin());
 }
 
 void FhirSource::MapEncounter(element e) {
@@ -1624,7 +1892,7 @@ void FhirSource::MapEncounter(element e) {
       if (b >= a) stay = std::to_string(b - a);
     }
     if (QuarantineWrongType(ExtractTable::kHospitalActivity)) return;
-    activity_->Add({patient, date, setting, provider, stay}, current_.index);
+    activity_->Add({patient, date, setting, provider, stay}, Origin());
     return;
   }
   // A consultation in general practice: an appointment at the provider
@@ -1658,7 +1926,7 @@ void FhirSource::MapEncounter(element e) {
   if (QuarantineWrongType(ExtractTable::kAppointments)) return;
   appointments_->Add({practice, patient, date, "", role, mode, mapped_status,
                       minutes >= 0 ? std::to_string(minutes) : ""},
-                     current_.index);
+                     Origin());
 }
 
 void FhirSource::MapAppointment(element e) {
@@ -1726,7 +1994,7 @@ void FhirSource::MapAppointment(element e) {
   }
   if (QuarantineWrongType(table)) return;
   appointments_->Add({practice, patient, date, booked, role, mode, mapped_status, duration},
-                     current_.index);
+                     Origin());
 }
 
 Status FhirSource::Open(const ExtractTableSpec& spec, std::unique_ptr<TableRecords>* records) {
@@ -1759,30 +2027,17 @@ Status FhirSource::Open(const ExtractTableSpec& spec, std::unique_ptr<TableRecor
 
 void FhirSource::Describe(IngestResult* result) const {
   nlohmann::json by_type = nlohmann::json::object();
-  for (uint32_t t = 0; t < type_names_.size(); ++t) {
-    by_type[type_names_[t]] = {
-        {"read", 0}, {"loaded", 0}, {"quarantined", 0}, {"excluded", 0}, {"not_used", 0}};
+  std::vector<TypeTally> tallies = tallies_;
+  for (const AnchorEntry& a : anchors_) {
+    ++tallies[a.type].read;
+    ++tallies[a.type].Of(a.outcome);
   }
-  for (const ResourceEntry& r : resources_) {
-    nlohmann::json& counts = by_type[type_names_[r.type]];
-    counts["read"] = counts["read"].get<uint64_t>() + 1;
-    const char* key = "loaded";
-    switch (r.outcome) {
-      case ResourceEntry::Outcome::kPending:  // mapped to no row: nothing of it was stored
-      case ResourceEntry::Outcome::kNotUsed:
-        key = "not_used";
-        break;
-      case ResourceEntry::Outcome::kLoaded:
-        key = "loaded";
-        break;
-      case ResourceEntry::Outcome::kQuarantined:
-        key = "quarantined";
-        break;
-      case ResourceEntry::Outcome::kExcluded:
-        key = "excluded";
-        break;
-    }
-    counts[key] = counts[key].get<uint64_t>() + 1;
+  for (uint32_t t = 0; t < type_names_.size(); ++t) {
+    by_type[type_names_[t]] = {{"read", tallies[t].read},
+                               {"loaded", tallies[t].loaded},
+                               {"quarantined", tallies[t].quarantined},
+                               {"excluded", tallies[t].excluded},
+                               {"not_used", tallies[t].not_used}};
   }
   result->source_summary = {{"format", "fhir-r4"},
                             {"resources", by_type},

@@ -48,10 +48,40 @@ std::string_view NamedType(std::string_view text) {
   return organisation ? "Organization" : first;
 }
 
+// True when every "resourceType" member in `text` is written plainly and
+// `skip` is true for the type it names, and there is at least one.
+bool Skippable(std::string_view text, const SkipFn& skip) {
+  static constexpr std::string_view kKey = "\"resourceType\"";
+  bool any = false;
+  const char* const begin = text.data();
+  const char* const end = text.data() + text.size();
+  const char* at = begin;
+  while (at < end) {
+    const void* hit = ::memmem(at, static_cast<size_t>(end - at), kKey.data(), kKey.size());
+    if (hit == nullptr) break;
+    const char* p = static_cast<const char*>(hit);
+    if (p > begin && p[-1] == '\\') return false;  // inside a string: parse to be sure
+    p += kKey.size();
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) ++p;
+    if (p >= end || *p != ':') return false;
+    ++p;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) ++p;
+    if (p >= end || *p != '"') return false;
+    const char* name = ++p;
+    while (p < end && *p != '"' && *p != '\\') ++p;
+    if (p >= end || *p != '"' || p == name) return false;
+    if (!skip(std::string_view(name, static_cast<size_t>(p - name)), text)) return false;
+    any = true;
+    at = p + 1;
+  }
+  return any;
+}
+
 class Reader {
  public:
-  Reader(const ResourceFn& on_resource, const ProblemFn& on_problem, ReadSummary* summary)
-      : on_resource_(on_resource), on_problem_(on_problem), summary_(summary) {}
+  Reader(const ResourceFn& on_resource, const ProblemFn& on_problem, ReadSummary* summary,
+         const SkipFn& skip)
+      : on_resource_(on_resource), on_problem_(on_problem), summary_(summary), skip_(skip) {}
 
   Status File(const std::string& path) {
     const std::string name = fs::path(path).filename().string();
@@ -73,6 +103,10 @@ class Reader {
   // Checks one resource's JSON text in full and hands it over; false (with
   // a problem reported) when it is not a JSON object with a resourceType.
   void Deliver(std::string_view json, std::string_view full_url, const Location& where) {
+    if (skip_ && Skippable(json, skip_)) {
+      ++summary_->skipped;
+      return;
+    }
     simdjson::dom::element element;
     if (const auto error = dom_.parse(json.data(), json.size()).get(element)) {
       Problem(where, fmt::format("malformed JSON: {}", simdjson::error_message(error)), json);
@@ -213,6 +247,7 @@ class Reader {
   const ResourceFn& on_resource_;
   const ProblemFn& on_problem_;
   ReadSummary* summary_;
+  const SkipFn& skip_;
   simdjson::dom::parser dom_;
   std::string counted_type_;
   uint64_t* type_count_ = nullptr;
@@ -252,9 +287,9 @@ std::string Location::Describe() const {
 }
 
 Status ReadResources(const std::string& path, const ResourceFn& on_resource,
-                     const ProblemFn& on_problem, ReadSummary* summary) {
+                     const ProblemFn& on_problem, ReadSummary* summary, const SkipFn& skip) {
   *summary = ReadSummary();
-  Reader reader(on_resource, on_problem, summary);
+  Reader reader(on_resource, on_problem, summary, skip);
   std::error_code ec;
   if (!fs::exists(fs::symlink_status(path, ec))) {
     return Status::Usage(fmt::format("'{}' does not exist", path));

@@ -63,6 +63,7 @@ struct Resource {
 
 struct ReadSummary {
   uint64_t files = 0, bytes = 0, resources = 0, problems = 0;
+  uint64_t skipped = 0;                     // passed over unparsed (SkipFn)
   std::map<std::string, uint64_t> by_type;  // resources read, by resourceType
 };
 
@@ -85,10 +86,21 @@ using ProblemFn = std::function<void(const Location&, const ReadProblem&)>;
 // "Patient"), else empty. A view of `name`.
 std::string_view ResourceTypeOfFileName(std::string_view name);
 
+// Says which resources a read may pass over without parsing them, for a
+// consumer that reads the input more than once and wants some types on each
+// pass. An NDJSON line or Bundle entry is passed over (counted in
+// ReadSummary::skipped, neither handed over nor checked) when it names at
+// least one type and `skip(type, text)` is true for every type it names (a
+// resource with contained resources names several). Text whose types cannot
+// be told without parsing (no `"resourceType": "..."` member as plain text,
+// an escaped quote) is parsed and handed over, or reported, as usual.
+using SkipFn = std::function<bool(std::string_view type, std::string_view text)>;
+
 // Reads every resource under `path`, in file order and, within a file, in
 // the order written. The views in a Resource, and its element, and a
-// ReadProblem's named_type are valid only during the call.
+// ReadProblem's named_type are valid only during the call. With `skip`,
+// resources it passes over are not read (see SkipFn).
 Status ReadResources(const std::string& path, const ResourceFn& on_resource,
-                     const ProblemFn& on_problem, ReadSummary* summary);
+                     const ProblemFn& on_problem, ReadSummary* summary, const SkipFn& skip = {});
 
 }  // namespace populus::fhir
