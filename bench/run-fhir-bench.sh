@@ -11,7 +11,10 @@
 # cgroup limited to it (cgroup v2, else v1; needs root), page cache included,
 # so a load that needs more is killed and the script fails.
 #
-# usage: [MEMORY_CAP=6G] bench/run-fhir-bench.sh [RUNS] [SCALE]
+# With BASELINE set to another populus binary (an earlier commit's build),
+# each run also loads the NDJSON with it, uncapped, for a same-run ratio.
+#
+# usage: [MEMORY_CAP=6G] [BASELINE=path] bench/run-fhir-bench.sh [RUNS] [SCALE]
 # Results are recorded by hand in docs/benchmarks.md with the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,6 +61,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 : >"$work/export.times"
 : >"$work/ingest.times"
 : >"$work/peer.runs"
+: >"$work/baseline.times"
 for ((i = 0; i < runs; i++)); do
   rm -rf "$work/ndjson" "$work/back"
   /usr/bin/time -f "%e %M" -o "$work/time" taskset -c 0 \
@@ -68,17 +72,32 @@ for ((i = 0; i < runs; i++)); do
     --extract-date 2019-06-30 --no-progress --json >"$work/ingest.json"
   cat "$work/time" >>"$work/ingest.times"
   node bench/peers/ndjson-parse.mjs "$work/ndjson" >>"$work/peer.runs"
+  if [ -n "${BASELINE:-}" ]; then
+    rm -rf "$work/back-baseline"
+    /usr/bin/time -f "%e %M" -o "$work/time" taskset -c 0 \
+      "$BASELINE" ingest --format fhir "$work/ndjson" --into "$work/back-baseline" --demo \
+      --extract-date 2019-06-30 --no-progress --json >/dev/null
+    cat "$work/time" >>"$work/baseline.times"
+  fi
 done
 
 bytes=$(du -cb "$work"/ndjson/*.ndjson | tail -1 | cut -f1)
 export_s=$(awk '{print $1}' "$work/export.times" | median)
 ingest_s=$(awk '{print $1}' "$work/ingest.times" | median)
 peer_s=$(awk '{print $1}' "$work/peer.runs" | median)
+for f in export.times ingest.times baseline.times peer.runs; do
+  if [ -s "$work/$f" ]; then echo "$f: $(tr '\n' ' ' <"$work/$f")"; fi
+done
 echo "NDJSON written and read: $bytes bytes in $(ls "$work"/ndjson | wc -l) files"
 awk -v b="$bytes" -v s="$export_s" 'BEGIN {printf "export, 1 core:  median %.2f s  %.0f MB/s\n", s, b/s/1e6}'
 awk -v b="$bytes" -v s="$ingest_s" 'BEGIN {printf "ingest, 1 core:  median %.2f s  %.0f MB/s\n", s, b/s/1e6}'
 awk -v b="$bytes" -v s="$peer_s" 'BEGIN {printf "peer, Node JSON.parse only: median %.2f s  %.0f MB/s\n", s, b/s/1e6}'
-[ -n "${MEMORY_CAP:-}" ] && echo "each FHIR ingest ran under a memory cap of $MEMORY_CAP"
+if [ -n "${BASELINE:-}" ]; then
+  base_s=$(awk '{print $1}' "$work/baseline.times" | median)
+  awk -v b="$bytes" -v s="$base_s" 'BEGIN {printf "baseline ingest, 1 core: median %.2f s  %.0f MB/s\n", s, b/s/1e6}'
+  echo "baseline peak memory (KB): $(awk '{print $2}' "$work/baseline.times" | median)"
+fi
+if [ -n "${MEMORY_CAP:-}" ]; then echo "each FHIR ingest ran under a memory cap of $MEMORY_CAP"; fi
 echo "peak memory (KB): export $(awk '{print $2}' "$work/export.times" | median), ingest $(awk '{print $2}' "$work/ingest.times" | median)"
 python3 - "$data" "$work/back" <<'PY'
 import json, sys

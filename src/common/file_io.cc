@@ -234,6 +234,18 @@ Status MappedFile::Open(const std::string& path) {
   return Status::Ok();
 }
 
+void MappedFile::ReadSequentially() const {
+  if (data_ != nullptr) ::madvise(const_cast<uint8_t*>(data_), size_, MADV_SEQUENTIAL);
+}
+
+void MappedFile::ReadUpTo(size_t offset) const {
+  static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t whole = std::min(offset, size_) / page * page;
+  // Pages of a read-only private mapping not written to: dropping them only
+  // means a later read would fetch them from the file again.
+  if (data_ != nullptr && whole > 0) ::madvise(const_cast<uint8_t*>(data_), whole, MADV_DONTNEED);
+}
+
 void CrashPoint(const char* name) {
   static const char* target = std::getenv("POPULUS_CRASH_AT");
   if (target != nullptr && std::strcmp(target, name) == 0) ::raise(SIGKILL);

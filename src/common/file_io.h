@@ -74,6 +74,12 @@ class MappedFile {
   Status Open(const std::string& path);
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
+  // For a file read once from front to back (an extract): tells the kernel
+  // so, and ReadUpTo() gives back the pages wholly before `offset`, which
+  // must not be read again, so that the mapping's share of the process's
+  // memory stays small however large the file.
+  void ReadSequentially() const;
+  void ReadUpTo(size_t offset) const;
 
  private:
   void Reset();

@@ -141,7 +141,16 @@ class Reader {
     where.file = name;
     file_type_ = ResourceTypeOfFileName(where.file);
     size_t pos = std::string_view(data, file.size()).starts_with(kByteOrderMark) ? 3 : 0;
+    // The lines read are given back every so often, so that a file of any
+    // size holds only about this much of the process's memory.
+    static constexpr size_t kGiveBackEvery = size_t{64} << 20;
+    file.ReadSequentially();
+    size_t given_back = 0;
     for (; pos < file.size();) {
+      if (pos - given_back >= kGiveBackEvery) {
+        file.ReadUpTo(pos);
+        given_back = pos;
+      }
       const void* newline = std::memchr(data + pos, '\n', file.size() - pos);
       const size_t end =
           newline ? static_cast<size_t>(static_cast<const char*>(newline) - data) : file.size();
