@@ -93,7 +93,7 @@ TEST(Registers, FollowTheRulesForEachPatient) {
     return size_t{0};
   };
   const RegisterResult result = EvaluateRegisters(*snapshot, rules, DaysFromCivil(2019, 6, 30));
-  const auto birth = snapshot->values<int32_t>("patients", "date_of_birth");
+  const auto birth = snapshot->patients().date_of_birth;
   std::map<int, size_t> row_of;  // birth year -> patient row
   for (size_t p = 0; p < birth.size(); ++p) row_of[CivilFromDays(birth[p]).year] = p;
   auto on = [&](int born, const char* reg) {
@@ -163,7 +163,7 @@ TEST(Efi, CountsDeficitsEverCodedAndRecentPolypharmacy) {
                         kSource + "/data/frailty/efi-categories.csv", kCodelists, &efi);
   ASSERT_TRUE(st.ok()) << st.message();
   ASSERT_EQ(efi.deficits.size(), 36u);
-  const auto birth = snapshot->values<int32_t>("patients", "date_of_birth");
+  const auto birth = snapshot->patients().date_of_birth;
   const std::vector<uint8_t> everyone(birth.size(), 1);
   const std::vector<int8_t> n =
       EvaluateEfi(*snapshot, efi, everyone, DaysFromCivil(2019, 6, 30), 65);

@@ -138,7 +138,7 @@ class HandMadePatients : public ::testing::Test {
     context_.codelist_root = kCodelists;
     for (const auto& rule : rules_) context_.registers.push_back(rule.code);
     context_.efi_categories = efi_.categories;
-    const auto birth = snapshot_->values<int32_t>("patients", "date_of_birth");
+    const auto birth = snapshot_->patients().date_of_birth;
     for (uint32_t p = 0; p < birth.size(); ++p) row_of_[CivilFromDays(birth[p]).year] = p;
     registers_ = EvaluateRegisters(*snapshot_, rules_, as_of_);
     deficits_ = EvaluateEfi(*snapshot_, efi_, registers_.in_population, as_of_, 65);

@@ -185,12 +185,10 @@ class FhirExportGenerated : public ::testing::Test {
     auto it = exported_->resources.find(type);
     return it == exported_->resources.end() ? 0 : it->second.size();
   }
-  std::string PatientId(uint32_t p) const {
-    return std::string(snap_->column("patients", "pseudonym").string(p));
-  }
+  std::string PatientId(uint32_t p) const { return std::string(snap_->patients().pseudonym[p]); }
   // The patient row of each row of a patient-indexed table.
   std::vector<uint32_t> RowPatients(const std::string& table) const {
-    const auto offsets = snap_->values<uint64_t>(table, "patient_offsets");
+    const auto offsets = snap_->column(table, "patient_offsets").values<uint64_t>();
     std::vector<uint32_t> out(snap_->rows(table));
     for (uint32_t p = 0; p + 1 < offsets.size(); ++p) {
       for (uint64_t r = offsets[p]; r < offsets[p + 1]; ++r) out[r] = p;
@@ -233,25 +231,22 @@ TEST_F(FhirExportGenerated, IngestingTheExportGivesTheSameSnapshot) {
   // Patients come back keyed by their pseudonym, in the same order.
   ASSERT_EQ(back->rows("patients"), snap_->rows("patients"));
   const EventValues a(*snap_), b(*back);
-  const CodeColumn a_codes = snap_->codes("events", "code"),
-                   b_codes = back->codes("events", "code");
-  const auto a_dates = snap_->values<Date>("events", "date");
-  const auto b_dates = back->values<Date>("events", "date");
+  const CodeColumn a_codes = snap_->events().code, b_codes = back->events().code;
+  const auto a_dates = snap_->events().date;
+  const auto b_dates = back->events().date;
   for (uint32_t p = 0; p < snap_->rows("patients"); ++p) {
-    ASSERT_EQ(back->column("patients", "pseudonym").string(p), PatientId(p));
+    ASSERT_EQ(back->patients().pseudonym[p], PatientId(p));
     for (const char* column :
          {"date_of_birth", "registered_from", "registered_to", "date_of_death"}) {
-      ASSERT_EQ(back->values<Date>("patients", column)[p],
-                snap_->values<Date>("patients", column)[p]);
+      ASSERT_EQ(back->column("patients", column).values<Date>()[p],
+                snap_->column("patients", column).values<Date>()[p]);
     }
-    ASSERT_EQ(back->values<uint8_t>("patients", "sex")[p],
-              snap_->values<uint8_t>("patients", "sex")[p]);
-    ASSERT_EQ(back->codes("patients", "ethnicity").value(p),
-              snap_->codes("patients", "ethnicity").value(p));
+    ASSERT_EQ(back->patients().sex[p], snap_->patients().sex[p]);
+    ASSERT_EQ(back->patients().ethnicity.value(p), snap_->patients().ethnicity.value(p));
     auto record = [](const Snapshot& s, const EventValues& v, const CodeColumn& codes,
                      std::span<const Date> dates, uint32_t patient) {
       std::multiset<std::tuple<Date, std::string, float, std::string>> out;
-      auto [begin, end] = s.patient_range("events", patient);
+      auto [begin, end] = s.events().range(patient);
       for (uint64_t e = begin; e < end; ++e) {
         out.emplace(dates[e], std::string(codes.value(e)), v.has(e) ? v.value(e) : -1.0f,
                     v.has(e) ? std::string(v.unit(e)) : "");
@@ -271,8 +266,8 @@ TEST_F(FhirExportGenerated, OneResourcePerRowOfEachTable) {
   EXPECT_EQ(Count("Encounter"), snap_->rows("hospital_activity"));
   EXPECT_EQ(Count("Appointment"), snap_->rows("appointments"));
   std::set<std::pair<uint32_t, uint8_t>> roles;
-  const auto practice = snap_->values<uint32_t>("appointments", "practice");
-  const auto role = snap_->values<uint8_t>("appointments", "staff_role");
+  const auto practice = snap_->appointments().practice;
+  const auto role = snap_->appointments().staff_role;
   for (size_t i = 0; i < practice.size(); ++i) roles.insert({practice[i], role[i]});
   EXPECT_EQ(Count("PractitionerRole"), roles.size());
   for (const char* type : kTypes) EXPECT_GT(Count(type), 0u) << type;
@@ -379,16 +374,16 @@ TEST_F(FhirExportGenerated, NoNhsNumberAnywhere) {
 }
 
 TEST_F(FhirExportGenerated, PatientsMatchTheSnapshot) {
-  const auto birth = snap_->values<int32_t>("patients", "date_of_birth");
-  const auto sex = snap_->values<uint8_t>("patients", "sex");
-  const auto practice = snap_->values<uint32_t>("patients", "practice");
-  const auto from = snap_->values<int32_t>("patients", "registered_from");
-  const auto to = snap_->values<int32_t>("patients", "registered_to");
-  const auto death = snap_->values<int32_t>("patients", "date_of_death");
-  const CodeColumn lsoa = snap_->codes("patients", "lsoa");
-  const auto imd = snap_->values<uint8_t>("patients", "imd_decile");
-  const CodeColumn ethnicity = snap_->codes("patients", "ethnicity");
-  const auto care_home = snap_->values<uint8_t>("patients", "care_home");
+  const auto birth = snap_->patients().date_of_birth;
+  const auto sex = snap_->patients().sex;
+  const auto practice = snap_->patients().practice;
+  const auto from = snap_->patients().registered_from;
+  const auto to = snap_->patients().registered_to;
+  const auto death = snap_->patients().date_of_death;
+  const CodeColumn lsoa = snap_->patients().lsoa;
+  const auto imd = snap_->patients().imd_decile;
+  const CodeColumn ethnicity = snap_->patients().ethnicity;
+  const auto care_home = snap_->patients().care_home;
   const ColumnFile& org_code = snap_->column("organisations", "code");
   ASSERT_EQ(snap_->manifest()["patient_identifier"], "nhs-number-hmac-sha256");
   int dead = 0, left = 0, in_care_home = 0, with_ethnicity = 0;
@@ -461,8 +456,8 @@ TEST_F(FhirExportGenerated, OrganisationsMatchTheSnapshot) {
   const ColumnFile& code = snap_->column("organisations", "code");
   const ColumnFile& name = snap_->column("organisations", "name");
   const ColumnFile& postcode = snap_->column("organisations", "postcode");
-  const auto type = snap_->values<uint8_t>("organisations", "type");
-  const auto parent = snap_->values<uint32_t>("organisations", "parent");
+  const auto type = snap_->organisations().type;
+  const auto parent = snap_->organisations().parent;
   for (uint32_t o = 0; o < snap_->rows("organisations"); ++o) {
     json r = exported_->Get("Organization", "org-" + std::to_string(o));
     ASSERT_FALSE(r.is_null()) << o;
@@ -487,8 +482,8 @@ TEST_F(FhirExportGenerated, OrganisationsMatchTheSnapshot) {
 TEST_F(FhirExportGenerated, EventsSplitByTheRegisterCodelists) {
   const auto codes = ConditionCodes();
   ASSERT_GT(codes.size(), 100u);
-  const auto date = snap_->values<int32_t>("events", "date");
-  const CodeColumn code = snap_->codes("events", "code");
+  const auto date = snap_->events().date;
+  const CodeColumn code = snap_->events().code;
   const EventValues values(*snap_);
   const auto patient = RowPatients("events");
   uint64_t conditions = 0, with_value = 0, coded_with_value = 0;
@@ -588,9 +583,9 @@ TEST_F(FhirExportGenerated, AnEventOfTheExtractComesThrough) {
 
 TEST_F(FhirExportGenerated, MedicationsEncountersAndAppointmentsMatchTheSnapshot) {
   {
-    const auto date = snap_->values<int32_t>("medications", "date");
-    const CodeColumn code = snap_->codes("medications", "dmd_code");
-    const auto quantity = snap_->values<float>("medications", "quantity");
+    const auto date = snap_->medications().date;
+    const CodeColumn code = snap_->medications().dmd_code;
+    const auto quantity = snap_->medications().quantity;
     const auto patient = RowPatients("medications");
     for (uint64_t row = 0; row < snap_->rows("medications"); ++row) {
       json r = exported_->Get("MedicationRequest", "m" + std::to_string(row));
@@ -608,10 +603,10 @@ TEST_F(FhirExportGenerated, MedicationsEncountersAndAppointmentsMatchTheSnapshot
     }
   }
   {
-    const auto date = snap_->values<int32_t>("hospital_activity", "date");
-    const auto setting = snap_->values<uint8_t>("hospital_activity", "setting");
-    const CodeColumn provider = snap_->codes("hospital_activity", "provider");
-    const auto stay = snap_->values<uint16_t>("hospital_activity", "length_of_stay_days");
+    const auto date = snap_->hospital_activity().date;
+    const auto setting = snap_->hospital_activity().setting;
+    const CodeColumn provider = snap_->hospital_activity().provider;
+    const auto stay = snap_->hospital_activity().length_of_stay_days;
     const auto patient = RowPatients("hospital_activity");
     std::map<std::string, int> classes;
     for (uint64_t row = 0; row < snap_->rows("hospital_activity"); ++row) {
@@ -647,14 +642,14 @@ TEST_F(FhirExportGenerated, MedicationsEncountersAndAppointmentsMatchTheSnapshot
     EXPECT_EQ(classes.size(), 3u);
   }
   {
-    const auto practice = snap_->values<uint32_t>("appointments", "practice");
-    const auto patient = snap_->values<uint32_t>("appointments", "patient");
-    const auto date = snap_->values<int32_t>("appointments", "date");
-    const auto booked = snap_->values<int32_t>("appointments", "booked_date");
-    const auto role = snap_->values<uint8_t>("appointments", "staff_role");
-    const auto mode = snap_->values<uint8_t>("appointments", "mode");
-    const auto status = snap_->values<uint8_t>("appointments", "status");
-    const auto duration = snap_->values<uint16_t>("appointments", "duration_minutes");
+    const auto practice = snap_->appointments().practice;
+    const auto patient = snap_->appointments().patient;
+    const auto date = snap_->appointments().date;
+    const auto booked = snap_->appointments().booked_date;
+    const auto role = snap_->appointments().staff_role;
+    const auto mode = snap_->appointments().mode;
+    const auto status = snap_->appointments().status;
+    const auto duration = snap_->appointments().duration_minutes;
     const std::map<uint8_t, std::string> statuses = {
         {1, "fulfilled"}, {2, "noshow"}, {3, "cancelled"}, {4, "booked"}};
     for (uint64_t row = 0; row < snap_->rows("appointments"); ++row) {
@@ -762,16 +757,15 @@ class FhirExportHandMade : public ::testing::Test {
                const std::string& code = "") const {
     const std::string key = Pseudonym(nhs);
     const ColumnFile& ps = snap_->column("patients", "pseudonym");
-    const auto date = snap_->values<int32_t>(table, "date");
+    const auto date = snap_->column(table, "date").values<int32_t>();
+    const auto offsets = snap_->column(table, "patient_offsets").values<uint64_t>();
+    const CodeColumn& codes =
+        table == "events" ? snap_->events().code : snap_->medications().dmd_code;
     for (uint32_t p = 0; p < ps.rows(); ++p) {
       if (ps.string(p) != key) continue;
-      const auto [begin, end] = snap_->patient_range(table, p);
-      for (uint64_t r = begin; r < end; ++r) {
+      for (uint64_t r = offsets[p]; r < offsets[p + 1]; ++r) {
         if (FormatIsoDate(date[r]) != day) continue;
-        if (!code.empty()) {
-          const char* col = table == "events" ? "code" : "dmd_code";
-          if (snap_->codes(table, col).value(r) != code) continue;
-        }
+        if (!code.empty() && codes.value(r) != code) continue;
         return r;
       }
     }

@@ -62,9 +62,9 @@ std::string WriteHierarchy(const TempDir& dir) {
 // Events of one patient as (date, code) pairs.
 std::multiset<std::pair<std::string, std::string>> EventsOf(const Snapshot& s, uint32_t patient) {
   std::multiset<std::pair<std::string, std::string>> out;
-  const auto dates = s.values<Date>("events", "date");
-  const CodeColumn codes = s.codes("events", "code");
-  auto [begin, end] = s.patient_range("events", patient);
+  const auto dates = s.events().date;
+  const CodeColumn codes = s.events().code;
+  auto [begin, end] = s.events().range(patient);
   for (uint64_t r = begin; r < end; ++r) {
     out.emplace(FormatIsoDate(dates[r]), std::string(codes.value(r)));
   }
@@ -119,8 +119,8 @@ TEST(FhirIngest, SyntheaBundlesLoadEveryResourceOfAMappedTypeAndRoundTripPatient
   std::map<std::string, uint32_t> row_of;
   const ColumnFile& ids = s->column("patients", "pseudonym");
   for (uint32_t p = 0; p < s->rows("patients"); ++p) row_of[std::string(ids.string(p))] = p;
-  const auto birth = s->values<Date>("patients", "date_of_birth");
-  const auto sex = s->values<uint8_t>("patients", "sex");
+  const auto birth = s->patients().date_of_birth;
+  const auto sex = s->patients().sex;
   for (const auto& patient : patients) {
     const std::string id = patient["id"];
     ASSERT_TRUE(row_of.count(id)) << id;
@@ -242,8 +242,8 @@ TEST(FhirIngest, HandMadeExportMapsEveryResourceAsDocumented) {
   std::map<std::string, uint32_t> org;
   const ColumnFile& org_codes = s->column("organisations", "code");
   for (uint32_t o = 0; o < 3; ++o) org[std::string(org_codes.string(o))] = o;
-  const auto parent = s->values<uint32_t>("organisations", "parent");
-  const auto type = s->values<uint8_t>("organisations", "type");
+  const auto parent = s->organisations().parent;
+  const auto type = s->organisations().type;
   EXPECT_EQ(parent[org["J00001"]], org["U00001"]);
   EXPECT_EQ(parent[org["U00001"]], org["QVV"]);
   EXPECT_EQ(type[org["J00001"]], static_cast<uint8_t>(OrgType::kPractice));
@@ -260,28 +260,27 @@ TEST(FhirIngest, HandMadeExportMapsEveryResourceAsDocumented) {
   ASSERT_TRUE(Snapshot::Open(csv / "data", &from_csv).ok());
   std::map<std::string, uint32_t> csv_row;
   for (uint32_t p = 0; p < from_csv->rows("patients"); ++p) {
-    csv_row[std::string(from_csv->column("patients", "pseudonym").string(p))] = p;
+    csv_row[std::string(from_csv->patients().pseudonym[p])] = p;
   }
   ASSERT_EQ(s->rows("patients"), 2u);
   for (uint32_t p = 0; p < 2; ++p) {
-    const std::string pseudonym(s->column("patients", "pseudonym").string(p));
+    const std::string pseudonym(s->patients().pseudonym[p]);
     ASSERT_TRUE(csv_row.count(pseudonym)) << "pseudonym differs from the CSV path's";
     const uint32_t c = csv_row[pseudonym];
     for (const char* column : {"date_of_birth", "registered_from", "date_of_death"}) {
-      EXPECT_EQ(s->values<Date>("patients", column)[p],
-                from_csv->values<Date>("patients", column)[c])
+      EXPECT_EQ(s->column("patients", column).values<Date>()[p],
+                from_csv->column("patients", column).values<Date>()[c])
           << column;
     }
-    EXPECT_EQ(s->values<uint8_t>("patients", "sex")[p],
-              from_csv->values<uint8_t>("patients", "sex")[c]);
+    EXPECT_EQ(s->patients().sex[p], from_csv->patients().sex[c]);
   }
   // Patient a carries the populus extensions; find it by its LSOA.
   uint32_t a = 0;
-  while (s->codes("patients", "lsoa").value(a) != "E01015432") ++a;
-  EXPECT_EQ(s->values<uint8_t>("patients", "imd_decile")[a], 3);
-  EXPECT_EQ(s->values<uint8_t>("patients", "care_home")[a], 1);
-  EXPECT_EQ(s->codes("patients", "ethnicity").value(a), "494131000000105");
-  EXPECT_EQ(s->values<uint32_t>("patients", "practice")[a], org["J00001"]);
+  while (s->patients().lsoa.value(a) != "E01015432") ++a;
+  EXPECT_EQ(s->patients().imd_decile[a], 3);
+  EXPECT_EQ(s->patients().care_home[a], 1);
+  EXPECT_EQ(s->patients().ethnicity.value(a), "494131000000105");
+  EXPECT_EQ(s->patients().practice[a], org["J00001"]);
 
   // No NHS number, name or address anywhere in the data directory.
   for (const auto& f : fs::recursive_directory_iterator(dir / "data")) {
@@ -303,8 +302,8 @@ TEST(FhirIngest, HandMadeExportMapsEveryResourceAsDocumented) {
                                  {"2023-02-03", "50373000"},
                                  {"2023-02-04", "http://loinc.org|12345-6"}}));
   EventValues values(*s);
-  const CodeColumn codes = s->codes("events", "code");
-  auto [begin, end] = s->patient_range("events", a);
+  const CodeColumn codes = s->events().code;
+  auto [begin, end] = s->events().range(a);
   std::map<std::string, std::pair<float, std::string>> measured;
   for (uint64_t r = begin; r < end; ++r) {
     if (values.has(r)) {
@@ -323,30 +322,28 @@ TEST(FhirIngest, HandMadeExportMapsEveryResourceAsDocumented) {
 
   // One issue, with its quantity.
   ASSERT_EQ(s->rows("medications"), 1u);
-  EXPECT_EQ(s->codes("medications", "dmd_code").value(0), "42084911000001109");
-  EXPECT_EQ(s->values<float>("medications", "quantity")[0], 56.0f);
+  EXPECT_EQ(s->medications().dmd_code.value(0), "42084911000001109");
+  EXPECT_EQ(s->medications().quantity[0], 56.0f);
 
   // A&E at the trust; an emergency admission of 4 days.
   ASSERT_EQ(s->rows("hospital_activity"), 2u);
-  const auto setting = s->values<uint8_t>("hospital_activity", "setting");
+  const auto setting = s->hospital_activity().setting;
   EXPECT_EQ(setting[0], static_cast<uint8_t>(HospitalSetting::kAe));
   EXPECT_EQ(setting[1], static_cast<uint8_t>(HospitalSetting::kEmergencyAdmission));
-  EXPECT_EQ(s->values<uint16_t>("hospital_activity", "length_of_stay_days")[1], 4);
-  EXPECT_EQ(s->codes("hospital_activity", "provider").value(0), "RDZ");
-  EXPECT_EQ(s->codes("hospital_activity", "provider").value(1), "RDZ");
+  EXPECT_EQ(s->hospital_activity().length_of_stay_days[1], 4);
+  EXPECT_EQ(s->hospital_activity().provider.value(0), "RDZ");
+  EXPECT_EQ(s->hospital_activity().provider.value(1), "RDZ");
 
   // The appointment: at the nurse's practice, by telephone, 15 minutes.
   ASSERT_EQ(s->rows("appointments"), 1u);
   uint8_t nurse;
   ASSERT_TRUE(ParseStaffRole("nurse", &nurse));
-  EXPECT_EQ(s->values<uint8_t>("appointments", "staff_role")[0], nurse);
-  EXPECT_EQ(s->values<uint8_t>("appointments", "mode")[0],
-            static_cast<uint8_t>(AppointmentMode::kTelephone));
-  EXPECT_EQ(s->values<uint8_t>("appointments", "status")[0],
-            static_cast<uint8_t>(AppointmentStatus::kAttended));
-  EXPECT_EQ(s->values<uint16_t>("appointments", "duration_minutes")[0], 15);
-  EXPECT_EQ(FormatIsoDate(s->values<Date>("appointments", "booked_date")[0]), "2024-01-20");
-  EXPECT_EQ(s->values<uint32_t>("appointments", "practice")[0], org["J00001"]);
+  EXPECT_EQ(s->appointments().staff_role[0], nurse);
+  EXPECT_EQ(s->appointments().mode[0], static_cast<uint8_t>(AppointmentMode::kTelephone));
+  EXPECT_EQ(s->appointments().status[0], static_cast<uint8_t>(AppointmentStatus::kAttended));
+  EXPECT_EQ(s->appointments().duration_minutes[0], 15);
+  EXPECT_EQ(FormatIsoDate(s->appointments().booked_date[0]), "2024-01-20");
+  EXPECT_EQ(s->appointments().practice[0], org["J00001"]);
 }
 
 TEST(FhirIngest, BundleUrnReferencesResolveAndBadResourcesAreQuarantinedWithTheirPlace) {
@@ -376,7 +373,7 @@ TEST(FhirIngest, BundleUrnReferencesResolveAndBadResourcesAreQuarantinedWithThei
   ASSERT_TRUE(Snapshot::Open(dir / "data", &s).ok());
   ASSERT_EQ(s->rows("patients"), 3u);
   uint32_t child = 0;
-  while (FormatIsoDate(s->values<Date>("patients", "date_of_birth")[child]) != "2010-02-14") {
+  while (FormatIsoDate(s->patients().date_of_birth[child]) != "2010-02-14") {
     ++child;
   }
   EXPECT_EQ(EventsOf(*s, child),
@@ -597,8 +594,8 @@ TEST(FhirIngest, DuplicateIdsAndFullUrlsAreQuarantinedWithWhereTheFirstIs) {
   ASSERT_EQ(s->rows("patients"), 2u);
   // Patient a is the first one (born 1940), with its diabetes once.
   uint32_t a = 0;
-  while (s->codes("patients", "lsoa").value(a) != "E01015432") ++a;
-  EXPECT_EQ(FormatIsoDate(s->values<Date>("patients", "date_of_birth")[a]), "1940-05-01");
+  while (s->patients().lsoa.value(a) != "E01015432") ++a;
+  EXPECT_EQ(FormatIsoDate(s->patients().date_of_birth[a]), "1940-05-01");
   EXPECT_EQ(EventsOf(*s, a).count({"2001-07-01", "44054006"}), 1u);
   // Patient b has the first entry's condition only.
   const uint32_t b = 1 - a;
@@ -666,7 +663,7 @@ TEST(FhirIngest, ElementsOfTheWrongJsonTypeOrOutsideTheValueSetAreQuarantined) {
   EXPECT_EQ(s->rows("patients"), 2u);
   EXPECT_EQ(s->rows("hospital_activity"), 3u);  // ae, adm and tz
   uint32_t a = 0;
-  while (s->codes("patients", "lsoa").value(a) != "E01015432") ++a;
+  while (s->patients().lsoa.value(a) != "E01015432") ++a;
   for (const auto& [date, code] : EventsOf(*s, a)) {
     EXPECT_NE(date, "2023-03-01") << code;  // neither measurement is stored without its value
     EXPECT_NE(date, "2023-03-02") << code;

@@ -178,7 +178,7 @@ TEST(Generate, TheExtractIngestsWithNothingQuarantined) {
   EXPECT_GT(r.records.appointments, 100000u);
   EXPECT_GT(r.records.hospital, 50000u);
   // Registered at baseline, counted from the snapshot independently.
-  auto to = snap->values<int32_t>("patients", "registered_to");
+  auto to = snap->patients().registered_to;
   uint64_t registered = 0;
   for (int32_t d : to) registered += d == kNoDate;
   EXPECT_EQ(registered, r.registered_at_baseline);

@@ -97,25 +97,25 @@ TEST_F(IngestTest, PublishesASnapshotThatReadsBackRowForRow) {
   };
   const uint32_t alice = row_of(9990000018), bob = row_of(9990000026), carol = row_of(9990000034);
 
-  auto births = snap->values<int32_t>("patients", "date_of_birth");
+  auto births = snap->patients().date_of_birth;
   EXPECT_EQ(births[alice], DaysFromCivil(1940, 5, 1));
-  EXPECT_EQ(snap->values<uint8_t>("patients", "sex")[bob], static_cast<uint8_t>(Sex::kMale));
-  EXPECT_EQ(snap->values<int32_t>("patients", "date_of_death")[bob], DaysFromCivil(2019, 3, 1));
-  EXPECT_EQ(snap->values<int32_t>("patients", "date_of_death")[alice], kNoDate);
-  EXPECT_EQ(snap->values<int32_t>("patients", "registered_to")[carol], DaysFromCivil(2018, 12, 31));
-  EXPECT_EQ(snap->values<uint8_t>("patients", "imd_decile")[alice], 3);
-  EXPECT_EQ(snap->values<uint8_t>("patients", "care_home")[alice], 1);
-  EXPECT_EQ(snap->codes("patients", "lsoa").value(alice), "E01015432");
-  EXPECT_EQ(snap->codes("patients", "lsoa").value(carol), "");
-  EXPECT_EQ(snap->codes("patients", "ethnicity").value(alice), "494131000000105");
+  EXPECT_EQ(snap->patients().sex[bob], static_cast<uint8_t>(Sex::kMale));
+  EXPECT_EQ(snap->patients().date_of_death[bob], DaysFromCivil(2019, 3, 1));
+  EXPECT_EQ(snap->patients().date_of_death[alice], kNoDate);
+  EXPECT_EQ(snap->patients().registered_to[carol], DaysFromCivil(2018, 12, 31));
+  EXPECT_EQ(snap->patients().imd_decile[alice], 3);
+  EXPECT_EQ(snap->patients().care_home[alice], 1);
+  EXPECT_EQ(snap->patients().lsoa.value(alice), "E01015432");
+  EXPECT_EQ(snap->patients().lsoa.value(carol), "");
+  EXPECT_EQ(snap->patients().ethnicity.value(alice), "494131000000105");
   const ColumnFile& org_code = snap->column("organisations", "code");
-  EXPECT_EQ(org_code.string(snap->values<uint32_t>("patients", "practice")[bob]), "J00002");
+  EXPECT_EQ(org_code.string(snap->patients().practice[bob]), "J00002");
 
   // Alice's events are contiguous and in date order; values sit with their events.
-  auto [first, last] = snap->patient_range("events", alice);
+  auto [first, last] = snap->events().range(alice);
   ASSERT_EQ(last - first, 4u);
-  auto dates = snap->values<int32_t>("events", "date");
-  CodeColumn codes = snap->codes("events", "code");
+  auto dates = snap->events().date;
+  CodeColumn codes = snap->events().code;
   EXPECT_EQ(dates[first], DaysFromCivil(2012, 7, 9));
   EXPECT_EQ(codes.value(first), "73211009");
   EXPECT_EQ(codes.value(first + 1), "38341003");
@@ -123,9 +123,9 @@ TEST_F(IngestTest, PublishesASnapshotThatReadsBackRowForRow) {
   EXPECT_EQ(codes.value(first + 2), "999791000000106");
   EXPECT_EQ(codes.value(first + 3), "72313002");
   const ColumnFile& present = snap->column("events", "value_present");
-  auto rank = snap->values<uint32_t>("events", "value_rank");
-  auto values = snap->values<float>("events", "value");
-  CodeColumn units = snap->codes("events", "unit");
+  auto rank = snap->events().value_rank;
+  auto values = snap->events().value;
+  CodeColumn units = snap->events().unit;
   auto value_at = [&](uint64_t row) {
     const uint64_t word = row >> 6;
     const uint64_t below = present.values<uint64_t>()[word] & ((uint64_t{1} << (row & 63)) - 1);
@@ -136,27 +136,26 @@ TEST_F(IngestTest, PublishesASnapshotThatReadsBackRowForRow) {
   EXPECT_EQ(values[value_at(first + 2)], 53);
   EXPECT_EQ(units.value(value_at(first + 2)), "mmol/mol");
   EXPECT_EQ(values[value_at(first + 3)], 150);
-  auto [bf, bl] = snap->patient_range("events", bob);
+  auto [bf, bl] = snap->events().range(bob);
   ASSERT_EQ(bl - bf, 1u);
   EXPECT_EQ(values[value_at(bf)], 142);
-  auto [cf, cl] = snap->patient_range("events", carol);
+  auto [cf, cl] = snap->events().range(carol);
   EXPECT_EQ(cf, cl);
 
-  auto quantity = snap->values<float>("medications", "quantity");
-  auto [mf, ml] = snap->patient_range("medications", bob);
+  auto quantity = snap->medications().quantity;
+  auto [mf, ml] = snap->medications().range(bob);
   ASSERT_EQ(ml - mf, 1u);
   EXPECT_TRUE(std::isnan(quantity[mf]));
 
   // Hospital activity in date order: A&E on the 23rd, admission on the 24th.
-  auto [hf, hl] = snap->patient_range("hospital_activity", alice);
+  auto [hf, hl] = snap->hospital_activity().range(alice);
   ASSERT_EQ(hl - hf, 2u);
-  EXPECT_EQ(snap->values<uint8_t>("hospital_activity", "setting")[hf],
-            static_cast<uint8_t>(HospitalSetting::kAe));
-  EXPECT_EQ(snap->values<uint16_t>("hospital_activity", "length_of_stay_days")[hf + 1], 6);
+  EXPECT_EQ(snap->hospital_activity().setting[hf], static_cast<uint8_t>(HospitalSetting::kAe));
+  EXPECT_EQ(snap->hospital_activity().length_of_stay_days[hf + 1], 6);
 
   // Appointments by practice then date; the one without a patient keeps kNoRow.
-  auto appt_patient = snap->values<uint32_t>("appointments", "patient");
-  auto appt_date = snap->values<int32_t>("appointments", "date");
+  auto appt_patient = snap->appointments().patient;
+  auto appt_date = snap->appointments().date;
   EXPECT_EQ(appt_date[0], DaysFromCivil(2019, 1, 6));
   EXPECT_EQ(appt_patient[0], kNoRow);
   EXPECT_EQ(appt_patient[1], alice);
@@ -234,7 +233,7 @@ TEST_F(IngestTest, LenientLoadsQuarantineWholeBranchesNotOrphans) {
   std::unique_ptr<Snapshot> snap;
   ASSERT_TRUE(Snapshot::Open(data_.path(), &snap).ok());
   EXPECT_EQ(snap->rows("organisations"), 6u);
-  for (uint32_t parent : snap->values<uint32_t>("organisations", "parent")) {
+  for (uint32_t parent : snap->organisations().parent) {
     if (parent != kNoRow) {
       EXPECT_LT(parent, 6u);
     }
@@ -432,8 +431,8 @@ TEST_F(IngestTest, PrePseudonymisedIdentifiersNeedNoKey) {
   EXPECT_EQ(testing::ReadFile(r.quarantine_file).find("9990000042"), std::string::npos);
   std::unique_ptr<Snapshot> snap;
   ASSERT_TRUE(Snapshot::Open(data_.path(), &snap).ok());
-  EXPECT_EQ(snap->column("patients", "pseudonym").string(1), "p-002");
-  EXPECT_EQ(snap->patient_range("events", 1), (std::pair<uint64_t, uint64_t>{0, 1}));
+  EXPECT_EQ(snap->patients().pseudonym[1], "p-002");
+  EXPECT_EQ(snap->events().range(1), (std::pair<uint64_t, uint64_t>{0, 1}));
   EXPECT_EQ(snap->manifest()["patient_identifier"], "patient-id");
 }
 

@@ -70,17 +70,17 @@ class FeatureSpace {
     const RegisterResult evaluated = known ? RegisterResult() : EvaluateRegisters(s, rules, anchor);
     const RegisterResult& reg = known ? *known : evaluated;
     const std::vector<int8_t> deficits = EvaluateEfi(s, efi, reg.in_population, anchor, 0);
-    const auto birth = s.values<int32_t>("patients", "date_of_birth");
-    const auto sex = s.values<uint8_t>("patients", "sex");
-    const auto imd = s.values<uint8_t>("patients", "imd_decile");
-    const auto care_home = s.values<uint8_t>("patients", "care_home");
-    const auto hdate = s.values<int32_t>("hospital_activity", "date");
-    const auto setting = s.values<uint8_t>("hospital_activity", "setting");
+    const auto birth = s.patients().date_of_birth;
+    const auto sex = s.patients().sex;
+    const auto imd = s.patients().imd_decile;
+    const auto care_home = s.patients().care_home;
+    const auto hdate = s.hospital_activity().date;
+    const auto setting = s.hospital_activity().setting;
     // General practice appointments attended and missed in the year before.
     std::vector<uint16_t> attended(birth.size(), 0), missed(birth.size(), 0);
-    const auto apatient = s.values<uint32_t>("appointments", "patient");
-    const auto adate = s.values<int32_t>("appointments", "date");
-    const auto astatus = s.values<uint8_t>("appointments", "status");
+    const auto apatient = s.appointments().patient;
+    const auto adate = s.appointments().date;
+    const auto astatus = s.appointments().status;
     for (size_t a = 0; a < apatient.size(); ++a) {
       if (apatient[a] == kNoRow || adate[a] > anchor || adate[a] <= anchor - 365) continue;
       auto& n = astatus[a] == static_cast<uint8_t>(AppointmentStatus::kAttended)
@@ -111,7 +111,7 @@ class FeatureSpace {
         while (band + 1 < std::size(kAgeFrom) && age >= kAgeFrom[band + 1]) ++band;
         set(age_[band]);
         if (sex[p] == static_cast<uint8_t>(Sex::kFemale)) set(female_);
-        if (imd[p] == 0) {
+        if (imd[p] == kNoImdDecile) {
           set(imd_unknown_);
         } else if (imd[p] <= 8) {
           set(imd_[(imd[p] - 1) / 2]);
@@ -126,7 +126,7 @@ class FeatureSpace {
         int emergency = 0, ae = 0, elective = 0, outpatient = 0;
         bool recent = false;
         uint8_t admitted_after = 0;
-        const auto [hb, he] = s.patient_range("hospital_activity", p);
+        const auto [hb, he] = s.hospital_activity().range(p);
         for (uint64_t h = hb; h < he && hdate[h] <= anchor + 365; ++h) {
           const bool before = hdate[h] <= anchor && hdate[h] > anchor - 365;
           switch (static_cast<HospitalSetting>(setting[h])) {
@@ -374,7 +374,7 @@ Status FitAdmissionRisk(const Snapshot& snapshot, const std::vector<RegisterRule
                         const AdmissionRiskOptions& options, AdmissionRiskModel* model,
                         AdmissionRiskScores* scores) {
   *model = AdmissionRiskModel();
-  const size_t patients = snapshot.rows("patients");
+  const size_t patients = snapshot.patients().rows;
   scores->probability.assign(patients, NAN);
   scores->top_percent.assign(patients, NAN);
   const FeatureSpace space(rules);

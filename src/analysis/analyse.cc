@@ -40,8 +40,8 @@ struct Hierarchy {
 };
 
 Hierarchy BuildHierarchy(const Snapshot& s) {
-  const auto type = s.values<uint8_t>("organisations", "type");
-  const auto parent = s.values<uint32_t>("organisations", "parent");
+  const auto type = s.organisations().type;
+  const auto parent = s.organisations().parent;
   Hierarchy h;
   h.units.resize(4);
   h.unit_of.assign(4, std::vector<int>(type.size(), -1));
@@ -140,8 +140,8 @@ struct Organisations {
   const Hierarchy& h;
   std::vector<std::string> Lead(size_t level, size_t unit) const {
     const uint32_t org = h.units[level][unit];
-    return {kLevels[level], std::string(snapshot.column("organisations", "code").string(org)),
-            std::string(snapshot.column("organisations", "name").string(org))};
+    return {kLevels[level], std::string(snapshot.organisations().code[org]),
+            std::string(snapshot.organisations().name[org])};
   }
 };
 
@@ -305,9 +305,9 @@ PatientState BasicPatientState(const Snapshot& snapshot, const RegisterResult& r
                                const std::vector<int8_t>& deficits, const EfiDefinition& efi,
                                uint32_t p, Date as_of) {
   PatientState s;
-  s.age = AgeInYears(snapshot.values<int32_t>("patients", "date_of_birth")[p], as_of);
-  s.sex = snapshot.values<uint8_t>("patients", "sex")[p];
-  s.care_home = snapshot.values<uint8_t>("patients", "care_home")[p] == 1;
+  s.age = AgeInYears(snapshot.patients().date_of_birth[p], as_of);
+  s.sex = snapshot.patients().sex[p];
+  s.care_home = snapshot.patients().care_home[p] == 1;
   s.registers = registers.registers[p];
   s.ltc = registers.conditions[p];
   s.efi_deficits = deficits[p];
@@ -372,18 +372,18 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   AdmissionRiskScores risk;
   if (options.core_only) {
     model.not_fitted_reason = "--core-only";
-    risk.top_percent.assign(snapshot->rows("patients"), NAN);
+    risk.top_percent.assign(snapshot->patients().rows, NAN);
   } else {
     POPULUS_RETURN_IF_ERROR(
         FitAdmissionRisk(*snapshot, rules, efi, as_of, r, AdmissionRiskOptions(), &model, &risk));
   }
   const Hierarchy h = BuildHierarchy(*snapshot);
   const Organisations orgs{*snapshot, h};
-  const auto practice = snapshot->values<uint32_t>("patients", "practice");
-  const auto birth = snapshot->values<int32_t>("patients", "date_of_birth");
-  const auto sex = snapshot->values<uint8_t>("patients", "sex");
-  const auto imd = snapshot->values<uint8_t>("patients", "imd_decile");
-  const CodeColumn ethnicity = snapshot->codes("patients", "ethnicity");
+  const auto practice = snapshot->patients().practice;
+  const auto birth = snapshot->patients().date_of_birth;
+  const auto sex = snapshot->patients().sex;
+  const auto imd = snapshot->patients().imd_decile;
+  const CodeColumn ethnicity = snapshot->patients().ethnicity;
   std::vector<int> ethnic_group(ethnicity.dictionary_size(), 0);
   for (uint32_t id = 0; id < ethnicity.dictionary_size(); ++id) {
     const auto it = group_of_code.find(std::string(ethnicity.dictionary_entry(id)));
@@ -393,9 +393,7 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   for (const auto& units : h.units) unit_counts.push_back(units.size());
   IndicatorTally tally(indicators, unit_counts);
   std::vector<int> unit_of(4);
-  const auto pseudonym = [&](uint32_t p) {
-    return std::string(snapshot->column("patients", "pseudonym").string(p));
-  };
+  const auto pseudonym = [&](uint32_t p) { return std::string(snapshot->patients().pseudonym[p]); };
 
   // Counts by level and unit.
   std::vector<std::vector<int64_t>> population(4);
@@ -511,7 +509,7 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
     PersonGroups groups;
     groups.age = age;
     groups.age_band_19 = std::min(age / 5, 18);
-    groups.imd_quintile = imd[p] == 0 ? 0 : (imd[p] + 1) / 2;
+    groups.imd_quintile = imd[p] == kNoImdDecile ? 0 : (imd[p] + 1) / 2;
     groups.sex = sex[p] == static_cast<uint8_t>(Sex::kFemale) ? 0
                  : sex[p] == static_cast<uint8_t>(Sex::kMale) ? 1
                                                               : 2;
@@ -720,7 +718,7 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   // Worklists: one file per practice, for that practice's clinicians only.
   if (!options.core_only) std::filesystem::create_directories(out.staging() + "/worklists");
   for (auto& [org, rows] : rows_by_practice) {
-    const std::string code(snapshot->column("organisations", "code").string(org));
+    const std::string code(snapshot->organisations().code[org]);
     if (code.empty() ||
         code.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                                "0123456789-_") != std::string::npos) {

@@ -117,10 +117,10 @@ struct CardiovascularRisk::Reader::Impl {
       : risk(r),
         snapshot(s),
         as_of(date),
-        dates(s.values<int32_t>("events", "date")),
-        codes(s.codes("events", "code")),
+        dates(s.events().date),
+        codes(s.events().code),
         values(s),
-        ethnicity(s.codes("patients", "ethnicity")) {
+        ethnicity(s.patients().ethnicity) {
     std::vector<const std::vector<std::string>*> lists;
     for (const auto& l : r.measures) lists.push_back(&l);
     masks = CodelistMasks(codes, lists);
@@ -156,7 +156,7 @@ CardiovascularRisk::Reader::Outcome CardiovascularRisk::Reader::Score(
   std::fill(std::begin(latest), std::end(latest), NAN);
   int smoking = -1;  // the latest status: kCurrent, kEx or kNever
   int smoke_cat = 0;
-  const auto [begin, end] = m.snapshot.patient_range("events", patient);
+  const auto [begin, end] = m.snapshot.events().range(patient);
   for (uint64_t i = begin; i < end && m.dates[i] <= m.as_of; ++i) {
     const uint32_t id = m.codes.id(i);
     const uint64_t bits = m.masks[id];

@@ -349,12 +349,12 @@ struct CriteriaSet::Evaluator::Impl {
       : set(s),
         snapshot(snap),
         as_of(date),
-        event_dates(snap.values<int32_t>("events", "date")),
-        issue_dates(snap.values<int32_t>("medications", "date")),
-        hospital_dates(snap.values<int32_t>("hospital_activity", "date")),
-        settings(snap.values<uint8_t>("hospital_activity", "setting")),
-        event_codes(snap.codes("events", "code")),
-        issue_codes(snap.codes("medications", "dmd_code")),
+        event_dates(snap.events().date),
+        issue_dates(snap.medications().date),
+        hospital_dates(snap.hospital_activity().date),
+        settings(snap.hospital_activity().setting),
+        event_codes(snap.events().code),
+        issue_codes(snap.medications().dmd_code),
         values(snap) {
     std::vector<const std::vector<std::string>*> lists;
     for (const auto& l : set.event_codes) lists.push_back(&l);
@@ -398,7 +398,7 @@ void CriteriaSet::Evaluator::Load(uint32_t patient) {
     m.previous[f] = NAN;
   }
   if (!m.event_facts.empty()) {
-    const auto [begin, end] = m.snapshot.patient_range("events", patient);
+    const auto [begin, end] = m.snapshot.events().range(patient);
     for (uint64_t e = begin; e < end && m.event_dates[e] <= m.as_of; ++e) {
       for (uint64_t bits = m.event_masks[m.event_codes.id(e)]; bits != 0; bits &= bits - 1) {
         for (int f : m.event_facts[static_cast<size_t>(std::countr_zero(bits))]) {
@@ -425,7 +425,7 @@ void CriteriaSet::Evaluator::Load(uint32_t patient) {
     }
   }
   if (!m.issue_facts.empty()) {
-    const auto [begin, end] = m.snapshot.patient_range("medications", patient);
+    const auto [begin, end] = m.snapshot.medications().range(patient);
     for (uint64_t i = begin; i < end && m.issue_dates[i] <= m.as_of; ++i) {
       for (uint64_t bits = m.issue_masks[m.issue_codes.id(i)]; bits != 0; bits &= bits - 1) {
         for (int f : m.issue_facts[static_cast<size_t>(std::countr_zero(bits))]) {
@@ -437,7 +437,7 @@ void CriteriaSet::Evaluator::Load(uint32_t patient) {
     }
   }
   if (!m.hospital_facts.empty()) {
-    const auto [begin, end] = m.snapshot.patient_range("hospital_activity", patient);
+    const auto [begin, end] = m.snapshot.hospital_activity().range(patient);
     for (uint64_t h = begin; h < end && m.hospital_dates[h] <= m.as_of; ++h) {
       for (int f : m.hospital_facts) {
         const Fact& fact = m.set.facts[static_cast<size_t>(f)];

@@ -92,27 +92,27 @@ Status LoadEfiDefinition(const std::string& definition, const std::string& categ
 
 std::vector<int8_t> EvaluateEfi(const Snapshot& snapshot, const EfiDefinition& efi,
                                 const std::vector<uint8_t>& population, Date as_of, int from_age) {
-  const auto birth = snapshot.values<int32_t>("patients", "date_of_birth");
+  const auto birth = snapshot.patients().date_of_birth;
   std::vector<int8_t> out(birth.size(), -1);
   // Each code of the event dictionary: the deficits it records (bits).
-  const CodeColumn codes = snapshot.codes("events", "code");
+  const CodeColumn codes = snapshot.events().code;
   std::vector<const std::vector<std::string>*> lists;
   for (const auto& deficit : efi.codes) lists.push_back(&deficit);
   const std::vector<uint64_t> deficits_of = CodelistMasks(codes, lists);
-  const auto dates = snapshot.values<int32_t>("events", "date");
-  const auto issued = snapshot.values<int32_t>("medications", "date");
-  const CodeColumn products = snapshot.codes("medications", "dmd_code");
+  const auto dates = snapshot.events().date;
+  const auto issued = snapshot.medications().date;
+  const CodeColumn products = snapshot.medications().dmd_code;
   ForEachRange(birth.size(), WorkerThreads(), [&](size_t, size_t from, size_t to) {
     std::vector<uint32_t> seen;
     for (auto p = static_cast<uint32_t>(from); p < to; ++p) {
       if (!population[p] || AgeInYears(birth[p], as_of) < from_age) continue;
       uint64_t present = 0;
-      const auto [begin, end] = snapshot.patient_range("events", p);
+      const auto [begin, end] = snapshot.events().range(p);
       for (uint64_t e = begin; e < end && dates[e] <= as_of; ++e)
         present |= deficits_of[codes.id(e)];
       if (efi.polypharmacy >= 0) {
         seen.clear();
-        const auto [mb, me] = snapshot.patient_range("medications", p);
+        const auto [mb, me] = snapshot.medications().range(p);
         for (uint64_t m = mb; m < me && issued[m] <= as_of; ++m) {
           if (issued[m] > as_of - efi.polypharmacy_days) seen.push_back(products.id(m));
         }

@@ -99,10 +99,10 @@ Status LoadRegisterRules(const std::string& path, const std::string& codelist_ro
 
 RegisterResult EvaluateRegisters(const Snapshot& snapshot, const std::vector<RegisterRule>& rules,
                                  Date as_of) {
-  const auto birth = snapshot.values<int32_t>("patients", "date_of_birth");
-  const auto from = snapshot.values<int32_t>("patients", "registered_from");
-  const auto to = snapshot.values<int32_t>("patients", "registered_to");
-  const auto death = snapshot.values<int32_t>("patients", "date_of_death");
+  const auto birth = snapshot.patients().date_of_birth;
+  const auto from = snapshot.patients().registered_from;
+  const auto to = snapshot.patients().registered_to;
+  const auto death = snapshot.patients().date_of_death;
   const size_t patients = birth.size();
   RegisterResult result;
   result.in_population.assign(patients, 0);
@@ -111,7 +111,7 @@ RegisterResult EvaluateRegisters(const Snapshot& snapshot, const std::vector<Reg
 
   // Each code in the snapshot's dictionary: the registers it diagnoses
   // (bit set) and resolves.
-  const CodeColumn codes = snapshot.codes("events", "code");
+  const CodeColumn codes = snapshot.events().code;
   std::vector<const std::vector<std::string>*> diagnosis_lists, resolved_lists;
   for (const RegisterRule& rule : rules) {
     diagnosis_lists.push_back(&rule.diagnosis);
@@ -123,8 +123,8 @@ RegisterResult EvaluateRegisters(const Snapshot& snapshot, const std::vector<Reg
   for (size_t r = 0; r < rules.size(); ++r) {
     if (rules[r].multimorbidity) counted |= uint64_t{1} << r;
   }
-  const auto dates = snapshot.values<int32_t>("events", "date");
-  const auto sex = snapshot.values<uint8_t>("patients", "sex");
+  const auto dates = snapshot.events().date;
+  const auto sex = snapshot.patients().sex;
   uint64_t qualified = 0;
   for (size_t r = 0; r < rules.size(); ++r) {
     if (rules[r].qualifier >= 0) qualified |= uint64_t{1} << r;
@@ -142,7 +142,7 @@ RegisterResult EvaluateRegisters(const Snapshot& snapshot, const std::vector<Reg
       result.in_population[p] = 1;
       last_diagnosis.fill(kNoDate);
       last_resolution.fill(kNoDate);
-      const auto [begin, end] = snapshot.patient_range("events", p);
+      const auto [begin, end] = snapshot.events().range(p);
       uint64_t touched = 0;
       for (uint64_t e = begin; e < end && dates[e] <= as_of; ++e) {  // date order
         const uint32_t id = codes.id(e);

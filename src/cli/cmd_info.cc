@@ -36,14 +36,14 @@ nlohmann::json Describe(const Snapshot& snap, const std::string& data_dir) {
     if (m["date_ranges"].contains(table)) t["date_range"] = m["date_ranges"][table];
     out["tables"][table] = t;
   }
-  if (snap.rows("events") > 0) {
+  if (snap.events().rows > 0) {
     // Bytes per event, apart from the per-patient offsets and the dictionaries.
     uint64_t per_event = 0;
     for (const char* column : {"date", "code", "value_present", "value_rank", "value", "unit"}) {
       per_event += snap.column("events", column).file_bytes();
     }
     out["bytes_per_event"] =
-        static_cast<double>(per_event) / static_cast<double>(snap.rows("events"));
+        static_cast<double>(per_event) / static_cast<double>(snap.events().rows);
   }
   out["total_bytes"] = total;
   out["organisations_by_type"] = m.value("organisations_by_type", nlohmann::json::object());

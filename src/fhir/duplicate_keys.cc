@@ -43,8 +43,7 @@ struct Cursor {
 }  // namespace
 
 void DuplicateKeys::Add(KeyKind kind, std::string_view type_name, std::string_view text,
-                        uint64_t seq, uint32_t file, uint64_t line, uint32_t type,
-                        uint8_t note) {
+                        uint64_t seq, uint32_t file, uint64_t line, uint32_t type, uint8_t note) {
   key_.assign(1, kind == KeyKind::kTypeAndId ? 'I' : 'U');
   if (kind == KeyKind::kTypeAndId) key_.append(type_name).append("/");
   key_.append(text);

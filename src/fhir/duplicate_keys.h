@@ -26,9 +26,9 @@ enum class KeyKind : uint8_t { kTypeAndId = 0, kFullUrl = 1 };
 
 // A resource whose key an earlier resource had.
 struct DuplicateResource {
-  uint64_t seq = 0;   // the second (or later) resource
+  uint64_t seq = 0;  // the second (or later) resource
   KeyKind kind = KeyKind::kTypeAndId;
-  std::string text;   // the key as given: the id, or the fullUrl (cut at kMaxKeyText)
+  std::string text;  // the key as given: the id, or the fullUrl (cut at kMaxKeyText)
   uint32_t file = 0, type = 0;
   uint64_t line = 0;
   uint8_t note = 0;  // as given to Add()
@@ -42,7 +42,8 @@ class DuplicateKeys {
 
   // `dir` is where runs spill; `budget_bytes` the memory for occurrences
   // held before a run is written.
-  DuplicateKeys(std::string dir, size_t budget_bytes) : dir_(std::move(dir)), budget_(budget_bytes) {}
+  DuplicateKeys(std::string dir, size_t budget_bytes)
+      : dir_(std::move(dir)), budget_(budget_bytes) {}
 
   // Records that resource `seq`, of type `type_name` (`type`: an index the
   // caller keeps) and found at file `file` line `line` (indexes the caller

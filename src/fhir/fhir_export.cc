@@ -26,7 +26,6 @@ namespace {
 
 using Buffer = fmt::memory_buffer;
 
-constexpr uint16_t kNoSmall = UINT16_MAX;  // no length of stay, no duration
 constexpr uint8_t kCareHomeNotRecorded = UINT8_MAX;
 constexpr size_t kFlushBytes = 1 << 20;
 
@@ -286,7 +285,7 @@ class Exporter {
     Put(b, "\"");
     Put(b, key);
     Put(b, "\":{\"reference\":\"Patient/");
-    PutEscaped(b, pseudonyms_->string(p));
+    PutEscaped(b, (*pseudonyms_)[p]);
     Put(b, "\"}");
   }
   void PutStart(Buffer& b, Type t, char prefix, uint64_t row) const {
@@ -301,42 +300,35 @@ class Exporter {
   const ExportOptions& options_;
   const Snapshot& snap_;
   std::array<std::unique_ptr<NdjsonFile>, kTypeCount> files_;
-  const ColumnFile* pseudonyms_ = nullptr;
+  const StringColumn* pseudonyms_ = nullptr;
   uint64_t patients_ = 0, organisations_ = 0;
 };
 
 Status Exporter::CheckShape() {
-  pseudonyms_ = &snap_.column("patients", "pseudonym");
-  patients_ = snap_.rows("patients");
-  organisations_ = snap_.rows("organisations");
-  for (const char* table : {"events", "medications", "hospital_activity"}) {
-    const auto offsets = snap_.values<uint64_t>(table, "patient_offsets");
-    if (offsets.size() != patients_ + 1 || offsets.back() != snap_.rows(table)) {
-      return Status::Corruption(
-          fmt::format("snapshot {}: {}'s patient_offsets do not match its rows and the patients",
-                      snap_.directory(), table));
-    }
-  }
+  pseudonyms_ = &snap_.patients().pseudonym;
+  patients_ = snap_.patients().rows;
+  organisations_ = snap_.organisations().rows;
+  // Snapshot::Open has checked each table's patient_offsets against its rows.
   return Status::Ok();
 }
 
 Status Exporter::WriteOrganizations() {
   NdjsonFile& f = *files_[kOrganization];
   Buffer& b = f.buffer();
-  const ColumnFile& code = snap_.column("organisations", "code");
-  const ColumnFile& name = snap_.column("organisations", "name");
-  const ColumnFile& postcode = snap_.column("organisations", "postcode");
-  const auto type = snap_.values<uint8_t>("organisations", "type");
-  const auto parent = snap_.values<uint32_t>("organisations", "parent");
+  const StringColumn& code = snap_.organisations().code;
+  const StringColumn& name = snap_.organisations().name;
+  const StringColumn& postcode = snap_.organisations().postcode;
+  const auto type = snap_.organisations().type;
+  const auto parent = snap_.organisations().parent;
   for (uint64_t row = 0; row < organisations_; ++row) {
     Put(b, "{\"resourceType\":\"Organization\",\"id\":\"org-");
     PutUInt(b, row);
     b.push_back('"');
-    if (!code.string(row).empty()) {
+    if (!code[row].empty()) {
       Put(b, ",\"identifier\":[{\"system\":\"");
       Put(b, kOdsOrganisationSystem);
       Put(b, "\",\"value\":");
-      PutString(b, code.string(row));
+      PutString(b, code[row]);
       Put(b, "}]");
     }
     Put(b, ",\"type\":[{\"coding\":[{\"system\":\"");
@@ -344,13 +336,13 @@ Status Exporter::WriteOrganizations() {
     Put(b, "\",\"code\":\"");
     Put(b, Name(static_cast<OrgType>(type[row])));
     Put(b, "\"}]}]");
-    if (!name.string(row).empty()) {
+    if (!name[row].empty()) {
       Put(b, ",\"name\":");
-      PutString(b, name.string(row));
+      PutString(b, name[row]);
     }
-    if (!postcode.string(row).empty()) {
+    if (!postcode[row].empty()) {
       Put(b, ",\"address\":[{\"postalCode\":");
-      PutString(b, postcode.string(row));
+      PutString(b, postcode[row]);
       Put(b, "}]");
     }
     if (parent[row] != kNoRow) {
@@ -371,8 +363,8 @@ Status Exporter::WriteOrganizations() {
 Status Exporter::WritePractitionerRoles() {
   NdjsonFile& f = *files_[kPractitionerRole];
   Buffer& b = f.buffer();
-  const auto practice = snap_.values<uint32_t>("appointments", "practice");
-  const auto role = snap_.values<uint8_t>("appointments", "staff_role");
+  const auto practice = snap_.appointments().practice;
+  const auto role = snap_.appointments().staff_role;
   const auto roles = StaffRoles();
   std::vector<uint64_t> used(organisations_, 0);  // bit r: role r has appointments there
   for (size_t i = 0; i < practice.size(); ++i) {
@@ -416,16 +408,16 @@ Status Exporter::WritePatients() {
     return Status::Data(fmt::format("snapshot {}: unknown patient_identifier '{}' in its manifest",
                                     snap_.directory(), mode));
   }
-  const auto birth = snap_.values<int32_t>("patients", "date_of_birth");
-  const auto sex = snap_.values<uint8_t>("patients", "sex");
-  const auto practice = snap_.values<uint32_t>("patients", "practice");
-  const auto from = snap_.values<int32_t>("patients", "registered_from");
-  const auto to = snap_.values<int32_t>("patients", "registered_to");
-  const auto death = snap_.values<int32_t>("patients", "date_of_death");
-  const CodeColumn lsoa = snap_.codes("patients", "lsoa");
-  const auto imd = snap_.values<uint8_t>("patients", "imd_decile");
-  const CodeColumn ethnicity = snap_.codes("patients", "ethnicity");
-  const auto care_home = snap_.values<uint8_t>("patients", "care_home");
+  const auto birth = snap_.patients().date_of_birth;
+  const auto sex = snap_.patients().sex;
+  const auto practice = snap_.patients().practice;
+  const auto from = snap_.patients().registered_from;
+  const auto to = snap_.patients().registered_to;
+  const auto death = snap_.patients().date_of_death;
+  const CodeColumn lsoa = snap_.patients().lsoa;
+  const auto imd = snap_.patients().imd_decile;
+  const CodeColumn ethnicity = snap_.patients().ethnicity;
+  const auto care_home = snap_.patients().care_home;
   // Ethnicity codes as CodeableConcepts, once per dictionary entry ("" none).
   std::vector<std::string> ethnic(ethnicity.dictionary_size());
   for (uint32_t id = 0; id < ethnic.size(); ++id) {
@@ -435,7 +427,7 @@ Status Exporter::WritePatients() {
     }
   }
   for (uint64_t p = 0; p < patients_; ++p) {
-    const std::string_view key = pseudonyms_->string(p);
+    const std::string_view key = (*pseudonyms_)[p];
     Put(b, "{\"resourceType\":\"Patient\",\"id\":");
     PutString(b, key);
     // Extensions.
@@ -528,11 +520,11 @@ Status Exporter::WritePatients() {
 Status Exporter::WriteEvents() {
   NdjsonFile& conditions = *files_[kCondition];
   NdjsonFile& observations = *files_[kObservation];
-  const auto offsets = snap_.values<uint64_t>("events", "patient_offsets");
-  const auto date = snap_.values<int32_t>("events", "date");
-  const CodeColumn code = snap_.codes("events", "code");
+  const auto offsets = snap_.events().patient_offsets;
+  const auto date = snap_.events().date;
+  const CodeColumn code = snap_.events().code;
   const EventValues values(snap_);
-  const auto value = snap_.values<float>("events", "value");
+  const auto value = snap_.events().value;
   std::vector<std::string> concepts;
   POPULUS_RETURN_IF_ERROR(RenderDictionary(code, kSnomedSystem, "events code", &concepts));
   std::vector<uint8_t> diagnosis(code.dictionary_size());
@@ -540,7 +532,7 @@ Status Exporter::WriteEvents() {
     diagnosis[id] = options_.condition_codes.count(std::string(code.dictionary_entry(id))) > 0;
   }
   // Each unit's part of a valueQuantity, rendered once.
-  const CodeColumn unit = snap_.codes("events", "unit");
+  const CodeColumn unit = snap_.events().unit;
   std::vector<std::string> unit_json(unit.dictionary_size());
   for (uint32_t id = 0; id < unit_json.size(); ++id) {
     const std::string_view u = unit.dictionary_entry(id);
@@ -613,10 +605,10 @@ Status Exporter::WriteEvents() {
 Status Exporter::WriteMedications() {
   NdjsonFile& f = *files_[kMedicationRequest];
   Buffer& b = f.buffer();
-  const auto offsets = snap_.values<uint64_t>("medications", "patient_offsets");
-  const auto date = snap_.values<int32_t>("medications", "date");
-  const CodeColumn code = snap_.codes("medications", "dmd_code");
-  const auto quantity = snap_.values<float>("medications", "quantity");
+  const auto offsets = snap_.medications().patient_offsets;
+  const auto date = snap_.medications().date;
+  const CodeColumn code = snap_.medications().dmd_code;
+  const auto quantity = snap_.medications().quantity;
   std::vector<std::string> concepts;
   POPULUS_RETURN_IF_ERROR(RenderDictionary(code, kDmdSystem, "medications dmd_code", &concepts));
   Buffer subject;
@@ -647,11 +639,11 @@ Status Exporter::WriteMedications() {
 Status Exporter::WriteEncounters() {
   NdjsonFile& f = *files_[kEncounter];
   Buffer& b = f.buffer();
-  const auto offsets = snap_.values<uint64_t>("hospital_activity", "patient_offsets");
-  const auto date = snap_.values<int32_t>("hospital_activity", "date");
-  const auto setting = snap_.values<uint8_t>("hospital_activity", "setting");
-  const CodeColumn provider = snap_.codes("hospital_activity", "provider");
-  const auto stay = snap_.values<uint16_t>("hospital_activity", "length_of_stay_days");
+  const auto offsets = snap_.hospital_activity().patient_offsets;
+  const auto date = snap_.hospital_activity().date;
+  const auto setting = snap_.hospital_activity().setting;
+  const CodeColumn provider = snap_.hospital_activity().provider;
+  const auto stay = snap_.hospital_activity().length_of_stay_days;
   // Each provider's serviceProvider, rendered once ("" for none).
   std::vector<std::string> service(provider.dictionary_size());
   for (uint32_t id = 0; id < service.size(); ++id) {
@@ -712,7 +704,7 @@ Status Exporter::WriteEncounters() {
       b.append(subject.data(), subject.data() + subject.size());
       Put(b, ",\"period\":{\"start\":");
       PutQuotedDate(b, date[row]);
-      if (stay[row] != kNoSmall) {
+      if (stay[row] != kNoSmallNumber) {
         Put(b, ",\"end\":");
         PutQuotedDate(b, date[row] + stay[row]);
       }
@@ -728,14 +720,14 @@ Status Exporter::WriteEncounters() {
 Status Exporter::WriteAppointments() {
   NdjsonFile& f = *files_[kAppointment];
   Buffer& b = f.buffer();
-  const auto practice = snap_.values<uint32_t>("appointments", "practice");
-  const auto patient = snap_.values<uint32_t>("appointments", "patient");
-  const auto date = snap_.values<int32_t>("appointments", "date");
-  const auto booked = snap_.values<int32_t>("appointments", "booked_date");
-  const auto role = snap_.values<uint8_t>("appointments", "staff_role");
-  const auto mode = snap_.values<uint8_t>("appointments", "mode");
-  const auto status = snap_.values<uint8_t>("appointments", "status");
-  const auto duration = snap_.values<uint16_t>("appointments", "duration_minutes");
+  const auto practice = snap_.appointments().practice;
+  const auto patient = snap_.appointments().patient;
+  const auto date = snap_.appointments().date;
+  const auto booked = snap_.appointments().booked_date;
+  const auto role = snap_.appointments().staff_role;
+  const auto mode = snap_.appointments().mode;
+  const auto status = snap_.appointments().status;
+  const auto duration = snap_.appointments().duration_minutes;
   for (uint64_t row = 0; row < practice.size(); ++row) {
     std::string_view fhir_status;
     switch (static_cast<AppointmentStatus>(status[row])) {
@@ -755,7 +747,7 @@ Status Exporter::WriteAppointments() {
     const std::string_view mode_name = Name(static_cast<AppointmentMode>(mode[row]));
     if (fhir_status.empty() || mode_name == "unknown" ||
         (patient[row] != kNoRow && patient[row] >= patients_) ||
-        (duration[row] != kNoSmall && duration[row] >= 24 * 60)) {
+        (duration[row] != kNoSmallNumber && duration[row] >= 24 * 60)) {
       return Status::Corruption(
           fmt::format("snapshot {}: appointment row {} has a status, mode, patient or duration "
                       "out of range",
@@ -775,7 +767,7 @@ Status Exporter::WriteAppointments() {
     Put(b, "\",\"start\":");
     PutInstant(b, date[row], 0);
     Put(b, ",\"end\":");
-    if (duration[row] == kNoSmall) {
+    if (duration[row] == kNoSmallNumber) {
       PutInstant(b, date[row] + 1, 0);
     } else {
       PutInstant(b, date[row], duration[row]);
@@ -828,11 +820,9 @@ void AppendJsonString(std::string_view text, std::string* out) {
 Status EstimateExport(const ExportOptions& options, uint64_t* needed_bytes, uint64_t* free_bytes) {
   std::unique_ptr<Snapshot> snap;
   POPULUS_RETURN_IF_ERROR(Snapshot::Open(options.data_dir, &snap));
-  uint64_t rows = 0;
-  for (const char* table : {"organisations", "patients", "events", "medications", "appointments",
-                            "hospital_activity"}) {
-    if (snap->has_table(table)) rows += snap->rows(table);
-  }
+  const uint64_t rows = snap->organisations().rows + snap->patients().rows + snap->events().rows +
+                        snap->medications().rows + snap->appointments().rows +
+                        snap->hospital_activity().rows;
   *needed_bytes = rows * kEstimatedBytesPerResource;
   // The nearest folder that exists on the way to OUT_DIR.
   std::error_code ec;

@@ -269,9 +269,7 @@ std::string_view Field(const CsvRecord& rec, int index) {
   return index >= 0 ? rec.fields[static_cast<size_t>(index)] : std::string_view();
 }
 
-constexpr uint16_t kNoSmall = UINT16_MAX;
-constexpr uint8_t kNotRecorded = UINT8_MAX;  // care_home left empty
-constexpr uint32_t kNewCode = UINT32_MAX;    // a valid code not yet in its dictionary
+constexpr uint32_t kNewCode = UINT32_MAX;  // a valid code not yet in its dictionary
 // Booked appointments may lie up to this many days after the extract date.
 constexpr int kBookingHorizonDays = 366;
 
@@ -938,7 +936,7 @@ Status Loader::LoadPatients() {
               "ethnicity", Rule::kInvalidCode,
               fmt::format("ethnicity '{}' is not a SNOMED CT concept identifier", ethnicity));
         }
-        int64_t care_home = kNotRecorded;
+        int64_t care_home = kCareHomeNotRecorded;
         const std::string_view care_text = Field(rec, c.care_home);
         if (!care_text.empty() && !ParseWhole(care_text, 0, 1, &care_home)) {
           return Reject("care_home", Rule::kInvalidValue,
@@ -1153,7 +1151,7 @@ Status Loader::LoadAppointments() {
               "status", Rule::kInvalidValue,
               fmt::format("an appointment after the extract date cannot be {}", status_text));
         }
-        int64_t duration = kNoSmall;
+        int64_t duration = kNoSmallNumber;
         const std::string_view duration_text = Field(rec, c.duration_minutes);
         if (!duration_text.empty() && !ParseWhole(duration_text, 0, 600, &duration)) {
           return Reject("duration_minutes", Rule::kOutOfRange,
@@ -1216,7 +1214,7 @@ Status Loader::LoadHospitalActivity() {
           return Reject("provider", Rule::kInvalidValue,
                         fmt::format("provider '{}' is not an organisation code", provider));
         }
-        int64_t stay = kNoSmall;
+        int64_t stay = kNoSmallNumber;
         const std::string_view stay_text = Field(rec, c.length_of_stay_days);
         if (!stay_text.empty() && !ParseWhole(stay_text, 0, 3650, &stay)) {
           return Reject("length_of_stay_days", Rule::kOutOfRange,

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 
@@ -10,6 +11,41 @@
 #include "common/parallel.h"
 
 namespace populus {
+
+// Points a typed view's fields at the column files of its table (the
+// friend of the column types in store/schema.h).
+struct SchemaBinder {
+  using Files = std::map<std::string, ColumnFile>;
+  static void Bind(const Files& files, const char* name, StringColumn* c) {
+    c->file_ = &files.at(name);
+  }
+  static void Bind(const Files& files, const char* name, BitmapColumn* c) {
+    c->file_ = &files.at(name);
+  }
+  static void Bind(const Files& files, const char* name, CodeColumn* c) {
+    c->ids_ = &files.at(name);
+    c->dict_ = &files.at(std::string(name) + ".dict");
+    c->wide_ = c->ids_->type() == ColumnType::kUInt32;
+  }
+  template <typename T>
+  static void Bind(const Files& files, const char* name, Values<T>* c) {
+    *c = files.at(name).values<T>();
+  }
+};
+
+namespace {
+
+#define POPULUS_BIND(T, N, L, M) SchemaBinder::Bind(files, #N, &view->N);
+#define POPULUS_BIND_TABLE(View, N, COLUMNS)                                   \
+  void BindView(const SchemaBinder::Files& files, uint64_t rows, View* view) { \
+    view->rows = rows;                                                         \
+    COLUMNS(POPULUS_BIND)                                                      \
+  }
+POPULUS_SNAPSHOT_TABLES(POPULUS_BIND_TABLE)
+#undef POPULUS_BIND_TABLE
+#undef POPULUS_BIND
+
+}  // namespace
 
 DataDirLayout::DataDirLayout(std::string r) : root(std::move(r)) {
   while (root.size() > 1 && root.back() == '/') root.pop_back();
@@ -112,6 +148,7 @@ Status Snapshot::Load(const std::string& data_dir, const std::string& version,
         fmt::format("'{}' has snapshot format version {}; this populus reads {}", manifest_path,
                     manifest_.value("format_version", 0), kSnapshotFormatVersion));
   }
+  POPULUS_RETURN_IF_ERROR(CheckTablesAgainstSchema(manifest_["tables"], manifest_path));
   // Every column file is mapped and its checksum verified, on all cores
   // (threads take the next file in turn); the first failure in manifest
   // order is the one reported.
@@ -150,10 +187,37 @@ Status Snapshot::Load(const std::string& data_dir, const std::string& version,
     }
   });
   for (const Column& c : columns) POPULUS_RETURN_IF_ERROR(c.status);
+#define POPULUS_BIND_VIEW(View, N, COLUMNS) BindView(tables_.at(#N), rows(#N), &N##_);
+  POPULUS_SNAPSHOT_TABLES(POPULUS_BIND_VIEW)
+#undef POPULUS_BIND_VIEW
+  // Each patient's rows: offsets from 0 to the table's rows, never decreasing.
+  for (const auto& [name, offsets, rows] :
+       {std::tuple{"events", events_.patient_offsets, events_.rows},
+        std::tuple{"medications", medications_.patient_offsets, medications_.rows},
+        std::tuple{"hospital_activity", hospital_activity_.patient_offsets,
+                   hospital_activity_.rows}}) {
+    const bool ordered = std::is_sorted(offsets.begin(), offsets.end());
+    if (offsets.front() != 0 || offsets.back() != rows || !ordered) {
+      return Status::Corruption(fmt::format(
+          "snapshot {} is corrupt: {}.patient_offsets do not run from 0 to its {} rows in order",
+          directory_, name, rows));
+    }
+  }
+  // The events' values: one per set bit of value_present, as value_rank counts them.
+  const EventsTable& e = events_;
+  const uint64_t words = (e.rows + 63) / 64;
+  const uint64_t valued =
+      words == 0 ? 0
+                 : e.value_rank[words - 1] +
+                       static_cast<uint64_t>(std::popcount(e.value_present.words()[words - 1]));
+  if (e.value.size() != valued || e.unit.size() != valued) {
+    return Status::Corruption(fmt::format(
+        "snapshot {} is corrupt: events.value_present and value_rank count {} values, but "
+        "events.value has {} and events.unit {}",
+        directory_, valued, e.value.size(), e.unit.size()));
+  }
   return Status::Ok();
 }
-
-bool Snapshot::has_table(const std::string& table) const { return tables_.count(table) > 0; }
 
 uint64_t Snapshot::rows(const std::string& table) const {
   return manifest_["tables"][table].value("rows", uint64_t{0});
@@ -175,14 +239,6 @@ std::vector<std::string> Snapshot::table_names() const {
 
 const ColumnFile& Snapshot::column(const std::string& table, const std::string& name) const {
   return tables_.at(table).at(name);
-}
-
-CodeColumn Snapshot::codes(const std::string& table, const std::string& name) const {
-  CodeColumn c;
-  c.ids_ = &column(table, name);
-  c.dict_ = &column(table, name + ".dict");
-  c.wide_ = c.ids_->type() == ColumnType::kUInt32;
-  return c;
 }
 
 }  // namespace populus

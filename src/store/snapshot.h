@@ -10,8 +10,11 @@
 // encoded: an id column (uint16 when the dictionary fits, else uint32) and a
 // strings column holding the dictionary, sorted.
 //
-// Snapshot::Open verifies the CURRENT pointer, the manifest checksum and every
-// column's checksum before returning; a corrupted byte is an error, never data.
+// Snapshot::Open verifies the CURRENT pointer, the manifest checksum, the
+// manifest's tables and columns against their declaration (store/schema.h)
+// and every column's checksum before returning; a corrupted byte, a missing
+// or mistyped column, is an error (Corruption), never data. The tables are
+// then read through typed views: snapshot.patients().date_of_birth[p].
 #pragma once
 
 #include <bit>
@@ -27,12 +30,12 @@
 #include "common/data_directory.h"
 #include "common/status.h"
 #include "store/column_file.h"
+#include "store/schema.h"
 
 namespace populus {
 
 inline constexpr const char* kSnapshotFormat = "populus-snapshot";
 inline constexpr int kSnapshotFormatVersion = 1;
-inline constexpr uint32_t kNoRow = UINT32_MAX;  // an absent row reference
 
 // Where the snapshot files of a data directory live.
 struct DataDirLayout {
@@ -52,28 +55,6 @@ struct DataDirLayout {
 uint32_t ParseVersionName(const std::string& name);
 std::string VersionName(uint32_t number);
 
-// A dictionary-encoded column: ids of either width, with the dictionary.
-class CodeColumn {
- public:
-  uint64_t size() const { return ids_ ? ids_->rows() : 0; }
-  uint32_t id(uint64_t row) const {
-    return wide_ ? ids_->values<uint32_t>()[row] : ids_->values<uint16_t>()[row];
-  }
-  std::string_view value(uint64_t row) const { return dict_->string(id(row)); }
-  uint64_t dictionary_size() const { return dict_ ? dict_->rows() : 0; }
-  std::string_view dictionary_entry(uint32_t id) const { return dict_->string(id); }
-  bool wide() const { return wide_; }
-  // The raw ids when wide() is false / true.
-  std::span<const uint16_t> narrow_ids() const { return ids_->values<uint16_t>(); }
-  std::span<const uint32_t> wide_ids() const { return ids_->values<uint32_t>(); }
-
- private:
-  friend class Snapshot;
-  const ColumnFile* ids_ = nullptr;
-  const ColumnFile* dict_ = nullptr;
-  bool wide_ = false;
-};
-
 class Snapshot {
  public:
   // Opens the published (CURRENT) version of a data directory.
@@ -86,25 +67,22 @@ class Snapshot {
   const std::string& directory() const { return directory_; }
   const nlohmann::json& manifest() const { return manifest_; }
 
-  bool has_table(const std::string& table) const;
+  // The tables, typed (store/schema.h).
+  const OrganisationsTable& organisations() const { return organisations_; }
+  const PatientsTable& patients() const { return patients_; }
+  const EventsTable& events() const { return events_; }
+  const MedicationsTable& medications() const { return medications_; }
+  const HospitalActivityTable& hospital_activity() const { return hospital_activity_; }
+  const AppointmentsTable& appointments() const { return appointments_; }
+
+  // For listing and sizing what is stored (populus info), not for reading
+  // values: every table, its row count, its column files.
+  std::vector<std::string> table_names() const;
   uint64_t rows(const std::string& table) const;
   uint64_t table_bytes(const std::string& table) const;
-  std::vector<std::string> table_names() const;
-
-  // A column by table and name; an absent column is a programming error.
+  // A column file by table and name; an absent one is a programming error
+  // (std::out_of_range).
   const ColumnFile& column(const std::string& table, const std::string& name) const;
-  template <typename T>
-  std::span<const T> values(const std::string& table, const std::string& name) const {
-    return column(table, name).values<T>();
-  }
-  // A dictionary-encoded column (ids in NAME, dictionary in NAME.dict).
-  CodeColumn codes(const std::string& table, const std::string& name) const;
-
-  // Convenience for patient-indexed tables: the range of rows for patient p.
-  std::pair<uint64_t, uint64_t> patient_range(const std::string& table, uint32_t patient) const {
-    auto offsets = values<uint64_t>(table, "patient_offsets");
-    return {offsets[patient], offsets[patient + 1]};
-  }
 
  private:
   Status Load(const std::string& data_dir, const std::string& version,
@@ -113,6 +91,12 @@ class Snapshot {
   std::string directory_;
   nlohmann::json manifest_;
   std::map<std::string, std::map<std::string, ColumnFile>> tables_;
+  OrganisationsTable organisations_;
+  PatientsTable patients_;
+  EventsTable events_;
+  MedicationsTable medications_;
+  HospitalActivityTable hospital_activity_;
+  AppointmentsTable appointments_;
 };
 
 // The numeric values of the events table (docs/snapshot-format.md, events):
@@ -121,25 +105,25 @@ class Snapshot {
 class EventValues {
  public:
   explicit EventValues(const Snapshot& snapshot)
-      : present_(&snapshot.column("events", "value_present")),
-        rank_(snapshot.values<uint32_t>("events", "value_rank")),
-        value_(snapshot.values<float>("events", "value")),
-        unit_(snapshot.codes("events", "unit")) {}
-  bool has(uint64_t row) const { return present_->bit(row); }
+      : present_(snapshot.events().value_present),
+        rank_(snapshot.events().value_rank),
+        value_(snapshot.events().value),
+        unit_(snapshot.events().unit) {}
+  bool has(uint64_t row) const { return present_[row]; }
   // Only when has(row).
   float value(uint64_t row) const { return value_[Position(row)]; }
   std::string_view unit(uint64_t row) const { return unit_.value(Position(row)); }
   // Where event `row`'s value stands in the value and unit columns (only when
   // has(row)), and how many values there are.
   uint64_t Position(uint64_t row) const {
-    const uint64_t word = present_->values<uint64_t>().data()[row >> 6];
+    const uint64_t word = present_.words()[row >> 6];
     const uint64_t below = word & ((uint64_t{1} << (row & 63)) - 1);
     return rank_[row >> 6] + static_cast<uint64_t>(std::popcount(below));
   }
   uint64_t values() const { return value_.size(); }
 
  private:
-  const ColumnFile* present_;
+  BitmapColumn present_;
   std::span<const uint32_t> rank_;
   std::span<const float> value_;
   CodeColumn unit_;

@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "common/file_io.h"
+#include "store/schema.h"
 
 namespace populus {
 namespace fs = std::filesystem;
@@ -126,6 +127,18 @@ std::string SnapshotWriter::PathFor(const std::string& table, const std::string&
 
 Status SnapshotWriter::Record(const std::string& table, const std::string& name,
                               const ColumnFileInfo& info) {
+  // Only what store/schema.h declares, with its type, goes into a snapshot.
+  const TableSpec* spec = FindTable(table);
+  const ColumnSpec* declared = spec != nullptr ? FindColumn(*spec, name) : nullptr;
+  const bool type_ok = declared != nullptr &&
+                       (declared->kind == ColumnKind::kCodes
+                            ? info.type == ColumnType::kUInt16 || info.type == ColumnType::kUInt32
+                            : info.type == declared->type);
+  if (!type_ok) {
+    return Status::Internal(
+        fmt::format("the column {}.{} of type {} is not declared so in store/schema.h", table, name,
+                    ColumnTypeName(info.type)));
+  }
   std::lock_guard<std::mutex> lock(manifest_mutex_);
   auto& column = manifest_["tables"][table]["columns"][name];
   column["file"] = name + ".col";
@@ -181,6 +194,10 @@ Status SnapshotWriter::Publish(int keep_versions) {
   const std::string version = NextVersion();
   std::error_code ec;
   manifest_["version"] = version;
+  if (Status st = CheckTablesAgainstSchema(manifest_["tables"], staging_ + "/manifest.json");
+      !st.ok()) {
+    return Status::Internal("the snapshot written does not match its declaration: " + st.message());
+  }
 
   const std::string manifest_text = manifest_.dump(2) + "\n";
   const std::string manifest_checksum =
