@@ -20,6 +20,12 @@
 // conditional reference (Patient?identifier=system|value) or logical
 // reference (identifier); one that resolves to nothing is quarantined, never
 // guessed.
+//
+// Memory does not grow with the input's size: the input is read three times
+// (the resources others refer to; the keys of Appointments and
+// MedicationRequests, only if something refers to one; the rest, mapped as
+// read), and mapped rows and resource keys spill to unnamed temporary files
+// (common/spill_file.h, duplicate_keys.h) beside the data directory.
 #pragma once
 
 #include <string>

@@ -65,8 +65,9 @@ struct SourceProblem {
 class ExtractSource {
  public:
   virtual ~ExtractSource() = default;
-  // Reads whatever must be read before the tables (a whole FHIR input is
-  // mapped here); a Usage or Data status stops the load before anything is written.
+  // Reads whatever must be read before the tables (a FHIR input is read and
+  // mapped here, its rows spilled to temporary files); a Usage or Data status
+  // stops the load before anything is written.
   virtual Status Prepare() = 0;
   // True when patients are identified by NHS number (then pseudonymised),
   // false when by the source's own patient id. Called after Prepare().
