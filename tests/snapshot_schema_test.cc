@@ -2,8 +2,8 @@
 // disagrees with it is refused as corrupt (exit code 2), the writer refuses a
 // column it does not declare, and docs/snapshot-format.md lists exactly the
 // declared columns with their types.
-#include <gtest/gtest.h>
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <xxhash.h>
 
 #include <filesystem>
@@ -30,8 +30,8 @@ class SnapshotSchemaTest : public ::testing::Test {
  protected:
   void SetUp() override {
     testing::ExtractFiles().Write(extract_.path());
-    ASSERT_TRUE(testing::IngestWithTestKey(extract_.path(), data_.path(), DaysFromCivil(2019, 6, 30))
-                    .ok());
+    ASSERT_TRUE(
+        testing::IngestWithTestKey(extract_.path(), data_.path(), DaysFromCivil(2019, 6, 30)).ok());
     manifest_path_ = data_ / "versions/v000001/manifest.json";
     original_ = ReadFile(manifest_path_);
   }
@@ -102,8 +102,7 @@ TEST_F(SnapshotSchemaTest, AColumnOrTableNotDeclaredIsACorruptSnapshot) {
   EditManifest([](nlohmann::json& m) { m["tables"]["referrals"] = m["tables"]["appointments"]; });
   EXPECT_NE(Refusal().find("a table 'referrals'"), std::string::npos) << Refusal();
   EditManifest([](nlohmann::json& m) { m["tables"].erase("appointments"); });
-  EXPECT_NE(Refusal().find("the table appointments or its row count is missing"),
-            std::string::npos)
+  EXPECT_NE(Refusal().find("the table appointments or its row count is missing"), std::string::npos)
       << Refusal();
   EditManifest([](nlohmann::json& m) { m["tables"]["events"]["columns"].erase("code.dict"); });
   EXPECT_NE(Refusal().find("the dictionary events.code.dict is missing"), std::string::npos)

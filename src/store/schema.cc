@@ -33,7 +33,8 @@ struct FieldTraits<Values<T>> {
 
 #define POPULUS_SPEC(T, N, L, M) \
   ColumnSpec{#N, FieldTraits<T>::kKind, FieldTraits<T>::kType, ColumnLength::L, M},
-#define POPULUS_TABLE_COLUMNS(View, N, COLUMNS) constexpr ColumnSpec k_##N[] = {COLUMNS(POPULUS_SPEC)};
+#define POPULUS_TABLE_COLUMNS(View, N, COLUMNS) \
+  constexpr ColumnSpec k_##N[] = {COLUMNS(POPULUS_SPEC)};
 POPULUS_SNAPSHOT_TABLES(POPULUS_TABLE_COLUMNS)
 #define POPULUS_TABLE_SPEC(View, N, COLUMNS) TableSpec{#N, k_##N},
 constexpr TableSpec kTables[] = {POPULUS_SNAPSHOT_TABLES(POPULUS_TABLE_SPEC)};
@@ -70,8 +71,8 @@ const ColumnSpec* FindColumn(const TableSpec& table, std::string_view name) {
 
 Status CheckTablesAgainstSchema(const nlohmann::json& tables, const std::string& manifest_path) {
   auto corrupt = [&](const std::string& what) {
-    return Status::Corruption(fmt::format("'{}' does not describe a populus snapshot: {}",
-                                          manifest_path, what));
+    return Status::Corruption(
+        fmt::format("'{}' does not describe a populus snapshot: {}", manifest_path, what));
   };
   if (!tables.is_object()) return corrupt("it has no \"tables\" object");
   auto rows_of = [](const nlohmann::json& j, uint64_t* rows) {
@@ -85,7 +86,8 @@ Status CheckTablesAgainstSchema(const nlohmann::json& tables, const std::string&
     return corrupt("the table patients or its row count is missing");
   }
   for (const auto& [name, table] : tables.items()) {
-    if (FindTable(name) == nullptr) return corrupt(fmt::format("it has a table '{}' that populus does not declare", name));
+    if (FindTable(name) == nullptr)
+      return corrupt(fmt::format("it has a table '{}' that populus does not declare", name));
   }
   for (const TableSpec& spec : kTables) {
     const std::string table_name(spec.name);
@@ -118,26 +120,35 @@ Status CheckTablesAgainstSchema(const nlohmann::json& tables, const std::string&
       const std::string where = fmt::format("{}.{}", table_name, name);
       ColumnType type{};
       uint64_t count = 0;
-      if (!read(name, &type, &count)) return corrupt(fmt::format("the column {} is missing", where));
+      if (!read(name, &type, &count))
+        return corrupt(fmt::format("the column {} is missing", where));
       const bool type_ok = column.kind == ColumnKind::kCodes
                                ? (type == ColumnType::kUInt16 || type == ColumnType::kUInt32)
                                : type == column.type;
       if (!type_ok) {
-        return corrupt(fmt::format("the column {} is {}, not {}", where, ColumnTypeName(type),
-                                   column.kind == ColumnKind::kCodes ? "uint16 or uint32"
-                                                                     : ColumnTypeName(column.type)));
+        return corrupt(fmt::format(
+            "the column {} is {}, not {}", where, ColumnTypeName(type),
+            column.kind == ColumnKind::kCodes ? "uint16 or uint32" : ColumnTypeName(column.type)));
       }
       uint64_t expected = rows;
       switch (column.length) {
-        case ColumnLength::kRows: break;
-        case ColumnLength::kPatientsPlusOne: expected = patients + 1; break;
-        case ColumnLength::kWordsOfRows: expected = (rows + 63) / 64; break;
-        case ColumnLength::kSomeRows: expected = std::min(count, rows); break;
+        case ColumnLength::kRows:
+          break;
+        case ColumnLength::kPatientsPlusOne:
+          expected = patients + 1;
+          break;
+        case ColumnLength::kWordsOfRows:
+          expected = (rows + 63) / 64;
+          break;
+        case ColumnLength::kSomeRows:
+          expected = std::min(count, rows);
+          break;
       }
       if (count != expected) {
-        return corrupt(fmt::format("the column {} has {} element(s) where the table's {} row(s) "
-                                   "call for {}",
-                                   where, count, rows, expected));
+        return corrupt(
+            fmt::format("the column {} has {} element(s) where the table's {} row(s) "
+                        "call for {}",
+                        where, count, rows, expected));
       }
       if (column.kind == ColumnKind::kCodes) {
         ColumnType dict_type{};

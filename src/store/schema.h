@@ -57,7 +57,9 @@ class BitmapColumn {
  public:
   uint64_t size() const { return file_ ? file_->rows() : 0; }
   bool operator[](uint64_t row) const { return file_->bit(row); }
-  std::span<const uint64_t> words() const { return {file_->values<uint64_t>().data(), (size() + 63) / 64}; }
+  std::span<const uint64_t> words() const {
+    return {file_->values<uint64_t>().data(), (size() + 63) / 64};
+  }
 
  private:
   friend struct SchemaBinder;
@@ -105,28 +107,29 @@ enum class ColumnLength : uint8_t {
 // X(field type, name, length, meaning). The meanings are summaries; the full
 // description is docs/snapshot-format.md.
 
-#define POPULUS_ORGANISATIONS_COLUMNS(X)                                                      \
-  X(StringColumn, code, kRows, "the organisation code")                                     \
-  X(StringColumn, name, kRows, "its name")                                                  \
-  X(Values<uint8_t>, type, kRows, "OrgType: 0 site, 1 practice, 2 pcn, 3 locality, 4 ics, 5 pharmacy") \
-  X(Values<uint32_t>, parent, kRows, "the parent's row, or kNoRow for the ICS")           \
+#define POPULUS_ORGANISATIONS_COLUMNS(X)                                        \
+  X(StringColumn, code, kRows, "the organisation code")                         \
+  X(StringColumn, name, kRows, "its name")                                      \
+  X(Values<uint8_t>, type, kRows,                                               \
+    "OrgType: 0 site, 1 practice, 2 pcn, 3 locality, 4 ics, 5 pharmacy")        \
+  X(Values<uint32_t>, parent, kRows, "the parent's row, or kNoRow for the ICS") \
   X(StringColumn, postcode, kRows, "the postcode, or empty")
 
-#define POPULUS_PATIENTS_COLUMNS(X)                                                        \
-  X(StringColumn, pseudonym, kRows, "the keyed pseudonym (or patient_id)")                 \
-  X(Values<int32_t>, date_of_birth, kRows, "date of birth")                                \
-  X(Values<uint8_t>, sex, kRows, "0 unknown, 1 male, 2 female, 9 indeterminate")            \
-  X(Values<uint32_t>, practice, kRows, "the practice's row in organisations")              \
-  X(Values<int32_t>, registered_from, kRows, "start of registration")                      \
-  X(Values<int32_t>, registered_to, kRows, "end of registration, or kNoDate")              \
-  X(Values<int32_t>, date_of_death, kRows, "date of death, or kNoDate")                    \
-  X(CodeColumn, lsoa, kRows, "LSOA code; empty when not recorded")                          \
-  X(Values<uint8_t>, imd_decile, kRows, "IMD decile 1-10, or kNoImdDecile")                \
-  X(CodeColumn, ethnicity, kRows, "SNOMED CT ethnicity concept; empty when not recorded")   \
+#define POPULUS_PATIENTS_COLUMNS(X)                                                       \
+  X(StringColumn, pseudonym, kRows, "the keyed pseudonym (or patient_id)")                \
+  X(Values<int32_t>, date_of_birth, kRows, "date of birth")                               \
+  X(Values<uint8_t>, sex, kRows, "0 unknown, 1 male, 2 female, 9 indeterminate")          \
+  X(Values<uint32_t>, practice, kRows, "the practice's row in organisations")             \
+  X(Values<int32_t>, registered_from, kRows, "start of registration")                     \
+  X(Values<int32_t>, registered_to, kRows, "end of registration, or kNoDate")             \
+  X(Values<int32_t>, date_of_death, kRows, "date of death, or kNoDate")                   \
+  X(CodeColumn, lsoa, kRows, "LSOA code; empty when not recorded")                        \
+  X(Values<uint8_t>, imd_decile, kRows, "IMD decile 1-10, or kNoImdDecile")               \
+  X(CodeColumn, ethnicity, kRows, "SNOMED CT ethnicity concept; empty when not recorded") \
   X(Values<uint8_t>, care_home, kRows, "1 in a care home, 0 not, kCareHomeNotRecorded")
 
 #define POPULUS_EVENTS_COLUMNS(X)                                                          \
-  X(Values<uint64_t>, patient_offsets, kPatientsPlusOne, "each patient's range of rows")    \
+  X(Values<uint64_t>, patient_offsets, kPatientsPlusOne, "each patient's range of rows")   \
   X(Values<int32_t>, date, kRows, "date of the event")                                     \
   X(CodeColumn, code, kRows, "SNOMED CT concept id")                                       \
   X(BitmapColumn, value_present, kRows, "whether the event has a numeric value")           \
@@ -134,17 +137,17 @@ enum class ColumnLength : uint8_t {
   X(Values<float>, value, kSomeRows, "the values, one per event with a value")             \
   X(CodeColumn, unit, kSomeRows, "the unit of each value; empty for none")
 
-#define POPULUS_MEDICATIONS_COLUMNS(X)                                                    \
-  X(Values<uint64_t>, patient_offsets, kPatientsPlusOne, "each patient's range of rows")   \
-  X(Values<int32_t>, date, kRows, "date of issue")                                        \
-  X(CodeColumn, dmd_code, kRows, "dm+d product id")                                        \
+#define POPULUS_MEDICATIONS_COLUMNS(X)                                                   \
+  X(Values<uint64_t>, patient_offsets, kPatientsPlusOne, "each patient's range of rows") \
+  X(Values<int32_t>, date, kRows, "date of issue")                                       \
+  X(CodeColumn, dmd_code, kRows, "dm+d product id")                                      \
   X(Values<float>, quantity, kRows, "quantity issued, or NaN")
 
-#define POPULUS_HOSPITAL_ACTIVITY_COLUMNS(X)                                                  \
-  X(Values<uint64_t>, patient_offsets, kPatientsPlusOne, "each patient's range of rows")       \
-  X(Values<int32_t>, date, kRows, "date of attendance or admission")                          \
-  X(Values<uint8_t>, setting, kRows, "1 A&E, 2 emergency, 3 elective, 4 outpatient")          \
-  X(CodeColumn, provider, kRows, "provider code; empty when not recorded")                    \
+#define POPULUS_HOSPITAL_ACTIVITY_COLUMNS(X)                                             \
+  X(Values<uint64_t>, patient_offsets, kPatientsPlusOne, "each patient's range of rows") \
+  X(Values<int32_t>, date, kRows, "date of attendance or admission")                     \
+  X(Values<uint8_t>, setting, kRows, "1 A&E, 2 emergency, 3 elective, 4 outpatient")     \
+  X(CodeColumn, provider, kRows, "provider code; empty when not recorded")               \
   X(Values<uint16_t>, length_of_stay_days, kRows, "length of stay in days, or kNoSmallNumber")
 
 #define POPULUS_APPOINTMENTS_COLUMNS(X)                                                     \
@@ -158,11 +161,11 @@ enum class ColumnLength : uint8_t {
   X(Values<uint16_t>, duration_minutes, kRows, "slot length in minutes, or kNoSmallNumber")
 
 // X(view type, name, column list)
-#define POPULUS_SNAPSHOT_TABLES(X)                                      \
-  X(OrganisationsTable, organisations, POPULUS_ORGANISATIONS_COLUMNS)   \
-  X(PatientsTable, patients, POPULUS_PATIENTS_COLUMNS)                  \
-  X(EventsTable, events, POPULUS_EVENTS_COLUMNS)                        \
-  X(MedicationsTable, medications, POPULUS_MEDICATIONS_COLUMNS)         \
+#define POPULUS_SNAPSHOT_TABLES(X)                                               \
+  X(OrganisationsTable, organisations, POPULUS_ORGANISATIONS_COLUMNS)            \
+  X(PatientsTable, patients, POPULUS_PATIENTS_COLUMNS)                           \
+  X(EventsTable, events, POPULUS_EVENTS_COLUMNS)                                 \
+  X(MedicationsTable, medications, POPULUS_MEDICATIONS_COLUMNS)                  \
   X(HospitalActivityTable, hospital_activity, POPULUS_HOSPITAL_ACTIVITY_COLUMNS) \
   X(AppointmentsTable, appointments, POPULUS_APPOINTMENTS_COLUMNS)
 
