@@ -346,6 +346,51 @@ TEST(FhirIngest, HandMadeExportMapsEveryResourceAsDocumented) {
   EXPECT_EQ(s->appointments().practice[0], org["J00001"]);
 }
 
+TEST(FhirIngest, PerPatientBundlesMayRepeatTheirPracticeWordForWordButNotDiffer) {
+  TempDir dir;
+  Export input;
+  input.Write(dir / "in");
+  // Each patient's Bundle carries the practice again, under its own fullUrl.
+  const std::string practice =
+      R"({"resourceType":"Organization","id":"gp2","identifier":[{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"J00002"}],"name":"Quay Surgery","type":[{"coding":[{"system":"https://digital.nhs.uk/services/organisation-data-service/CodeSystem/ODSOrganisationRole","code":"RO76"}]}],"partOf":{"reference":"Organization/pcn"}})";
+  auto bundle = [&](const std::string& org_url, const std::string& nhs, const std::string& org) {
+    return R"({"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":")" + org_url +
+           R"(","resource":)" + org + R"(},{"fullUrl":"urn:uuid:p)" + nhs +
+           R"(","resource":{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":")" +
+           nhs +
+           R"("}],"gender":"female","birthDate":"1970-01-01","generalPractitioner":[{"reference":")" +
+           org_url + R"("}]}}]})";
+  };
+  WriteFile(dir / "in/patient-1.json", bundle("urn:uuid:org-1", "9990000042", practice));
+  WriteFile(dir / "in/patient-2.json", bundle("urn:uuid:org-2", "9990000050", practice));
+  IngestResult result;
+  const Status st = Load(dir / "in", dir / "data", &result);
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::unique_ptr<Snapshot> s;
+  ASSERT_TRUE(Snapshot::Open(dir / "data", &s).ok());
+  const auto& orgs = s->organisations();
+  uint32_t quay = 0;
+  while (quay < orgs.rows && orgs.code[quay] != "J00002") ++quay;
+  ASSERT_LT(quay, orgs.rows);  // loaded once
+  size_t registered = 0;
+  for (uint32_t p = 0; p < s->patients().rows; ++p) registered += s->patients().practice[p] == quay;
+  EXPECT_EQ(registered, 2u);  // each through its own Bundle's fullUrl
+  const nlohmann::json& org_counts = result.source_summary["resources"]["Organization"];
+  // Not used: the repeat, and the export's trust (it has no populus type).
+  EXPECT_EQ(org_counts["not_used"].get<uint64_t>(), 2u);
+  EXPECT_EQ(org_counts["quarantined"].get<uint64_t>(), 0u);
+
+  // The same id with another name is a conflict, and rejects the load.
+  std::string renamed = practice;
+  renamed.replace(renamed.find("Quay Surgery"), 12, "Quay Medical");
+  WriteFile(dir / "in/patient-2.json", bundle("urn:uuid:org-2", "9990000050", renamed));
+  IngestResult rejected;
+  EXPECT_EQ(Load(dir / "in", dir / "data2", &rejected).kind(), Status::Kind::kData);
+  const std::string quarantine = populus::testing::ReadFile(rejected.quarantine_file);
+  EXPECT_NE(quarantine.find("patient-2.json,0,id,duplicate-resource"), std::string::npos)
+      << quarantine;
+}
+
 TEST(FhirIngest, BundleUrnReferencesResolveAndBadResourcesAreQuarantinedWithTheirPlace) {
   TempDir dir;
   Export input;

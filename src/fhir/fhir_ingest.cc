@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <simdjson.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <array>
@@ -245,6 +246,7 @@ struct AnchorEntry {
   uint32_t file;  // index into the source's file names
   uint64_t line;  // NDJSON line, or Bundle entry index
   Outcome outcome = Outcome::kPending;
+  uint64_t text_hash = 0;  // XXH3-64 of its JSON text: an identical repeat is not a conflict
 };
 
 // Where a staged row came from: an anchor (by its index), or a clinical
@@ -482,6 +484,9 @@ class FhirSource final : public ExtractSource {
   // True, with the resource quarantined, when an anchor's Type/id or fullUrl
   // is a second one of the load, or a clinical resource's fullUrl is an anchor's.
   bool Duplicate();
+  // True (and the repeat set aside as not used) when the current anchor is
+  // the same text as the one `first` that had its key, and not a Patient.
+  bool IdenticalRepeat(uint32_t first);
   Status ReadOrganisationsCsv();
   void MapOrganisation(element e);
   void MapPatient(element e);
@@ -944,6 +949,7 @@ bool FhirSource::Duplicate() {
   if (!current_.id.empty()) {
     if (const uint32_t first = seen_.FirstOrAdd(current_.type, current_.id, current_.anchor);
         first != kNone) {
+      if (IdenticalRepeat(first)) return true;
       Problem(table, "id", Rule::kDuplicateResource,
               fmt::format("a second {} with id '{}'; the first is at {}", current_.type,
                           current_.id, where(first)));
@@ -953,6 +959,7 @@ bool FhirSource::Duplicate() {
   if (!current_.full_url.empty()) {
     if (const uint32_t first = seen_.FirstOrAdd({}, current_.full_url, current_.anchor);
         first != kNone) {
+      if (IdenticalRepeat(first)) return true;
       Problem(table, "fullUrl", Rule::kDuplicateResource,
               fmt::format("a second entry with fullUrl '{}'; the first is at {}", current_.full_url,
                           where(first)));
@@ -960,6 +967,33 @@ bool FhirSource::Duplicate() {
     }
   }
   return false;
+}
+
+bool FhirSource::IdenticalRepeat(uint32_t first) {
+  AnchorEntry& repeat = anchors_[current_.anchor];
+  const AnchorEntry& original = anchors_[first];
+  // Per-patient Bundles often each carry the practice's Organization (and
+  // its Practitioner, role and Medications) again, word for word. A Patient
+  // given twice is still refused: two registrations are never merged.
+  if (current_.type == "Patient" || repeat.type != original.type ||
+      repeat.text_hash != original.text_hash) {
+    return false;
+  }
+  repeat.outcome = Outcome::kNotUsed;
+  // References in the repeat's Bundle may use its own fullUrl: it resolves
+  // to what the first one's id does.
+  if (current_.full_url.empty() || current_.id.empty()) return true;
+  seen_.FirstOrAdd({}, current_.full_url, first);
+  std::unordered_map<std::string, uint32_t>* keys =
+      current_.type == "Organization"       ? &organisation_keys_
+      : current_.type == "PractitionerRole" ? &role_keys_
+      : current_.type == "Medication"       ? &medication_keys_
+                                            : nullptr;
+  if (keys == nullptr) return true;
+  if (auto it = keys->find(fmt::format("{}/{}", current_.type, current_.id)); it != keys->end()) {
+    keys->emplace(std::string(current_.full_url), it->second);
+  }
+  return true;
 }
 
 void FhirSource::BeginAnchor(uint32_t anchor, std::string_view type, std::string_view id) {
@@ -989,6 +1023,7 @@ void FhirSource::OnAnchor(const Resource& r) {
   const uint32_t index = static_cast<uint32_t>(anchors_.size());
   anchors_.push_back({TypeIndex(r.type), FileIndex(r.where->file),
                       r.where->entry >= 0 ? static_cast<uint64_t>(r.where->entry) : r.where->line});
+  anchors_[index].text_hash = XXH3_64bits(r.json.data(), r.json.size());
   BeginAnchor(index, r.type, {});
   current_.full_url = r.full_url;
   current_.where = r.where;
