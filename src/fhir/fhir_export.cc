@@ -26,7 +26,6 @@ namespace {
 
 using Buffer = fmt::memory_buffer;
 
-constexpr uint8_t kCareHomeNotRecorded = UINT8_MAX;
 constexpr size_t kFlushBytes = 1 << 20;
 
 constexpr std::string_view kUcumSystem = "http://unitsofmeasure.org";

@@ -151,6 +151,15 @@ const char* JsonTypeName(simdjson::dom::element_type type) {
 // Keys seen so far (Type/id, fullUrl) with the resource that had each first,
 // to find duplicates. Each key's text is copied once into blocks that never
 // move, so the map holds views and a key costs no allocation of its own.
+// Why a resource is a duplicate-resource: its key, and where the first one
+// with that key is.
+std::string SecondIdReason(std::string_view type, std::string_view id, const std::string& first) {
+  return fmt::format("a second {} with id '{}'; the first is at {}", type, id, first);
+}
+std::string SecondFullUrlReason(std::string_view full_url, const std::string& first) {
+  return fmt::format("a second entry with fullUrl '{}'; the first is at {}", full_url, first);
+}
+
 class SeenKeys {
  public:
   // The resource that first had the key "`type`/`id`", or kNone (and
@@ -173,10 +182,8 @@ class SeenKeys {
   }
   // The resource that has the key, or kNone; records nothing.
   uint32_t Find(std::string_view type, std::string_view id) const {
-    std::string key;
-    key.reserve(type.size() + 1 + id.size());
-    key.append(type).append("/").append(id);
-    auto it = first_.find(std::string_view(key));
+    key_.assign(type).append("/").append(id);
+    auto it = first_.find(std::string_view(key_));
     return it == first_.end() ? kNone : it->second;
   }
 
@@ -185,6 +192,7 @@ class SeenKeys {
   std::vector<std::unique_ptr<char[]>> blocks_;
   size_t block_size_ = 0, used_ = 0;
   std::unordered_map<std::string_view, uint32_t> first_;
+  mutable std::string key_;  // Find()'s key, kept to reuse its memory
 };
 
 // ---- LOINC to SNOMED CT ------------------------------------------------------
@@ -456,6 +464,10 @@ class FhirSource final : public ExtractSource {
   // Settles the clinical resource just mapped: its outcome (unless the
   // loader is to decide it from its rows) and its keys, for duplicates.
   void EndClinical(uint64_t rows_before, bool keys);
+  std::array<StagedTable*, 6> StagedTables() const {
+    return {organisations_table_.get(), patients_table_.get(), events_.get(),
+            medications_.get(),         activity_.get(),       appointments_.get()};
+  }
   // Rows of the clinical tables mapped so far.
   uint64_t ClinicalRows() const {
     return events_->rows() + medications_->rows() + activity_->rows() + appointments_->rows();
@@ -742,8 +754,7 @@ Status FhirSource::Prepare() {
   medications_ = std::make_unique<StagedTable>(this, columns(ExtractTable::kMedications));
   activity_ = std::make_unique<StagedTable>(this, columns(ExtractTable::kHospitalActivity));
   appointments_ = std::make_unique<StagedTable>(this, columns(ExtractTable::kAppointments));
-  for (StagedTable* t : {organisations_table_.get(), patients_table_.get(), events_.get(),
-                         medications_.get(), activity_.get(), appointments_.get()}) {
+  for (StagedTable* t : StagedTables()) {
     POPULUS_RETURN_IF_ERROR(t->Create(spill_dir));
   }
   clinical_keys_ = std::make_unique<DuplicateKeys>(spill_dir, kDuplicateKeyBudget);
@@ -818,8 +829,7 @@ Status FhirSource::Prepare() {
       &rest, [](std::string_view type, std::string_view) { return IsAnchorType(type); }));
   bytes_ = rest.bytes;
   POPULUS_RETURN_IF_ERROR(QuarantineDuplicates());
-  for (StagedTable* t : {organisations_table_.get(), patients_table_.get(), events_.get(),
-                         medications_.get(), activity_.get(), appointments_.get()}) {
+  for (StagedTable* t : StagedTables()) {
     POPULUS_RETURN_IF_ERROR(t->FinishWriting());
   }
   return Status::Ok();
@@ -942,8 +952,7 @@ bool FhirSource::Duplicate() {
     const uint32_t first = seen_.Find({}, current_.full_url);
     if (first == kNone) return false;
     Problem(table, "fullUrl", Rule::kDuplicateResource,
-            fmt::format("a second entry with fullUrl '{}'; the first is at {}", current_.full_url,
-                        where(first)));
+            SecondFullUrlReason(current_.full_url, where(first)));
     return true;
   }
   if (!current_.id.empty()) {
@@ -951,8 +960,7 @@ bool FhirSource::Duplicate() {
         first != kNone) {
       if (IdenticalRepeat(first)) return true;
       Problem(table, "id", Rule::kDuplicateResource,
-              fmt::format("a second {} with id '{}'; the first is at {}", current_.type,
-                          current_.id, where(first)));
+              SecondIdReason(current_.type, current_.id, where(first)));
       return true;
     }
   }
@@ -961,8 +969,7 @@ bool FhirSource::Duplicate() {
         first != kNone) {
       if (IdenticalRepeat(first)) return true;
       Problem(table, "fullUrl", Rule::kDuplicateResource,
-              fmt::format("a second entry with fullUrl '{}'; the first is at {}", current_.full_url,
-                          where(first)));
+              SecondFullUrlReason(current_.full_url, where(first)));
       return true;
     }
   }
@@ -1022,8 +1029,8 @@ void FhirSource::OnAnchor(const Resource& r) {
   }
   const uint32_t index = static_cast<uint32_t>(anchors_.size());
   anchors_.push_back({TypeIndex(r.type), FileIndex(r.where->file),
-                      r.where->entry >= 0 ? static_cast<uint64_t>(r.where->entry) : r.where->line});
-  anchors_[index].text_hash = XXH3_64bits(r.json.data(), r.json.size());
+                      r.where->entry >= 0 ? static_cast<uint64_t>(r.where->entry) : r.where->line,
+                      Outcome::kPending, XXH3_64bits(r.json.data(), r.json.size())});
   BeginAnchor(index, r.type, {});
   current_.full_url = r.full_url;
   current_.where = r.where;
@@ -1156,11 +1163,10 @@ Status FhirSource::QuarantineDuplicates() {
     const std::string& type = type_names_[d.type];
     const bool by_id = d.kind == KeyKind::kTypeAndId;
     const std::string record = by_id ? fmt::format("{}/{}", type, d.text) : type;
-    const std::string reason =
-        by_id ? fmt::format("{} ({}): a second {} with id '{}'; the first is at {}", record,
-                            Where(d.file, d.line), type, d.text, Where(d.first_file, d.first_line))
-              : fmt::format("{} ({}): a second entry with fullUrl '{}'; the first is at {}", record,
-                            Where(d.file, d.line), d.text, Where(d.first_file, d.first_line));
+    const std::string first = Where(d.first_file, d.first_line);
+    const std::string reason = fmt::format(
+        "{} ({}): {}", record, Where(d.file, d.line),
+        by_id ? SecondIdReason(type, d.text, first) : SecondFullUrlReason(d.text, first));
     problems_.push_back({TableOf(type), files_[d.file], d.line, by_id ? "id" : "fullUrl",
                          Rule::kDuplicateResource, reason, MaskNhsNumberRuns(record)});
     problem_seq_.push_back(d.seq);

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
-#include <set>
 
 namespace populus {
 namespace {
@@ -69,6 +68,12 @@ const ColumnSpec* FindColumn(const TableSpec& table, std::string_view name) {
   return nullptr;
 }
 
+bool HoldsDeclaredType(const ColumnSpec& column, ColumnType type) {
+  return column.kind == ColumnKind::kCodes
+             ? type == ColumnType::kUInt16 || type == ColumnType::kUInt32
+             : type == column.type;
+}
+
 Status CheckTablesAgainstSchema(const nlohmann::json& tables, const std::string& manifest_path) {
   auto corrupt = [&](const std::string& what) {
     return Status::Corruption(
@@ -122,10 +127,7 @@ Status CheckTablesAgainstSchema(const nlohmann::json& tables, const std::string&
       uint64_t count = 0;
       if (!read(name, &type, &count))
         return corrupt(fmt::format("the column {} is missing", where));
-      const bool type_ok = column.kind == ColumnKind::kCodes
-                               ? (type == ColumnType::kUInt16 || type == ColumnType::kUInt32)
-                               : type == column.type;
-      if (!type_ok) {
+      if (!HoldsDeclaredType(column, type)) {
         return corrupt(fmt::format(
             "the column {} is {}, not {}", where, ColumnTypeName(type),
             column.kind == ColumnKind::kCodes ? "uint16 or uint32" : ColumnTypeName(column.type)));

@@ -2,7 +2,7 @@
 //
 // Each table's columns are listed here, with their element type and how many
 // elements each holds, in one X-macro per table. The same list gives:
-//   - the declaration (kSnapshotTables) that the writer checks every column
+//   - the declaration (SnapshotTables()) that the writer checks every column
 //     against as it is written and the reader checks the manifest against on
 //     open: a column missing, of another type, of the wrong length, or not
 //     declared, makes the snapshot corrupt (exit code 2);
@@ -231,6 +231,9 @@ const TableSpec* FindTable(std::string_view name);
 // A declared column of a table (a coded column's NAME.dict included, as
 // kStrings), or null.
 const ColumnSpec* FindColumn(const TableSpec& table, std::string_view name);
+// Whether a column file of `type` may hold the declared column: its type, or
+// for a coded column's ids either width.
+bool HoldsDeclaredType(const ColumnSpec& column, ColumnType type);
 
 // Checks the "tables" object of a manifest against the declaration: every
 // table and column declared is there, with its type and length, and nothing

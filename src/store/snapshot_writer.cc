@@ -130,11 +130,7 @@ Status SnapshotWriter::Record(const std::string& table, const std::string& name,
   // Only what store/schema.h declares, with its type, goes into a snapshot.
   const TableSpec* spec = FindTable(table);
   const ColumnSpec* declared = spec != nullptr ? FindColumn(*spec, name) : nullptr;
-  const bool type_ok = declared != nullptr &&
-                       (declared->kind == ColumnKind::kCodes
-                            ? info.type == ColumnType::kUInt16 || info.type == ColumnType::kUInt32
-                            : info.type == declared->type);
-  if (!type_ok) {
+  if (declared == nullptr || !HoldsDeclaredType(*declared, info.type)) {
     return Status::Internal(
         fmt::format("the column {}.{} of type {} is not declared so in store/schema.h", table, name,
                     ColumnTypeName(info.type)));
