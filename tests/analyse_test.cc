@@ -561,8 +561,9 @@ TEST_F(Analyse, CountsOnAGeneratedIcsAgreeWithAnIndependentCount) {
   EXPECT_EQ(report.find("https://"), std::string::npos);
   EXPECT_EQ(report.find("src="), std::string::npos);
   // The eFI from the record agrees with the simulation's own count of the
-  // frail (assessed from 50, as the generator's target is). Only the edges of
-  // the medication window may differ (a course that stopped just inside it).
+  // frail (assessed from 50, the age the generator's targets count from,
+  // frailty.target_from_age). Only the edges of the medication window may
+  // differ (a course that stopped just inside it).
   run = RunPopulus({"analyse", dir / "data", "--out", dir / "efi", "--efi-from-age", "50"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   Table frailty;

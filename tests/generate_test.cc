@@ -379,7 +379,9 @@ const BadConfig kBad[] = {
   {"NoProviders", "providers = [\"R9Z01\", \"R9Z02\", \"R9Z03\"]", "providers = []", "key 'activity.providers': needs at least one provider"},
   {"EndOfLifeShare", "end_of_life_recognition = 0.45", "end_of_life_recognition = 1.45", "key 'care.end_of_life_recognition'"},
   {"UnknownTrendCondition", "DM = 0.01,", "DIABETES = 0.01,", "key 'projection.incidence_change_per_year.DIABETES': not a condition"},
-  {"FrailtyAgeTooHigh", "from_age = 50", "from_age = 500", "key 'frailty.from_age': must be at most 110"},
+  {"FrailtyTargetAgeTooHigh", "target_from_age = 50", "target_from_age = 500", "key 'frailty.target_from_age': must be at most 110"},
+  {"FrailtyAgeIsTheRulePacks", "target_from_age = 50", "target_from_age = 50\nfrom_age = 65", "key 'frailty.from_age': is not a known key"},
+  {"MissingRulePack", "rules = \"data/rules.toml\"", "rules = \"data/none.toml\"", "key 'frailty.rules': the rule pack 'data/none.toml' is not a file"},
   {"IcsCodeIngestWouldRefuse", "code = \"QVV\"", "code = \"Q V V\"", "key 'ics.code': 'Q V V' is not an organisation code"},
   {"NameLikeAnNhsNumber", "name = \"East Dorset\"", "name = \"East Dorset 9434765919\"", "key 'localities[1].name': holds what looks like an NHS number"},
   {"NameWithAControlCharacter", "name = \"Dorset-like", "name = \"\\u0007Dorset-like", "key 'ics.name': holds a control character"},
@@ -415,9 +417,17 @@ TEST_P(GenerateRefusesData, NamingFileLineAndReason) {
   WriteFile(copy, data);
   std::string config = ReadFile(kConfig);
   const std::string quoted = std::string("\"") + c.file + "\"";
-  const size_t key = config.find(quoted);
-  ASSERT_NE(key, std::string::npos) << quoted;
-  config.replace(key, quoted.size(), "\"" + copy + "\"");
+  if (config.find(quoted) == std::string::npos) {
+    // A file of the rule pack (the eFI's): a copy of the pack names it, with
+    // its other paths pointing back at the source tree.
+    const std::string named = "\"" + populus::testing::SourceDir() + "/" + c.file + "\"";
+    const std::string pack = populus::testing::RulePackCopy(dir.path(), named, "\"" + copy + "\"");
+    ASSERT_FALSE(pack.empty()) << named;
+    const std::string rules = "\"data/rules.toml\"";
+    config.replace(config.find(rules), rules.size(), "\"" + pack + "\"");
+  } else {
+    config.replace(config.find(quoted), quoted.size(), "\"" + copy + "\"");
+  }
   WriteFile(dir / "ics.toml", config);
   GenerateOptions o = Small(dir / "out");
   o.config_path = dir / "ics.toml";

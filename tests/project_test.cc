@@ -66,12 +66,28 @@ TEST(Project, ThePopulationAgesAndTheFirstYearIsTheGeneratedBaseline) {
     return y.frailty[1] + y.frailty[2] + y.frailty[3];
   };
   EXPECT_GT(frail(last), frail(first));
-  // The first year's frail count is generate's eFI target measure.
+  // The first year's frail count is generate's eFI target measure when the
+  // eFI is assessed from the targets' age (50); from the rule pack's 65 it
+  // counts fewer.
+  WriteFile(dir / "ics50.toml", [&] {
+    std::string config = ReadFile(kConfig);
+    const std::string key = "rules = \"data/rules.toml\"";
+    const std::string pack =
+        populus::testing::RulePackCopy(dir.path(), "from_age = 65", "from_age = 50");
+    return config.replace(config.find(key), key.size(), "rules = \"" + pack + "\"");
+  }());
+  ProjectOptions at50 = Small(dir / "p50");
+  at50.config_path = dir / "ics50.toml";
+  at50.to_year = 2020;
+  ProjectResult r50;
+  ASSERT_TRUE(Project(at50, &r50).ok());
+  double target = -1;
   for (const auto& c : gr.calibration) {
-    if (c.measure == "efi_frail") {
-      EXPECT_EQ(static_cast<double>(frail(first)), c.achieved);
-    }
+    if (c.measure == "efi_frail") target = c.achieved;
   }
+  ASSERT_GT(target, 0);
+  EXPECT_EQ(static_cast<double>(frail(r50.years.front())), target);
+  EXPECT_LT(static_cast<double>(frail(first)), target);
   const size_t gp = 0;  // StaffRoles()[0]
   EXPECT_GT(first.appointments_by_role[gp], 2.0 * static_cast<double>(first.registered));
   EXPECT_GT(last.appointments_by_role[gp], first.appointments_by_role[gp]);
@@ -85,10 +101,10 @@ TEST(Project, ThePopulationAgesAndTheFirstYearIsTheGeneratedBaseline) {
   }
   EXPECT_NE(ReadFile(dir / "p/population.csv").find("2030,Weymouth & Portland,female,90+,"),
             std::string::npos);
-  // The frailty counts say whom they count: the configuration's frailty.from_age.
+  // The frailty counts say whom they count: the rule pack's frailty.from_age.
   const std::string frailty = ReadFile(dir / "p/frailty.csv");
   EXPECT_EQ(frailty.substr(0, frailty.find('\n')), "year,ages,category,people");
-  EXPECT_NE(frailty.find("\n2030,50+,severe,"), std::string::npos) << frailty.substr(0, 300);
+  EXPECT_NE(frailty.find("\n2030,65+,severe,"), std::string::npos) << frailty.substr(0, 300);
 }
 
 TEST(Project, AScenarioChangesOnlyWhatItTargetsAndOnlyFromItsDate) {

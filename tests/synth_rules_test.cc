@@ -88,7 +88,7 @@ TEST_F(SynthRules, EfiCategoriesFollowTheScoreBands) {
   EXPECT_EQ(f.categories[static_cast<size_t>(f.Category(36))], "severe");
   // Too young to be assessed: no category.
   Person child = Someone(D(2010, 1, 1));
-  EXPECT_EQ(PersonEfi(system_.model, nullptr, child, D(2019, 6, 30)).category, -1);
+  EXPECT_EQ(PersonEfi(system_.model, nullptr, child, D(2019, 6, 30), 65).category, -1);
 }
 
 TEST_F(SynthRules, PrescribingFollowsTheRules) {

@@ -98,6 +98,23 @@ std::string SharedDir() {
   return (fs::path(POPULUS_SOURCE_DIR).parent_path() / "shared").string();
 }
 
+std::string RulePackCopy(const std::string& dir, const std::string& from, const std::string& to) {
+  const std::string data = SourceDir() + "/data/";
+  std::string pack = ReadFile(data + "rules.toml");
+  // Every quoted value in the manifest is a path.
+  for (size_t q = pack.find("= \""); q != std::string::npos; q = pack.find("= \"", q + 3)) {
+    pack.insert(q + 3, data);
+  }
+  if (!from.empty()) {
+    const size_t at = pack.find(from);
+    if (at == std::string::npos) return std::string();
+    pack.replace(at, from.size(), to);
+  }
+  const std::string path = dir + "/rules.toml";
+  WriteFile(path, pack);
+  return path;
+}
+
 Status IngestWithTestKey(const std::string& extract_dir, const std::string& data_dir,
                          Date extract_date, IngestResult* result) {
   ::setenv("POPULUS_PSEUDO_KEY", kTestKey, 1);

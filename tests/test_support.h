@@ -57,6 +57,12 @@ RunResult RunPopulus(const std::vector<std::string>& args,
                      const std::map<std::string, std::string>& env = {});
 
 std::string SourceDir();
+
+// A copy of data/rules.toml written as DIR/rules.toml, every path in it made
+// absolute (the source tree's files), with the first `from` replaced by
+// `to`; its path, or "" when `from` is not in it.
+std::string RulePackCopy(const std::string& dir, const std::string& from = "",
+                         const std::string& to = "");
 // The shared reference data: $POPULUS_SHARED_DIR, else ../shared beside the repository.
 std::string SharedDir();
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <tuple>
 #include <unordered_map>
 
@@ -299,6 +300,516 @@ std::string ShownValueText(const ShownValue& v, const PatientState& s, const Efi
   return "";
 }
 
+// ---- The stages of one run ------------------------------------------------
+
+// The rules of one run, read from the rule pack and checked before anything
+// is read from the snapshot or written.
+struct Rules {
+  std::vector<RegisterRule> registers;
+  EfiDefinition efi;
+  int efi_from_age = 65;
+  std::unique_ptr<CriteriaSet> criteria;
+  WeightedScore cms;
+  Segmentation segments, tiers;
+  std::vector<Worklist> worklists;
+  CardiovascularRisk qrisk3;
+  std::vector<Indicator> indicators;
+  std::unordered_map<std::string, int> ethnic_group_of_code;  // the census's five groups
+  DisclosureRules disclosure;
+};
+
+Status LoadRules(const rules::RulePack& pack, Rules* out) {
+  POPULUS_RETURN_IF_ERROR(LoadRegisterRules(pack.registers, pack.codelists, &out->registers));
+  POPULUS_RETURN_IF_ERROR(
+      LoadEfiDefinition(pack.efi.definition, pack.efi.categories, pack.codelists, &out->efi));
+  out->efi_from_age = pack.efi.from_age;
+  CriteriaContext context;
+  context.codelist_root = pack.codelists;
+  for (const RegisterRule& r : out->registers) context.registers.push_back(r.code);
+  context.efi_categories = out->efi.categories;
+  out->criteria = std::make_unique<CriteriaSet>(context);
+  CriteriaSet* criteria = out->criteria.get();
+  POPULUS_RETURN_IF_ERROR(LoadWeightedScore(pack.cambridge_score, criteria, &out->cms));
+  POPULUS_RETURN_IF_ERROR(LoadSegmentation(pack.segments, criteria, &out->segments));
+  POPULUS_RETURN_IF_ERROR(LoadSegmentation(pack.care_model_tiers, criteria, &out->tiers));
+  POPULUS_RETURN_IF_ERROR(LoadWorklists(pack.worklists, criteria, &out->worklists));
+  const CardiovascularRiskFiles qrisk3_files = {pack.qrisk3.model,           pack.qrisk3.record,
+                                                pack.qrisk3.smoking_amounts, pack.qrisk3.ethnicity,
+                                                pack.qrisk3.ethnicity_codes, pack.codelists};
+  POPULUS_RETURN_IF_ERROR(out->qrisk3.Load(qrisk3_files, criteria));
+  POPULUS_RETURN_IF_ERROR(LoadIndicators(pack.indicators, criteria, &out->indicators));
+  POPULUS_RETURN_IF_ERROR(ReadWholeNumberMap(pack.qrisk3.ethnicity_codes, kCensusEthnicityColumns,
+                                             "code", "group_6", 1, 5, &out->ethnic_group_of_code));
+  out->disclosure = {pack.suppress_up_to, pack.round_to};
+  return Status::Ok();
+}
+
+// The as-of date: `requested`, or the extract date; it must lie within the
+// data (from the first event to the extract date).
+Status ResolveAsOf(const Snapshot& snapshot, Date requested, Date* as_of) {
+  Date extract = kNoDate;
+  ParseIsoDate(snapshot.manifest().value("extract_date", std::string()), &extract);
+  *as_of = requested == kNoDate ? extract : requested;
+  Date earliest = kNoDate;
+  const auto& ranges = snapshot.manifest()["date_ranges"];
+  if (ranges.contains("events") && ranges["events"].is_object()) {
+    ParseIsoDate(ranges["events"].value("min", std::string()), &earliest);
+  }
+  if (*as_of == kNoDate || (extract != kNoDate && *as_of > extract) ||
+      (earliest != kNoDate && *as_of < earliest)) {
+    return Status::Usage(
+        fmt::format("--as-of {} is outside the data, which runs from {} to the extract date {}",
+                    FormatIsoDate(*as_of), FormatIsoDate(earliest), FormatIsoDate(extract)));
+  }
+  return Status::Ok();
+}
+
+// Stage 1, the population: who is in it on the date, their registers and
+// eFI deficits, and the emergency admission risk model fitted on the record.
+struct Population {
+  Date as_of = kNoDate;
+  RegisterResult registers;
+  std::vector<int8_t> deficits;  // -1: not assessed
+  AdmissionRiskModel model;
+  AdmissionRiskScores risk;
+};
+
+Status BuildPopulation(const Snapshot& snapshot, const Rules& rules, Date as_of, bool core_only,
+                       Population* out) {
+  out->as_of = as_of;
+  out->registers = EvaluateRegisters(snapshot, rules.registers, as_of);
+  out->deficits =
+      EvaluateEfi(snapshot, rules.efi, out->registers.in_population, as_of, rules.efi_from_age);
+  if (core_only) {
+    out->model.not_fitted_reason = "--core-only";
+    out->risk.top_percent.assign(snapshot.patients().rows, NAN);
+    return Status::Ok();
+  }
+  return FitAdmissionRisk(snapshot, rules.registers, rules.efi, as_of, out->registers,
+                          AdmissionRiskOptions(), &out->model, &out->risk);
+}
+
+// One patient's row of a practice's worklist file.
+struct WorklistRow {
+  uint32_t practice;
+  size_t worklist;
+  uint32_t patient;
+  std::string line;
+  bool operator<(const WorklistRow& o) const {
+    return std::tie(practice, worklist, patient) < std::tie(o.practice, o.worklist, o.patient);
+  }
+};
+
+// Stage 2, the per-person assessment: each person's Cambridge score,
+// QRISK3 band, indicators, segment, tier and worklists (-1 or 0 for people
+// outside the population, and for everyone under --core-only).
+struct Assessment {
+  std::vector<float> cms;
+  std::vector<int8_t> segment, tier;
+  std::vector<int8_t> qrisk3_band;   // under 10%, 10-20%, 20%+, not scored; -1: not eligible
+  std::vector<uint64_t> worklists;   // bit w: on worklist w
+  std::vector<uint64_t> indicators;  // bits 2k, 2k+1: in indicator k's denominator, numerator
+  std::map<uint32_t, std::vector<WorklistRow>> worklist_rows;  // by practice row, in order
+};
+
+// Nobody assessed (--core-only).
+Assessment NoAssessment(size_t patients) {
+  Assessment a;
+  a.cms.assign(patients, 0);
+  a.segment.assign(patients, -1);
+  a.tier.assign(patients, -1);
+  a.qrisk3_band.assign(patients, -1);
+  a.worklists.assign(patients, 0);
+  a.indicators.assign(patients, 0);
+  return a;
+}
+
+// On threads over contiguous ranges of patients; every result is by
+// patient, so nothing depends on the threads.
+Assessment AssessPeople(const Snapshot& snapshot, const Rules& rules, const Population& pop) {
+  const RegisterResult& r = pop.registers;
+  const size_t patients = r.in_population.size();
+  Assessment a = NoAssessment(patients);
+  const auto practice = snapshot.patients().practice;
+  const size_t threads = WorkerThreads();
+  std::vector<std::vector<WorklistRow>> rows_of_thread(threads);
+  auto assess = [&](size_t thread) {
+    CriteriaSet::Evaluator evaluator(*rules.criteria, snapshot, pop.as_of);
+    const CardiovascularRisk::Reader qrisk3_reader(rules.qrisk3, snapshot, pop.as_of);
+    std::string missing;
+    const auto from = static_cast<uint32_t>(patients * thread / threads),
+               to = static_cast<uint32_t>(patients * (thread + 1) / threads);
+    for (uint32_t p = from; p < to; ++p) {
+      if (!r.in_population[p]) continue;
+      PatientState s = BasicPatientState(snapshot, r, pop.deficits, rules.efi, p, pop.as_of);
+      s.admission_risk_top_percent = pop.risk.top_percent[p];
+      evaluator.Load(p);
+      s.cms = rules.cms.Score(evaluator, s);
+      a.cms[p] = static_cast<float>(s.cms);
+      double cvd = NAN;
+      const auto outcome = qrisk3_reader.Score(p, s, evaluator, &cvd, &missing);
+      if (outcome == CardiovascularRisk::Reader::Outcome::kScored) {
+        s.qrisk3 = cvd;
+        a.qrisk3_band[p] = cvd < 10 ? 0 : cvd < 20 ? 1 : 2;
+      } else if (outcome == CardiovascularRisk::Reader::Outcome::kNotScored) {
+        a.qrisk3_band[p] = 3;
+      }
+      for (size_t k = 0; k < rules.indicators.size(); ++k) {
+        const Indicator& indicator = rules.indicators[k];
+        if (indicator.denominator >= 0 && !evaluator.Matches(indicator.denominator, s)) continue;
+        a.indicators[p] |= uint64_t{1} << (2 * k);
+        if (evaluator.Matches(indicator.numerator, s)) a.indicators[p] |= uint64_t{2} << (2 * k);
+      }
+      a.segment[p] = static_cast<int8_t>(rules.segments.Assign(evaluator, s));
+      a.tier[p] = static_cast<int8_t>(rules.tiers.Assign(evaluator, s));
+      for (size_t w = 0; w < rules.worklists.size(); ++w) {
+        const Worklist& list = rules.worklists[w];
+        std::string reasons;
+        for (size_t k = 0; k < list.criteria.size(); ++k) {
+          if (evaluator.Matches(list.criteria[k], s)) {
+            reasons += (reasons.empty() ? "" : "; ") + list.reasons[k];
+          }
+        }
+        if (reasons.empty()) continue;
+        a.worklists[p] |= uint64_t{1} << w;
+        std::string values;
+        for (const ShownValue& v : list.shown) {
+          values += (values.empty() ? "" : "; ") + v.label + "=" +
+                    ShownValueText(v, s, rules.efi, evaluator);
+        }
+        rows_of_thread[thread].push_back(
+            {practice[p], w, p,
+             CsvLine({std::string(snapshot.patients().pseudonym[p]), list.code, list.name, reasons,
+                      std::to_string(s.age), std::string(Name(static_cast<Sex>(s.sex))), values})});
+      }
+    }
+  };
+  ForEachRange(threads, threads, [&](size_t t, size_t, size_t) { assess(t); });
+  for (auto& rows : rows_of_thread) {
+    for (auto& row : rows) a.worklist_rows[row.practice].push_back(std::move(row));
+  }
+  for (auto& [practice_row, rows] : a.worklist_rows) std::sort(rows.begin(), rows.end());
+  return a;
+}
+
+// Stage 3, the tally by organisation level: every count, by [level][unit]
+// (and item), in one pass in patient order.
+struct Tally {
+  Tally(const Hierarchy& h, const Rules& rules)
+      : population(4),
+        on_register(EmptyCounts(h, rules.registers.size())),
+        conditions(EmptyCounts(h, 5)),
+        frailty(EmptyCounts(h, rules.efi.categories.size())),
+        in_segment(EmptyCounts(h, rules.segments.codes.size())),
+        in_tier(EmptyCounts(h, rules.tiers.codes.size())),
+        in_risk_tier(EmptyCounts(h, 4)),
+        on_worklist(EmptyCounts(h, rules.worklists.size())),
+        qrisk3_bands(EmptyCounts(h, 4)),
+        pyramid(EmptyCounts(h, 38)),
+        cms_sum(4),
+        indicators(rules.indicators, UnitCounts(h)) {
+    for (size_t l = 0; l < 4; ++l) {
+      population[l].assign(h.units[l].size(), 0);
+      cms_sum[l].assign(h.units[l].size(), 0);
+    }
+  }
+  static std::vector<size_t> UnitCounts(const Hierarchy& h) {
+    std::vector<size_t> n;
+    for (const auto& units : h.units) n.push_back(units.size());
+    return n;
+  }
+
+  std::vector<std::vector<int64_t>> population;
+  LevelCounts on_register, conditions, frailty, in_segment, in_tier, in_risk_tier, on_worklist;
+  LevelCounts qrisk3_bands;  // among the eligible: under 10%, 10-20%, 20%+, not scored
+  LevelCounts pyramid;       // 19 age bands (0-4 ... 90+) by female, male
+  std::vector<std::vector<double>> cms_sum;
+  IndicatorTally indicators;
+};
+
+void TallyByLevel(const Snapshot& snapshot, const Hierarchy& h, const Rules& rules,
+                  const Population& pop, const Assessment& a, Tally* t, AnalyseResult* result) {
+  const RegisterResult& r = pop.registers;
+  const auto practice = snapshot.patients().practice;
+  const auto birth = snapshot.patients().date_of_birth;
+  const auto sex = snapshot.patients().sex;
+  const auto imd = snapshot.patients().imd_decile;
+  const CodeColumn ethnicity = snapshot.patients().ethnicity;
+  std::vector<int> ethnic_group(ethnicity.dictionary_size(), 0);
+  for (uint32_t id = 0; id < ethnicity.dictionary_size(); ++id) {
+    const auto it = rules.ethnic_group_of_code.find(std::string(ethnicity.dictionary_entry(id)));
+    if (it != rules.ethnic_group_of_code.end()) ethnic_group[id] = it->second;
+  }
+  std::vector<int> unit_of(4);
+  for (uint32_t p = 0; p < r.in_population.size(); ++p) {
+    if (!r.in_population[p]) continue;
+    ++result->population;
+    const int age = AgeInYears(birth[p], pop.as_of);
+    const int efi_category = pop.deficits[p] >= 0 ? rules.efi.Category(pop.deficits[p]) : -1;
+    const int risk_tier =
+        std::isnan(pop.risk.top_percent[p]) ? -1 : RiskTier(pop.risk.top_percent[p]);
+    const int n = r.conditions[p];
+    const int band = a.qrisk3_band[p];
+    result->one_or_more += n >= 1;
+    result->two_or_more += n >= 2;
+    result->three_or_more += n >= 3;
+    result->efi_assessed += efi_category >= 0;
+    result->efi_frail += efi_category >= 1;
+    result->qrisk3_eligible += band >= 0;
+    result->qrisk3_scored += band >= 0 && band <= 2;
+    result->qrisk3_10_plus += band == 1 || band == 2;
+    result->worklist_rows += static_cast<uint64_t>(std::popcount(a.worklists[p]));
+    PersonGroups groups;
+    groups.age = age;
+    groups.age_band_19 = std::min(age / 5, 18);
+    groups.imd_quintile = imd[p] == kNoImdDecile ? 0 : (imd[p] + 1) / 2;
+    groups.sex = sex[p] == static_cast<uint8_t>(Sex::kFemale) ? 0
+                 : sex[p] == static_cast<uint8_t>(Sex::kMale) ? 1
+                                                              : 2;
+    groups.ethnic_group = ethnic_group[ethnicity.id(p)];
+    for (size_t l = 0; l < 4; ++l) unit_of[l] = h.unit_of[l][practice[p]];
+    for (size_t k = 0; k < rules.indicators.size(); ++k) {
+      if (a.indicators[p] >> (2 * k) & 1) {
+        t->indicators.Add(k, unit_of, groups, (a.indicators[p] >> (2 * k + 1) & 1) != 0);
+      }
+    }
+    for (size_t l = 0; l < 4; ++l) {
+      if (unit_of[l] < 0) continue;
+      const auto u = static_cast<size_t>(unit_of[l]);
+      ++t->population[l][u];
+      if (groups.sex < 2) {
+        ++t->pyramid[l][u][static_cast<size_t>(groups.age_band_19 * 2 + groups.sex)];
+      }
+      ++t->conditions[l][u][static_cast<size_t>(std::min(n, 4))];
+      t->cms_sum[l][u] += a.cms[p];
+      if (efi_category >= 0) ++t->frailty[l][u][static_cast<size_t>(efi_category)];
+      for (uint64_t bits = r.registers[p]; bits != 0; bits &= bits - 1) {
+        ++t->on_register[l][u][static_cast<size_t>(std::countr_zero(bits))];
+      }
+      if (a.segment[p] >= 0) ++t->in_segment[l][u][static_cast<size_t>(a.segment[p])];
+      if (a.tier[p] >= 0) ++t->in_tier[l][u][static_cast<size_t>(a.tier[p])];
+      if (risk_tier >= 0) ++t->in_risk_tier[l][u][static_cast<size_t>(risk_tier)];
+      if (band >= 0) ++t->qrisk3_bands[l][u][static_cast<size_t>(band)];
+      for (uint64_t bits = a.worklists[p]; bits != 0; bits &= bits - 1) {
+        ++t->on_worklist[l][u][static_cast<size_t>(std::countr_zero(bits))];
+      }
+    }
+  }
+}
+
+// Stage 4, the tables: one writer per table, every count protected.
+
+// multimorbidity.csv: people by number of long-term conditions, and the
+// mean Cambridge Multimorbidity Score (not under --core-only).
+std::string MultimorbidityTable(const Tally& t, bool with_cms, const Organisations& orgs,
+                                LevelProtection* protection) {
+  std::string out =
+      "level,organisation_code,organisation_name,population,ltc_0,ltc_1,ltc_2,ltc_3,ltc_4_plus,"
+      "two_plus_per_100,three_plus_per_100,cms_mean\n";
+  const ProtectedHierarchy p = protection->Protect("multimorbidity.csv", t.conditions);
+  for (size_t l = 0; l < 4; ++l) {
+    const ProtectedLevel& level = p.levels[l];
+    for (size_t u = 0; u < t.conditions[l].size(); ++u) {
+      const int64_t pop = t.population[l][u];
+      const auto& c = level.cells[u];
+      const ProtectedCell& total = level.row_totals[u];
+      // Shares of the published counts, shown only when every count they
+      // add up is.
+      auto per100 = [&](size_t from) {
+        int64_t k = 0;
+        for (size_t i = from; i < 5; ++i) {
+          if (!c[i].shown()) return std::string();
+          k += c[i].value;
+        }
+        return total.shown() && total.value > 0
+                   ? FormatFixed(100.0 * static_cast<double>(k) / static_cast<double>(total.value))
+                   : std::string();
+      };
+      std::vector<std::string> row = orgs.Lead(l, u);
+      row.push_back(ShownCount(total));
+      for (size_t k = 0; k < 5; ++k) row.push_back(ShownCount(c[k]));
+      row.push_back(per100(2));
+      row.push_back(per100(3));
+      row.push_back(total.shown() && pop > 0 && with_cms
+                        ? FormatFixed(t.cms_sum[l][u] / static_cast<double>(pop))
+                        : std::string());
+      out += CsvLine(row);
+    }
+  }
+  return out;
+}
+
+// frailty.csv: people assessed by eFI category; assessed_ages says whom the
+// eFI was computed for (the rule pack's frailty.from_age).
+std::string FrailtyTable(const Tally& t, const Rules& rules, const Organisations& orgs,
+                         LevelProtection* protection) {
+  const std::vector<std::string>& categories = rules.efi.categories;
+  std::string out = "level,organisation_code,organisation_name,assessed_ages,assessed";
+  for (const auto& c : categories) out += "," + c;
+  out += ",frail_per_100\n";
+  const ProtectedHierarchy p = protection->Protect("frailty.csv", t.frailty);
+  for (size_t l = 0; l < 4; ++l) {
+    const ProtectedLevel& level = p.levels[l];
+    for (size_t u = 0; u < t.frailty[l].size(); ++u) {
+      const ProtectedCell& total = level.row_totals[u];
+      // The frail share of the published counts: every category above the
+      // first must be shown.
+      int64_t frail = 0;
+      bool frail_shown = total.shown() && total.value > 0;
+      for (size_t c = 1; c < categories.size(); ++c) {
+        frail_shown = frail_shown && level.cells[u][c].shown();
+        frail += level.cells[u][c].value;
+      }
+      std::vector<std::string> row = orgs.Lead(l, u);
+      row.push_back(fmt::format("{}+", rules.efi_from_age));
+      row.push_back(ShownCount(total));
+      for (size_t c = 0; c < categories.size(); ++c) row.push_back(ShownCount(level.cells[u][c]));
+      row.push_back(frail_shown ? FormatFixed(100.0 * static_cast<double>(frail) /
+                                              static_cast<double>(total.value))
+                                : std::string());
+      out += CsvLine(row);
+    }
+  }
+  return out;
+}
+
+// population.csv: people by age band and sex (female and male; people
+// recorded otherwise are in the population total but not the pyramid).
+std::string PopulationTable(const Tally& t, const Organisations& orgs,
+                            LevelProtection* protection) {
+  std::string out =
+      "level,organisation_code,organisation_name,age_band,sex,patients,population_female_male\n";
+  const ProtectedHierarchy p = protection->Protect("population.csv", t.pyramid);
+  for (size_t l = 0; l < 4; ++l) {
+    const ProtectedLevel& level = p.levels[l];
+    for (size_t u = 0; u < t.pyramid[l].size(); ++u) {
+      for (size_t c = 0; c < 38; ++c) {
+        const size_t band = c / 2;
+        std::vector<std::string> row = orgs.Lead(l, u);
+        row.push_back(band == 18 ? "90+" : fmt::format("{}-{}", band * 5, band * 5 + 4));
+        row.push_back(c % 2 == 0 ? "female" : "male");
+        row.push_back(ShownCount(level.cells[u][c]));
+        row.push_back(ShownCount(level.row_totals[u]));
+        out += CsvLine(row);
+      }
+    }
+  }
+  return out;
+}
+
+// indicators.csv and inequalities.csv: each indicator's levels and
+// inequality groups protected together (the groups of each dimension add
+// up to the ICS row), or apart when they do not add up (someone counted in
+// a group without an ICS).
+std::pair<std::string, std::string> IndicatorTables(const Tally& t, const Rules& rules,
+                                                    const Hierarchy& h, const Organisations& orgs,
+                                                    LevelProtection* protection) {
+  std::vector<ProtectedHierarchy> by_unit, by_group;
+  for (size_t k = 0; k < rules.indicators.size(); ++k) {
+    const std::string what = "indicators.csv and inequalities.csv " + rules.indicators[k].code;
+    if (t.indicators.BreakdownsAddUp(k)) {
+      by_unit.push_back(protection->Protect(what, t.indicators.DisclosureCounts(k, h.parent, true),
+                                            {true, false}));
+      by_group.push_back(by_unit.back());
+    } else {
+      by_unit.push_back(protection->Protect(what, t.indicators.DisclosureCounts(k, h.parent, false),
+                                            {true, false}));
+      HierarchicalCounts groups = t.indicators.DisclosureCounts(k, h.parent, true);
+      groups.counts.clear();
+      groups.parent.clear();
+      by_group.push_back(protection->Protect(what, groups, {true, false}));
+    }
+  }
+  return {t.indicators.IndicatorsCsv([&](size_t l, size_t u) { return orgs.Lead(l, u); }, by_unit),
+          t.indicators.InequalitiesCsv(by_group)};
+}
+
+// Every table, named by file; an empty text is not written (the admission
+// risk tables of a model that was not fitted). Tables that fail the
+// disclosure audit are in `protection`'s failures.
+std::vector<std::pair<std::string, std::string>> Tables(const Rules& rules, const Population& pop,
+                                                        const Tally& t, const Hierarchy& h,
+                                                        const Organisations& orgs, bool core_only,
+                                                        LevelProtection* protection) {
+  std::vector<std::string> register_codes, register_names;
+  for (const RegisterRule& rule : rules.registers) {
+    register_codes.push_back(rule.code);
+    register_names.push_back(rule.name);
+  }
+  std::vector<std::pair<std::string, std::string>> tables = {
+      {"population.csv", PopulationTable(t, orgs, protection)},
+      {"registers.csv", MembershipTable("registers.csv", "register", register_codes, register_names,
+                                        t.on_register, t.population, orgs, protection)},
+      {"multimorbidity.csv", MultimorbidityTable(t, !core_only, orgs, protection)},
+      {"frailty.csv", FrailtyTable(t, rules, orgs, protection)},
+  };
+  if (core_only) return tables;
+  const AdmissionRiskModel& model = pop.model;
+  const DisclosureRules& dc = rules.disclosure;
+  const std::vector<std::string> risk_tier_codes(std::begin(kRiskTierNames),
+                                                 std::end(kRiskTierNames));
+  const std::vector<std::string> risk_tier_names = {"riskiest 0.5%", "0.5% to 5%", "5% to 20%",
+                                                    "the rest"};
+  std::vector<std::string> worklist_codes, worklist_names;
+  for (const Worklist& w : rules.worklists) {
+    worklist_codes.push_back(w.code);
+    worklist_names.push_back(w.name);
+  }
+  auto [indicators, inequalities] = IndicatorTables(t, rules, h, orgs, protection);
+  const std::pair<std::string, std::string> more[] = {
+      {"segments.csv", PartitionTable("segments.csv", "segment", rules.segments.codes,
+                                      rules.segments.names, t.in_segment, orgs, protection)},
+      {"care_model_tiers.csv", PartitionTable("care_model_tiers.csv", "tier", rules.tiers.codes,
+                                              rules.tiers.names, t.in_tier, orgs, protection)},
+      {"admission_risk_tiers.csv",
+       model.fitted ? PartitionTable("admission_risk_tiers.csv", "risk_tier", risk_tier_codes,
+                                     risk_tier_names, t.in_risk_tier, orgs, protection)
+                    : std::string()},
+      {"admission_risk_model.csv", model.fitted ? RiskModelTable(model) : std::string()},
+      {"admission_risk_evaluation.csv", RiskEvaluationTable(model, dc)},
+      {"admission_risk_calibration.csv",
+       model.fitted ? RiskCalibrationTable(model, dc) : std::string()},
+      {"qrisk3.csv", PartitionTable("qrisk3.csv", "qrisk3_band",
+                                    {"under_10", "10_to_20", "20_plus", "not_scored"},
+                                    {"under 10%", "10% to under 20%", "20% and over",
+                                     "eligible but not scored (an input missing or out of range)"},
+                                    t.qrisk3_bands, orgs, protection)},
+      {"indicators.csv", std::move(indicators)},
+      {"inequalities.csv", std::move(inequalities)},
+      {"worklist_counts.csv",
+       MembershipTable("worklist_counts.csv", "worklist", worklist_codes, worklist_names,
+                       t.on_worklist, t.population, orgs, protection)},
+  };
+  for (const auto& table : more) tables.push_back(table);
+  return tables;
+}
+
+// A table as CSV and as JSON (the same rows, read back from the CSV).
+Status WriteTable(const std::string& csv_path, const std::string& text) {
+  POPULUS_RETURN_IF_ERROR(WriteFileAtomically(csv_path, text));
+  Table t;
+  POPULUS_RETURN_IF_ERROR(ReadTable(csv_path, &t));
+  return WriteFileAtomically(csv_path.substr(0, csv_path.size() - 4) + ".json", TableJson(t));
+}
+
+// Worklists: one file per practice, for that practice's clinicians only.
+Status WriteWorklists(const Snapshot& snapshot, const Assessment& a, const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  for (const auto& [org, rows] : a.worklist_rows) {
+    const std::string code(snapshot.organisations().code[org]);
+    if (code.empty() ||
+        code.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                               "0123456789-_") != std::string::npos) {
+      return Status::Data(fmt::format(
+          "practice code '{}' cannot name a worklist file (letters, digits, - and _ only)", code));
+    }
+    std::string text = "pseudonym,worklist,worklist_name,reasons,age,sex,values\n";
+    for (const auto& row : rows) text += row.line;
+    POPULUS_RETURN_IF_ERROR(WriteTable(dir + "/" + code + ".csv", text));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 PatientState BasicPatientState(const Snapshot& snapshot, const RegisterResult& registers,
@@ -319,429 +830,50 @@ Status Analyse(const AnalyseOptions& options, AnalyseResult* result) {
   const auto start = std::chrono::steady_clock::now();
   std::unique_ptr<Snapshot> snapshot;
   POPULUS_RETURN_IF_ERROR(Snapshot::Open(options.data_dir, &snapshot));
-  std::vector<RegisterRule> rules;
-  POPULUS_RETURN_IF_ERROR(LoadRegisterRules(options.registers_path, options.codelist_root, &rules));
-  EfiDefinition efi;
-  POPULUS_RETURN_IF_ERROR(LoadEfiDefinition(options.efi_definition, options.efi_categories,
-                                            options.codelist_root, &efi));
-  CriteriaContext context;
-  context.codelist_root = options.codelist_root;
-  for (const RegisterRule& r : rules) context.registers.push_back(r.code);
-  context.efi_categories = efi.categories;
-  CriteriaSet criteria(context);
-  WeightedScore cms;
-  POPULUS_RETURN_IF_ERROR(LoadWeightedScore(options.cambridge_score, &criteria, &cms));
-  Segmentation segments, tiers;
-  POPULUS_RETURN_IF_ERROR(LoadSegmentation(options.segments, &criteria, &segments));
-  POPULUS_RETURN_IF_ERROR(LoadSegmentation(options.care_model_tiers, &criteria, &tiers));
-  std::vector<Worklist> worklists;
-  POPULUS_RETURN_IF_ERROR(LoadWorklists(options.worklists, &criteria, &worklists));
-  CardiovascularRisk qrisk3;
-  CardiovascularRiskFiles qrisk3_files = options.qrisk3;
-  qrisk3_files.codelist_root = options.codelist_root;
-  POPULUS_RETURN_IF_ERROR(qrisk3.Load(qrisk3_files, &criteria));
-  std::vector<Indicator> indicators;
-  POPULUS_RETURN_IF_ERROR(LoadIndicators(options.indicators, &criteria, &indicators));
-  // Ethnic groups (the census's five, by code) for the inequality breakdowns.
-  std::unordered_map<std::string, int> group_of_code;
-  POPULUS_RETURN_IF_ERROR(ReadWholeNumberMap(options.qrisk3.ethnicity_codes,
-                                             kCensusEthnicityColumns, "code", "group_6", 1, 5,
-                                             &group_of_code));
-  // The as-of date: given, or the extract date; it must lie within the data.
-  Date extract = kNoDate;
-  ParseIsoDate(snapshot->manifest().value("extract_date", std::string()), &extract);
-  const Date as_of = options.as_of == kNoDate ? extract : options.as_of;
-  Date earliest = kNoDate;
-  const auto& ranges = snapshot->manifest()["date_ranges"];
-  if (ranges.contains("events") && ranges["events"].is_object()) {
-    ParseIsoDate(ranges["events"].value("min", std::string()), &earliest);
-  }
-  if (as_of == kNoDate || (extract != kNoDate && as_of > extract) ||
-      (earliest != kNoDate && as_of < earliest)) {
-    return Status::Usage(
-        fmt::format("--as-of {} is outside the data, which runs from {} to the extract date {}",
-                    FormatIsoDate(as_of), FormatIsoDate(earliest), FormatIsoDate(extract)));
-  }
+  Rules rules;
+  POPULUS_RETURN_IF_ERROR(LoadRules(options.rules, &rules));
+  Date as_of = kNoDate;
+  POPULUS_RETURN_IF_ERROR(ResolveAsOf(*snapshot, options.as_of, &as_of));
   OutputDirectory out;
   POPULUS_RETURN_IF_ERROR(out.Begin(options.out_dir, options.overwrite, "populus analyse"));
 
-  const RegisterResult r = EvaluateRegisters(*snapshot, rules, as_of);
-  const std::vector<int8_t> deficits =
-      EvaluateEfi(*snapshot, efi, r.in_population, as_of, options.efi_from_age);
-  AdmissionRiskModel model;
-  AdmissionRiskScores risk;
-  if (options.core_only) {
-    model.not_fitted_reason = "--core-only";
-    risk.top_percent.assign(snapshot->patients().rows, NAN);
-  } else {
-    POPULUS_RETURN_IF_ERROR(
-        FitAdmissionRisk(*snapshot, rules, efi, as_of, r, AdmissionRiskOptions(), &model, &risk));
-  }
+  Population pop;
+  POPULUS_RETURN_IF_ERROR(BuildPopulation(*snapshot, rules, as_of, options.core_only, &pop));
+  const Assessment assessment = options.core_only ? NoAssessment(pop.registers.in_population.size())
+                                                  : AssessPeople(*snapshot, rules, pop);
   const Hierarchy h = BuildHierarchy(*snapshot);
+  Tally tally(h, rules);
+  TallyByLevel(*snapshot, h, rules, pop, assessment, &tally, result);
+
   const Organisations orgs{*snapshot, h};
-  const auto practice = snapshot->patients().practice;
-  const auto birth = snapshot->patients().date_of_birth;
-  const auto sex = snapshot->patients().sex;
-  const auto imd = snapshot->patients().imd_decile;
-  const CodeColumn ethnicity = snapshot->patients().ethnicity;
-  std::vector<int> ethnic_group(ethnicity.dictionary_size(), 0);
-  for (uint32_t id = 0; id < ethnicity.dictionary_size(); ++id) {
-    const auto it = group_of_code.find(std::string(ethnicity.dictionary_entry(id)));
-    if (it != group_of_code.end()) ethnic_group[id] = it->second;
-  }
-  std::vector<size_t> unit_counts;
-  for (const auto& units : h.units) unit_counts.push_back(units.size());
-  IndicatorTally tally(indicators, unit_counts);
-  std::vector<int> unit_of(4);
-  const auto pseudonym = [&](uint32_t p) { return std::string(snapshot->patients().pseudonym[p]); };
-
-  // Counts by level and unit.
-  std::vector<std::vector<int64_t>> population(4);
-  for (size_t l = 0; l < 4; ++l) population[l].assign(h.units[l].size(), 0);
-  LevelCounts on = EmptyCounts(h, rules.size()), conditions = EmptyCounts(h, 5),
-              frailty = EmptyCounts(h, efi.categories.size()),
-              in_segment = EmptyCounts(h, segments.codes.size()),
-              in_tier = EmptyCounts(h, tiers.codes.size()), in_risk_tier = EmptyCounts(h, 4),
-              on_worklist = EmptyCounts(h, worklists.size());
-  std::vector<std::vector<double>> cms_sum(4);
-  for (size_t l = 0; l < 4; ++l) cms_sum[l].assign(h.units[l].size(), 0);
-
-  // QRISK3 among the eligible: under 10%, 10-20%, 20% and over, not scored.
-  LevelCounts qrisk3_bands = EmptyCounts(h, 4);
-  // The population pyramid: 19 age bands (0-4 ... 90+) by female, male.
-  LevelCounts pyramid = EmptyCounts(h, 38);
-
-  // Each patient, on threads over contiguous ranges: their score, segment,
-  // tier, QRISK3 band, worklists and indicators. The counts are then made
-  // in one pass in patient order, so they do not depend on the threads.
-  const size_t patients = r.in_population.size();
-  std::vector<float> cms_of(patients, 0);
-  std::vector<int8_t> segment_of(patients, -1), tier_of(patients, -1), band_of(patients, -1);
-  std::vector<uint64_t> lists_of(patients, 0), indicators_of(patients, 0);
-  struct WorklistRow {
-    uint32_t practice;
-    size_t worklist;
-    uint32_t patient;
-    std::string line;
-    bool operator<(const WorklistRow& o) const {
-      return std::tie(practice, worklist, patient) < std::tie(o.practice, o.worklist, o.patient);
-    }
-  };
-  const size_t threads = WorkerThreads();
-  std::vector<std::vector<WorklistRow>> rows_of_thread(threads);
-  auto assess = [&](size_t thread) {
-    CriteriaSet::Evaluator evaluator(criteria, *snapshot, as_of);
-    const CardiovascularRisk::Reader qrisk3_reader(qrisk3, *snapshot, as_of);
-    std::string missing;
-    const auto from = static_cast<uint32_t>(patients * thread / threads),
-               to = static_cast<uint32_t>(patients * (thread + 1) / threads);
-    for (uint32_t p = from; p < to; ++p) {
-      if (!r.in_population[p]) continue;
-      PatientState s = BasicPatientState(*snapshot, r, deficits, efi, p, as_of);
-      s.admission_risk_top_percent = risk.top_percent[p];
-      evaluator.Load(p);
-      s.cms = cms.Score(evaluator, s);
-      cms_of[p] = static_cast<float>(s.cms);
-      double cvd = NAN;
-      const auto outcome = qrisk3_reader.Score(p, s, evaluator, &cvd, &missing);
-      if (outcome == CardiovascularRisk::Reader::Outcome::kScored) {
-        s.qrisk3 = cvd;
-        band_of[p] = cvd < 10 ? 0 : cvd < 20 ? 1 : 2;
-      } else if (outcome == CardiovascularRisk::Reader::Outcome::kNotScored) {
-        band_of[p] = 3;
-      }
-      for (size_t k = 0; k < indicators.size(); ++k) {
-        if (indicators[k].denominator >= 0 && !evaluator.Matches(indicators[k].denominator, s)) {
-          continue;
-        }
-        indicators_of[p] |= uint64_t{1} << (2 * k);
-        if (evaluator.Matches(indicators[k].numerator, s)) {
-          indicators_of[p] |= uint64_t{2} << (2 * k);
-        }
-      }
-      segment_of[p] = static_cast<int8_t>(segments.Assign(evaluator, s));
-      tier_of[p] = static_cast<int8_t>(tiers.Assign(evaluator, s));
-      for (size_t w = 0; w < worklists.size(); ++w) {
-        std::string reasons;
-        for (size_t k = 0; k < worklists[w].criteria.size(); ++k) {
-          if (evaluator.Matches(worklists[w].criteria[k], s)) {
-            reasons += (reasons.empty() ? "" : "; ") + worklists[w].reasons[k];
-          }
-        }
-        if (reasons.empty()) continue;
-        lists_of[p] |= uint64_t{1} << w;
-        std::string values;
-        for (const ShownValue& v : worklists[w].shown) {
-          values +=
-              (values.empty() ? "" : "; ") + v.label + "=" + ShownValueText(v, s, efi, evaluator);
-        }
-        rows_of_thread[thread].push_back(
-            {practice[p], w, p,
-             CsvLine({pseudonym(p), worklists[w].code, worklists[w].name, reasons,
-                      std::to_string(s.age), std::string(Name(static_cast<Sex>(s.sex))), values})});
-      }
-    }
-  };
-  if (!options.core_only) {
-    ForEachRange(threads, threads, [&](size_t t, size_t, size_t) { assess(t); });
-  }
-  std::map<uint32_t, std::vector<WorklistRow>> rows_by_practice;
-  for (auto& rows : rows_of_thread) {
-    for (auto& row : rows) rows_by_practice[row.practice].push_back(std::move(row));
-  }
-
-  for (uint32_t p = 0; p < patients; ++p) {
-    if (!r.in_population[p]) continue;
-    ++result->population;
-    const int age = AgeInYears(birth[p], as_of);
-    const int efi_category = deficits[p] >= 0 ? efi.Category(deficits[p]) : -1;
-    const int risk_tier = std::isnan(risk.top_percent[p]) ? -1 : RiskTier(risk.top_percent[p]);
-    const int n = r.conditions[p];
-    result->one_or_more += n >= 1;
-    result->two_or_more += n >= 2;
-    result->three_or_more += n >= 3;
-    result->efi_assessed += efi_category >= 0;
-    result->efi_frail += efi_category >= 1;
-    result->qrisk3_eligible += band_of[p] >= 0;
-    result->qrisk3_scored += band_of[p] >= 0 && band_of[p] <= 2;
-    result->qrisk3_10_plus += band_of[p] == 1 || band_of[p] == 2;
-    result->worklist_rows += static_cast<uint64_t>(std::popcount(lists_of[p]));
-    PersonGroups groups;
-    groups.age = age;
-    groups.age_band_19 = std::min(age / 5, 18);
-    groups.imd_quintile = imd[p] == kNoImdDecile ? 0 : (imd[p] + 1) / 2;
-    groups.sex = sex[p] == static_cast<uint8_t>(Sex::kFemale) ? 0
-                 : sex[p] == static_cast<uint8_t>(Sex::kMale) ? 1
-                                                              : 2;
-    groups.ethnic_group = ethnic_group[ethnicity.id(p)];
-    for (size_t l = 0; l < 4; ++l) unit_of[l] = h.unit_of[l][practice[p]];
-    for (size_t k = 0; k < indicators.size(); ++k) {
-      if (indicators_of[p] >> (2 * k) & 1) {
-        tally.Add(k, unit_of, groups, (indicators_of[p] >> (2 * k + 1) & 1) != 0);
-      }
-    }
-    for (size_t l = 0; l < 4; ++l) {
-      if (unit_of[l] < 0) continue;
-      const auto u = static_cast<size_t>(unit_of[l]);
-      ++population[l][u];
-      if (groups.sex < 2) {
-        ++pyramid[l][u][static_cast<size_t>(groups.age_band_19 * 2 + groups.sex)];
-      }
-      ++conditions[l][u][static_cast<size_t>(std::min(n, 4))];
-      cms_sum[l][u] += cms_of[p];
-      if (efi_category >= 0) ++frailty[l][u][static_cast<size_t>(efi_category)];
-      for (uint64_t bits = r.registers[p]; bits != 0; bits &= bits - 1) {
-        ++on[l][u][static_cast<size_t>(std::countr_zero(bits))];
-      }
-      if (segment_of[p] >= 0) ++in_segment[l][u][static_cast<size_t>(segment_of[p])];
-      if (tier_of[p] >= 0) ++in_tier[l][u][static_cast<size_t>(tier_of[p])];
-      if (risk_tier >= 0) ++in_risk_tier[l][u][static_cast<size_t>(risk_tier)];
-      if (band_of[p] >= 0) ++qrisk3_bands[l][u][static_cast<size_t>(band_of[p])];
-      for (uint64_t bits = lists_of[p]; bits != 0; bits &= bits - 1) {
-        ++on_worklist[l][u][static_cast<size_t>(std::countr_zero(bits))];
-      }
-    }
-  }
-
-  std::vector<std::string> register_codes, register_names;
-  for (const RegisterRule& rule : rules) {
-    register_codes.push_back(rule.code);
-    register_names.push_back(rule.name);
-  }
-  const DisclosureRules& dc = options.disclosure;
-  LevelProtection protection(h, dc);
-  const std::string registers = MembershipTable("registers.csv", "register", register_codes,
-                                                register_names, on, population, orgs, &protection);
-  // multimorbidity.csv: people by number of long-term conditions, and the
-  // mean Cambridge Multimorbidity Score.
-  std::string multimorbidity =
-      "level,organisation_code,organisation_name,population,ltc_0,ltc_1,ltc_2,ltc_3,ltc_4_plus,"
-      "two_plus_per_100,three_plus_per_100,cms_mean\n";
-  const ProtectedHierarchy protected_conditions =
-      protection.Protect("multimorbidity.csv", conditions);
-  for (size_t l = 0; l < 4; ++l) {
-    const ProtectedLevel& t = protected_conditions.levels[l];
-    for (size_t u = 0; u < conditions[l].size(); ++u) {
-      const int64_t pop = population[l][u];
-      const auto& c = t.cells[u];
-      // Shares of the published counts, shown only when every count they
-      // add up is.
-      auto per100 = [&](size_t from) {
-        int64_t k = 0;
-        for (size_t i = from; i < 5; ++i) {
-          if (!c[i].shown()) return std::string();
-          k += c[i].value;
-        }
-        const int64_t n = t.row_totals[u].value;
-        return t.row_totals[u].shown() && n > 0
-                   ? FormatFixed(100.0 * static_cast<double>(k) / static_cast<double>(n))
-                   : std::string();
-      };
-      std::vector<std::string> row = orgs.Lead(l, u);
-      row.push_back(ShownCount(t.row_totals[u]));
-      for (size_t k = 0; k < 5; ++k) row.push_back(ShownCount(t.cells[u][k]));
-      row.push_back(per100(2));
-      row.push_back(per100(3));
-      row.push_back(t.row_totals[u].shown() && pop > 0 && !options.core_only
-                        ? FormatFixed(cms_sum[l][u] / static_cast<double>(pop))
-                        : std::string());
-      multimorbidity += CsvLine(row);
-    }
-  }
-  // frailty.csv: people assessed by eFI category.
-  // assessed_ages: whom the eFI was computed for (--efi-from-age).
-  std::string frailty_csv = "level,organisation_code,organisation_name,assessed_ages,assessed";
-  for (const auto& c : efi.categories) frailty_csv += "," + c;
-  frailty_csv += ",frail_per_100\n";
-  const ProtectedHierarchy protected_frailty = protection.Protect("frailty.csv", frailty);
-  for (size_t l = 0; l < 4; ++l) {
-    const ProtectedLevel& t = protected_frailty.levels[l];
-    for (size_t u = 0; u < frailty[l].size(); ++u) {
-      // The frail share of the published counts: every category above the
-      // first must be shown.
-      int64_t frail = 0;
-      bool frail_shown = t.row_totals[u].shown() && t.row_totals[u].value > 0;
-      for (size_t c = 1; c < efi.categories.size(); ++c) {
-        frail_shown = frail_shown && t.cells[u][c].shown();
-        frail += t.cells[u][c].value;
-      }
-      std::vector<std::string> row = orgs.Lead(l, u);
-      row.push_back(fmt::format("{}+", options.efi_from_age));
-      row.push_back(ShownCount(t.row_totals[u]));
-      for (size_t c = 0; c < efi.categories.size(); ++c) row.push_back(ShownCount(t.cells[u][c]));
-      row.push_back(frail_shown ? FormatFixed(100.0 * static_cast<double>(frail) /
-                                              static_cast<double>(t.row_totals[u].value))
-                                : std::string());
-      frailty_csv += CsvLine(row);
-    }
-  }
-  std::vector<std::string> tier_codes(std::begin(kRiskTierNames), std::end(kRiskTierNames));
-  const std::vector<std::string> tier_names = {"riskiest 0.5%", "0.5% to 5%", "5% to 20%",
-                                               "the rest"};
-  std::vector<std::string> worklist_codes, worklist_names;
-  for (const Worklist& w : worklists) {
-    worklist_codes.push_back(w.code);
-    worklist_names.push_back(w.name);
-  }
-  // population.csv: people by age band and sex (female and male; people
-  // recorded otherwise are in the population total but not the pyramid).
-  std::string population_csv =
-      "level,organisation_code,organisation_name,age_band,sex,patients,population_female_male\n";
-  const ProtectedHierarchy protected_pyramid = protection.Protect("population.csv", pyramid);
-  for (size_t l = 0; l < 4; ++l) {
-    const ProtectedLevel& t = protected_pyramid.levels[l];
-    for (size_t u = 0; u < pyramid[l].size(); ++u) {
-      for (size_t c = 0; c < 38; ++c) {
-        const size_t band = c / 2;
-        std::vector<std::string> row = orgs.Lead(l, u);
-        row.push_back(band == 18 ? "90+" : fmt::format("{}-{}", band * 5, band * 5 + 4));
-        row.push_back(c % 2 == 0 ? "female" : "male");
-        row.push_back(ShownCount(t.cells[u][c]));
-        row.push_back(ShownCount(t.row_totals[u]));
-        population_csv += CsvLine(row);
-      }
-    }
-  }
-  // indicators.csv and inequalities.csv: each indicator's levels and
-  // inequality groups protected together (the groups of each dimension add
-  // up to the ICS row), or apart when they do not add up (someone counted
-  // in a group without an ICS).
-  std::vector<ProtectedHierarchy> by_unit, by_group;
-  for (size_t k = 0; k < indicators.size(); ++k) {
-    const std::string what = "indicators.csv and inequalities.csv " + indicators[k].code;
-    if (tally.BreakdownsAddUp(k)) {
-      by_unit.push_back(
-          protection.Protect(what, tally.DisclosureCounts(k, h.parent, true), {true, false}));
-      by_group.push_back(by_unit.back());
-    } else {
-      by_unit.push_back(
-          protection.Protect(what, tally.DisclosureCounts(k, h.parent, false), {true, false}));
-      HierarchicalCounts groups = tally.DisclosureCounts(k, h.parent, true);
-      groups.counts.clear();
-      groups.parent.clear();
-      by_group.push_back(protection.Protect(what, groups, {true, false}));
-    }
-  }
-  const std::pair<const char*, std::string> tables[] = {
-      {"population.csv", population_csv},
-      {"registers.csv", registers},
-      {"multimorbidity.csv", multimorbidity},
-      {"frailty.csv", frailty_csv},
-      {"segments.csv", PartitionTable("segments.csv", "segment", segments.codes, segments.names,
-                                      in_segment, orgs, &protection)},
-      {"care_model_tiers.csv", PartitionTable("care_model_tiers.csv", "tier", tiers.codes,
-                                              tiers.names, in_tier, orgs, &protection)},
-      {"admission_risk_tiers.csv",
-       model.fitted ? PartitionTable("admission_risk_tiers.csv", "risk_tier", tier_codes,
-                                     tier_names, in_risk_tier, orgs, &protection)
-                    : std::string()},
-      {"admission_risk_model.csv", model.fitted ? RiskModelTable(model) : std::string()},
-      {"admission_risk_evaluation.csv", RiskEvaluationTable(model, dc)},
-      {"admission_risk_calibration.csv",
-       model.fitted ? RiskCalibrationTable(model, dc) : std::string()},
-      {"qrisk3.csv", PartitionTable("qrisk3.csv", "qrisk3_band",
-                                    {"under_10", "10_to_20", "20_plus", "not_scored"},
-                                    {"under 10%", "10% to under 20%", "20% and over",
-                                     "eligible but not scored (an input missing or out of range)"},
-                                    qrisk3_bands, orgs, &protection)},
-      {"indicators.csv",
-       tally.IndicatorsCsv([&](size_t l, size_t u) { return orgs.Lead(l, u); }, by_unit)},
-      {"inequalities.csv", tally.InequalitiesCsv(by_group)},
-      {"worklist_counts.csv",
-       MembershipTable("worklist_counts.csv", "worklist", worklist_codes, worklist_names,
-                       on_worklist, population, orgs, &protection)},
-  };
+  LevelProtection protection(h, rules.disclosure);
+  const auto tables = Tables(rules, pop, tally, h, orgs, options.core_only, &protection);
   // A table that fails the audit is a fault in disclosure control: refuse
   // to publish anything.
   if (!protection.failures().empty()) {
     std::string which;
     for (const std::string& f : protection.failures()) which += (which.empty() ? "" : "; ") + f;
     return Status::Internal(
-        "disclosure control did not protect every table, so nothing was "
-        "written: " +
-        which);
+        "disclosure control did not protect every table, so nothing was written: " + which);
   }
-  // Each table as CSV and as JSON (the same rows, read back from the CSV).
-  auto write_table = [&](const std::string& csv_path, const std::string& text) -> Status {
-    POPULUS_RETURN_IF_ERROR(WriteFileAtomically(csv_path, text));
-    Table t;
-    POPULUS_RETURN_IF_ERROR(ReadTable(csv_path, &t));
-    return WriteFileAtomically(csv_path.substr(0, csv_path.size() - 4) + ".json", TableJson(t));
-  };
   for (const auto& [file, text] : tables) {
-    const std::string name = file;
-    const bool core = name == "population.csv" || name == "registers.csv" ||
-                      name == "multimorbidity.csv" || name == "frailty.csv";
-    if (text.empty() || (options.core_only && !core)) continue;
-    POPULUS_RETURN_IF_ERROR(write_table(out.staging() + "/" + file, text));
+    if (!text.empty()) POPULUS_RETURN_IF_ERROR(WriteTable(out.staging() + "/" + file, text));
   }
-  // Worklists: one file per practice, for that practice's clinicians only.
-  if (!options.core_only) std::filesystem::create_directories(out.staging() + "/worklists");
-  for (auto& [org, rows] : rows_by_practice) {
-    const std::string code(snapshot->organisations().code[org]);
-    if (code.empty() ||
-        code.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                               "0123456789-_") != std::string::npos) {
-      return Status::Data(fmt::format(
-          "practice code '{}' cannot name a worklist file (letters, digits, - and _ only)", code));
-    }
-    std::sort(rows.begin(), rows.end());
-    std::string text = "pseudonym,worklist,worklist_name,reasons,age,sex,values\n";
-    for (const auto& row : rows) text += row.line;
-    POPULUS_RETURN_IF_ERROR(write_table(out.staging() + "/worklists/" + code + ".csv", text));
+  if (!options.core_only) {
+    POPULUS_RETURN_IF_ERROR(WriteWorklists(*snapshot, assessment, out.staging() + "/worklists"));
+    ReportFacts facts;
+    facts.as_of = FormatIsoDate(as_of);
+    facts.snapshot = snapshot->version();
+    facts.generated_by = "populus analyse";
+    facts.suppress_up_to = rules.disclosure.suppress_up_to;
+    facts.round_to = rules.disclosure.round_to;
+    POPULUS_RETURN_IF_ERROR(WriteReport(out.staging(), facts));
   }
-  ReportFacts facts;
-  facts.as_of = FormatIsoDate(as_of);
-  facts.snapshot = snapshot->version();
-  facts.generated_by = "populus analyse";
-  facts.suppress_up_to = dc.suppress_up_to;
-  facts.round_to = dc.round_to;
-  if (!options.core_only) POPULUS_RETURN_IF_ERROR(WriteReport(out.staging(), facts));
   POPULUS_RETURN_IF_ERROR(out.Finish());
   result->as_of = as_of;
-  result->risk_model_fitted = model.fitted;
-  result->risk_model_not_fitted_reason = model.not_fitted_reason;
-  result->risk_auc = model.auc;
+  result->risk_model_fitted = pop.model.fitted;
+  result->risk_model_not_fitted_reason = pop.model.not_fitted_reason;
+  result->risk_auc = pop.model.auc;
   result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return Status::Ok();
 }

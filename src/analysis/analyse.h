@@ -3,7 +3,7 @@
 // For every patient in the population on the as-of date (registered and
 // alive): the condition registers they are on (registers.h), their number of
 // long-term conditions and Cambridge Multimorbidity Score, their electronic
-// Frailty Index (frailty_index.h; people aged 65 and over by default), their
+// Frailty Index (frailty_index.h; people aged 65 and over, the rule pack's age), their
 // 12-month emergency admission risk (admission_risk.h), their Bridges to
 // Health segment and care-model tier, and the direct-care worklists they are
 // on (cohorts.h; all defined as data). Aggregated by practice, PCN, locality
@@ -11,6 +11,12 @@
 // before it is written; patient-level rows leave only in the worklists, one
 // file per practice. Outputs appear in OUT_DIR whole or not at all
 // (docs/analysis.md lists them).
+//
+// Every rule comes from one rule pack (rules/rule_pack.h). A run is four
+// named stages (analyse.cc): the population on the date (registers, eFI,
+// the admission risk model), the per-person assessment (Cambridge score,
+// QRISK3, indicators, segment, tier, worklists), the tally by organisation
+// level, and one writer per table, each count put through disclosure control.
 #pragma once
 
 #include <cstdint>
@@ -24,25 +30,17 @@
 #include "analysis/registers.h"
 #include "common/civil_date.h"
 #include "common/status.h"
+#include "rules/rule_pack.h"
 
 namespace populus::analysis {
 
 struct AnalyseOptions {
   std::string data_dir;
   std::string out_dir;
-  Date as_of = kNoDate;            // kNoDate: the snapshot's extract date
-  std::string registers_path;      // the register rules
-  std::string codelist_root;       // where their codelists (and the eFI's) are
-  std::string efi_definition;      // data/frailty/efi-deficits.csv
-  std::string efi_categories;      // data/frailty/efi-categories.csv
-  int efi_from_age = 65;           // the eFI is for people this age and over
-  std::string cambridge_score;     // data/multimorbidity/cambridge-score.csv
-  std::string segments;            // data/segments/bridges-to-health.csv
-  std::string care_model_tiers;    // data/segments/care-model-tiers.csv
-  std::string worklists;           // data/worklists/worklists.csv
-  std::string indicators;          // data/indicators/indicators.csv
-  CardiovascularRiskFiles qrisk3;  // its codelist_root is replaced by the one above
-  DisclosureRules disclosure;
+  Date as_of = kNoDate;  // kNoDate: the snapshot's extract date
+  // Every rule file, the eFI age and the disclosure thresholds
+  // (data/rules.toml; rules/rule_pack.h).
+  rules::RulePack rules;
   // Only the population, registers, multimorbidity (without the Cambridge
   // score) and frailty tables: no risk model, segments, worklists,
   // indicators or report.

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "common/status.h"
 #include "fhir/fhir_export.h"
+#include "rules/rule_pack.h"
 
 namespace populus::cli {
 namespace {
@@ -15,8 +16,7 @@ namespace {
 struct ExportArgs {
   fhir::ExportOptions options;
   std::string format = "fhir";
-  std::string registers;
-  std::string codelists;
+  std::string rules;  // the rule pack
   bool json = false;
 };
 
@@ -52,8 +52,7 @@ nlohmann::json ToJson(const ExportArgs& args, const fhir::ExportResult& r) {
 
 Command AddExportCommand(CLI::App& app) {
   auto args = std::make_shared<ExportArgs>();
-  args->registers = std::string(POPULUS_DATA_ROOT) + "/data/registers/ltc-registers.csv";
-  args->codelists = std::string(POPULUS_DATA_ROOT) + "/data/codelists";
+  args->rules = std::string(POPULUS_DATA_ROOT) + "/data/rules.toml";
   CLI::App* sub = app.add_subcommand(
       "export",
       "Write a data directory's published snapshot as FHIR R4 Bulk Data NDJSON: one\n"
@@ -65,18 +64,19 @@ Command AddExportCommand(CLI::App& app) {
   sub->add_option("--format", args->format, "Output format")
       ->check(CLI::IsMember({"fhir"}))
       ->capture_default_str();
-  sub->add_option("--registers", args->registers,
-                  "Register rules (CSV) whose diagnosis codes become Conditions")
-      ->capture_default_str();
-  sub->add_option("--codelists", args->codelists,
-                  "Folder the rules' codelist paths are relative to")
+  sub->add_option("--rules", args->rules,
+                  "The rule pack (data/rules.toml) whose registers' diagnosis codes become\n"
+                  "Conditions")
       ->capture_default_str();
   sub->add_flag("--overwrite", args->options.overwrite,
                 "Write into an OUT_DIR that is not empty (replacing earlier export files)");
   sub->add_flag("--json", args->json, "Print the report as JSON");
   auto run = [args]() -> int {
+    rules::RulePack pack;
+    Status st = rules::LoadRulePack(args->rules, &pack);
+    if (!st.ok()) return Fail(st);
     std::vector<analysis::RegisterRule> rules;
-    Status st = analysis::LoadRegisterRules(args->registers, args->codelists, &rules);
+    st = analysis::LoadRegisterRules(pack.registers, pack.codelists, &rules);
     if (!st.ok()) return Fail(st);
     args->options.condition_codes.clear();
     for (const auto& rule : rules) {

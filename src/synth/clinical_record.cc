@@ -552,8 +552,8 @@ void RecordWriter::CareProcesses(const Person& p, std::string_view id, const Phy
                    model.frailty.polypharmacy_drugs;
       }
       if (!eligible && process.min_efi_category >= 0) {
-        eligible =
-            PersonEfi(model, &system_.medicines, p, date).category >= process.min_efi_category;
+        eligible = PersonEfi(model, &system_.medicines, p, date, model.frailty.from_age).category >=
+                   process.min_efi_category;
       }
       if (!eligible) continue;
       bool done;
@@ -597,7 +597,8 @@ void RecordWriter::CareProcesses(const Person& p, std::string_view id, const Phy
             break;
           }
           case CareRecord::Kind::kFrailtyCode: {
-            const int category = PersonEfi(model, &system_.medicines, p, date).category;
+            const int category =
+                PersonEfi(model, &system_.medicines, p, date, model.frailty.from_age).category;
             if (category >= 1 && static_cast<size_t>(category) <= care_.frailty_codes.size()) {
               AppendEvent(out, id, date, care_.frailty_codes[static_cast<size_t>(category - 1)]);
             }

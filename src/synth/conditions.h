@@ -54,7 +54,8 @@ struct FrailtyModel {
   int polypharmacy_days = 365;        // ... within this many days before the date
   std::vector<double> category_from;  // lowest score of each category (fit, mild, ...)
   std::vector<std::string> categories;
-  int from_age = 65;            // assessed from this age
+  int from_age = 65;            // assessed from this age (the rule pack's)
+  int target_from_age = 65;     // the efi_* calibration targets count from this age
   double sigma = 0.5;           // spread of the frailty factor (calibrated)
   double prevalence_scale = 1;  // multiplier of deficit prevalences (calibrated)
   bool enabled() const { return !deficits.empty(); }

@@ -71,6 +71,7 @@ Status LoadFrailtyModel(const IcsConfig& config, ConditionModel* model) {
   frailty = FrailtyModel();
   frailty.sigma = config.frailty_sigma;
   frailty.from_age = config.efi_from_age;
+  frailty.target_from_age = config.efi_target_from_age;
   POPULUS_RETURN_IF_ERROR(ReadCategories(config.efi_categories, &frailty));
 
   const size_t conditions = model->conditions.size();

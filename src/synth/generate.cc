@@ -179,7 +179,8 @@ std::map<std::string, double> Measures(const SyntheticSystem& system,
     over_65 += age >= 65;
     under_20 += age < 20;
     over_16 += age >= 16;
-    const int category = PersonEfi(model, &system.medicines, p, baseline).category;
+    const int category =
+        PersonEfi(model, &system.medicines, p, baseline, model.frailty.target_from_age).category;
     if (category >= 0) ++efi_categories[static_cast<size_t>(category)];
     const int conditions = RecordedConditions(model, p, baseline);
     one_plus += conditions >= 1;
@@ -325,9 +326,9 @@ Status Generate(const GenerateOptions& options, GenerateResult* result) {
   const std::map<std::string, double> measures = Measures(system, people);
   for (const CalibrationTarget& t : config.targets) {
     const auto m = measures.find(t.measure);
-    // The eFI measures count people from the configured age, not everyone.
+    // The eFI measures count people from the targets' age, not everyone.
     const std::string population = t.measure.starts_with("efi_")
-                                       ? fmt::format("aged {}+", config.efi_from_age)
+                                       ? fmt::format("aged {}+", config.efi_target_from_age)
                                        : std::string("registered");
     CalibrationResult r{t.measure,   population,
                         t.value,     m == measures.end() ? std::nan("") : m->second,

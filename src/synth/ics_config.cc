@@ -15,11 +15,12 @@
 #include "extract/extract_schema.h"
 #include "ingest/quarantine.h"
 #include "ingest/snomed_id.h"
+#include "rules/rule_pack.h"
+#include "rules/toml_checker.h"
 
 namespace populus::synth {
 namespace {
 
-// Collects the first problem found, with its key.
 // Why a name the extract carries (an organisation's name) would be refused
 // by populus ingest, or empty when it is fine.
 std::string NameProblem(const std::string& name) {
@@ -29,112 +30,6 @@ std::string NameProblem(const std::string& name) {
   if (ContainsNhsNumberShape(name)) return "holds what looks like an NHS number";
   return std::string();
 }
-
-class Checker {
- public:
-  explicit Checker(std::string path) : path_(std::move(path)) {}
-  bool ok() const { return problem_.empty(); }
-  Status status() const { return ok() ? Status::Ok() : Status::Data(problem_); }
-  void Fail(const std::string& key, const std::string& reason) {
-    if (ok()) problem_ = fmt::format("{}: key '{}': {}", path_, key, reason);
-  }
-
-  void NoUnknownKeys(const toml::table& table, const std::string& prefix,
-                     const std::set<std::string>& known) {
-    for (const auto& [key, node] : table) {
-      if (known.count(std::string(key.str())) == 0) {
-        std::string list;
-        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-        Fail(prefix + std::string(key.str()), "is not a known key here (known: " + list + ")");
-      }
-    }
-  }
-
-  const toml::table* Table(const toml::table& root, const std::string& key) {
-    const toml::table* t = root[key].as_table();
-    if (t == nullptr) Fail(key, "the table is missing");
-    return t;
-  }
-
-  template <typename T>
-  T Get(const toml::table& table, const std::string& prefix, const std::string& key) {
-    const toml::node* node = table.get(key);
-    if (node == nullptr) {
-      Fail(prefix + key, "is missing");
-      return T{};
-    }
-    if constexpr (std::is_same_v<T, double>) {
-      if (auto v = node->value<double>()) {
-        if (std::isfinite(*v)) return *v;
-        Fail(prefix + key, "must be a finite number");
-        return T{};
-      }
-      Fail(prefix + key, "must be a number");
-    } else if constexpr (std::is_same_v<T, std::string>) {
-      if (auto v = node->value<std::string>()) return *v;
-      Fail(prefix + key, "must be a string");
-    } else if constexpr (std::is_same_v<T, bool>) {
-      if (auto v = node->value<bool>()) return *v;
-      Fail(prefix + key, "must be true or false");
-    } else {
-      if (auto v = node->value<int64_t>()) {
-        if (*v < 0) {
-          Fail(prefix + key, "must not be negative");
-          return T{};
-        }
-        if (static_cast<uint64_t>(*v) > static_cast<uint64_t>(std::numeric_limits<T>::max())) {
-          Fail(prefix + key, "is too large");
-          return T{};
-        }
-        return static_cast<T>(*v);
-      }
-      Fail(prefix + key, "must be a whole number");
-    }
-    return T{};
-  }
-
-  template <size_t N>
-  std::array<double, N> Array(const toml::table& table, const std::string& prefix,
-                              const std::string& key, double min, double max) {
-    std::array<double, N> out{};
-    const toml::array* arr = table[key].as_array();
-    if (arr == nullptr) {
-      Fail(prefix + key, fmt::format("is missing (an array of {} numbers)", N));
-      return out;
-    }
-    if (arr->size() != N) {
-      Fail(prefix + key, fmt::format("has {} values; it needs {}", arr->size(), N));
-      return out;
-    }
-    for (size_t i = 0; i < N; ++i) {
-      auto v = (*arr)[i].value<double>();
-      if (!v) {
-        Fail(prefix + key, fmt::format("value {} is not a number", i + 1));
-        return out;
-      }
-      if (!(*v >= min && *v <= max)) {  // NaN fails too
-        Fail(prefix + key,
-             *v < 0 ? fmt::format("value {} is negative ({})", i + 1, *v)
-                    : fmt::format("value {} ({}) is outside {} to {}", i + 1, *v, min, max));
-        return out;
-      }
-      out[i] = *v;
-    }
-    return out;
-  }
-
-  template <size_t N>
-  void SumsToOne(const std::array<double, N>& values, const std::string& key) {
-    double sum = 0;
-    for (double v : values) sum += v;
-    if (std::fabs(sum - 1.0) > 1e-6)
-      Fail(key, fmt::format("the proportions sum to {}, not 1", sum));
-  }
-
- private:
-  std::string path_;
-  std::string problem_;
-};
 
 Status LoadEthnicities(const std::string& path, const std::string& key, IcsConfig* config) {
   std::ifstream in(path);
@@ -206,16 +101,6 @@ bool MeasureCountsPeople(const std::string& measure) {
          measure == "efi_frail";
 }
 
-Status ParseTomlFile(const std::string& path, toml::table* root) {
-  try {
-    *root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return Status::Data(
-        fmt::format("{} line {}: {}", path, e.source().begin.line, std::string(e.description())));
-  }
-  return Status::Ok();
-}
-
 std::string ResolveDataPath(const std::string& config_path, const std::string& data_root,
                             const std::string& path) {
   namespace fs = std::filesystem;
@@ -248,8 +133,8 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
   *config = IcsConfig();
   config->path = path;
   toml::table root;
-  POPULUS_RETURN_IF_ERROR(ParseTomlFile(path, &root));
-  Checker c(path);
+  POPULUS_RETURN_IF_ERROR(rules::ParseTomlFile(path, &root));
+  rules::TomlChecker c(path);
   c.NoUnknownKeys(root, "",
                   {"ics", "practices", "population", "demography", "conditions", "frailty",
                    "medicines", "activity", "care", "projection", "localities", "targets"});
@@ -347,34 +232,35 @@ Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsC
   }
   if (const toml::table* frailty = root["frailty"].as_table()) {
     const std::string prefix = "frailty.";
-    c.NoUnknownKeys(
-        *frailty, prefix,
-        {"definition", "categories", "deficit_table", "codelists", "latent_sigma", "from_age"});
+    c.NoUnknownKeys(*frailty, prefix,
+                    {"rules", "deficit_table", "latent_sigma", "target_from_age"});
     config->has_frailty = true;
-    config->efi_definition =
-        ResolveDataPath(path, data_root, c.Get<std::string>(*frailty, prefix, "definition"));
-    config->efi_categories =
-        ResolveDataPath(path, data_root, c.Get<std::string>(*frailty, prefix, "categories"));
+    config->rule_pack =
+        ResolveDataPath(path, data_root, c.Get<std::string>(*frailty, prefix, "rules"));
     config->deficit_table =
         ResolveDataPath(path, data_root, c.Get<std::string>(*frailty, prefix, "deficit_table"));
-    config->codelist_root =
-        ResolveDataPath(path, data_root, c.Get<std::string>(*frailty, prefix, "codelists"));
     config->frailty_sigma = c.Get<double>(*frailty, prefix, "latent_sigma");
-    config->efi_from_age = static_cast<int>(c.Get<uint32_t>(*frailty, prefix, "from_age"));
-    for (const auto& [key, file] : {std::pair{"definition", config->efi_definition},
-                                    std::pair{"categories", config->efi_categories},
-                                    std::pair{"deficit_table", config->deficit_table}}) {
-      if (c.ok() && !std::filesystem::is_regular_file(file)) {
-        c.Fail(prefix + key, fmt::format("'{}' is not a file", file));
-      }
-    }
-    if (c.ok() && !std::filesystem::is_directory(config->codelist_root)) {
-      c.Fail(prefix + "codelists", fmt::format("'{}' is not a directory", config->codelist_root));
+    config->efi_target_from_age =
+        static_cast<int>(c.Get<uint32_t>(*frailty, prefix, "target_from_age"));
+    if (c.ok() && !std::filesystem::is_regular_file(config->deficit_table)) {
+      c.Fail(prefix + "deficit_table", fmt::format("'{}' is not a file", config->deficit_table));
     }
     if (c.ok() && (config->frailty_sigma < 0 || config->frailty_sigma > 3)) {
       c.Fail(prefix + "latent_sigma", "must be from 0 to 3");
     }
-    if (c.ok() && config->efi_from_age > 110) c.Fail(prefix + "from_age", "must be at most 110");
+    if (c.ok() && config->efi_target_from_age > rules::kMaxEfiFromAge) {
+      c.Fail(prefix + "target_from_age", fmt::format("must be at most {}", rules::kMaxEfiFromAge));
+    }
+    if (c.ok()) {
+      rules::RulePack pack;
+      if (const Status st = rules::LoadRulePack(config->rule_pack, &pack); !st.ok()) {
+        c.Fail(prefix + "rules", st.message());
+      }
+      config->efi_definition = pack.efi.definition;
+      config->efi_categories = pack.efi.categories;
+      config->codelist_root = pack.codelists;
+      config->efi_from_age = pack.efi.from_age;
+    }
   }
   if (const toml::table* medicines = root["medicines"].as_table()) {
     const std::string prefix = "medicines.";

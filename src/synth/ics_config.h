@@ -112,17 +112,22 @@ struct IcsConfig {
   std::string condition_codelists;
   double latent_sigma = 0.9;
 
-  // Frailty ([frailty], optional): the electronic Frailty Index definition,
-  // the prevalence table of the deficits that are not long-term conditions,
-  // the root its codelist paths are relative to, the starting spread of the
-  // frailty factor (calibrated from here) and the youngest age assessed.
+  // Frailty ([frailty], optional): the rule pack whose electronic Frailty
+  // Index definition, categories, codelist root and assessed age the
+  // analysis uses too (rules/rule_pack.h), the prevalence table of the
+  // deficits that are not long-term conditions, the starting spread of the
+  // frailty factor (calibrated from here), and the youngest age the efi_*
+  // calibration targets count (the published figures' ages, which need not
+  // be the age the eFI is assessed from).
   bool has_frailty = false;
+  std::string rule_pack;
   std::string efi_definition;
   std::string efi_categories;
   std::string deficit_table;
   std::string codelist_root;
   double frailty_sigma = 0.5;
   int efi_from_age = 65;
+  int efi_target_from_age = 65;
 
   // Medicines ([medicines], optional): prescribing rules and the directory of
   // dm+d codelists, one per drug class.
@@ -160,9 +165,6 @@ struct IcsConfig {
 // ethnicity codelist) are resolved against `data_root` (the repository or
 // installation root) if not found as given.
 Status LoadIcsConfig(const std::string& path, const std::string& data_root, IcsConfig* config);
-
-// Parses a TOML file; a syntax error is a data error naming the file and line.
-Status ParseTomlFile(const std::string& path, toml::table* root);
 
 // Finds a data file named relative to the working directory, the data root, or
 // a folder above the configuration file; returns it unchanged if none exists.

@@ -13,6 +13,7 @@
 
 #include "common/file_io.h"
 #include "common/vocabulary.h"
+#include "rules/toml_checker.h"
 #include "synth/clinical_record.h"
 #include "synth/conditions.h"
 
@@ -85,7 +86,8 @@ std::vector<ProjectedYear> Measure(const SyntheticSystem& system, const RecordWr
           }
           tally.counts[k][2] += conditions >= 1 ? 1 : 0;
           tally.counts[k][3] += conditions >= 3 ? 1 : 0;
-          const int category = PersonEfi(model, &system.medicines, p, on).category;
+          const int category =
+              PersonEfi(model, &system.medicines, p, on, model.frailty.from_age).category;
           if (category >= 0) ++y.frailty[static_cast<size_t>(category)];
           if (config.has_activity) {
             activity.appointments_by_role.assign(StaffRoles().size(), 0.0);
@@ -220,7 +222,7 @@ Status WritePopulation(const std::string& path, const IcsConfig& config, const S
 Status LoadScenario(const std::string& path, const ConditionModel& model, Scenario* scenario) {
   *scenario = Scenario();
   toml::table root;
-  POPULUS_RETURN_IF_ERROR(ParseTomlFile(path, &root));
+  POPULUS_RETURN_IF_ERROR(rules::ParseTomlFile(path, &root));
   auto fail = [&](const std::string& key, const std::string& reason) {
     return Status::Data(fmt::format("{}: key '{}': {}", path, key, reason));
   };

@@ -658,10 +658,10 @@ int RecordedConditions(const ConditionModel& model, const Person& p, Date date) 
 }
 
 EfiResult PersonEfi(const ConditionModel& model, const MedicineModel* medicines, const Person& p,
-                    Date date) {
+                    Date date, int from_age) {
   EfiResult r;
   const FrailtyModel& f = model.frailty;
-  if (!f.enabled() || AgeInYears(p.birth, date) < f.from_age) return r;
+  if (!f.enabled() || AgeInYears(p.birth, date) < from_age) return r;
   const bool poly = medicines != nullptr && !medicines->empty() && f.polypharmacy >= 0 &&
                     medicines->DistinctDrugs(p, date, f.polypharmacy_days) >= f.polypharmacy_drugs;
   r.deficits = CountEfiDeficits(model, p.episodes, date, poly);
@@ -697,7 +697,8 @@ std::vector<Person> CalibratedPopulation(const IcsConfig& config, const Syntheti
     for (const Person& p : people) {
       if (!RegisteredOn(p, baseline)) continue;
       if (frailty.enabled()) {
-        const int category = PersonEfi(*model, medicines, p, baseline).category;
+        const int category =
+            PersonEfi(*model, medicines, p, baseline, frailty.target_from_age).category;
         frail += category >= 1 ? 1 : 0;
         severe += category >= 1 && category == severe_category ? 1 : 0;
       }

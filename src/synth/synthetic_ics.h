@@ -154,13 +154,14 @@ std::vector<Person> CalibratedPopulation(const IcsConfig& config, const Syntheti
                                          CohortAdjustment* adjustment_out = nullptr);
 
 // The person's eFI deficit count on the date (polypharmacy from `medicines`
-// when given) and its category, or -1 if younger than the assessed age.
+// when given) and its category, or -1 if younger than `from_age` (the
+// model's frailty.from_age, or its target_from_age for calibration).
 struct EfiResult {
   int deficits = 0;
   int category = -1;
 };
 EfiResult PersonEfi(const ConditionModel& model, const MedicineModel* medicines, const Person& p,
-                    Date date);
+                    Date date, int from_age);
 
 // Distinct long-term conditions recorded (diagnosed, not resolved) on the
 // date; frailty deficits are not counted.
