@@ -13,7 +13,7 @@
 #include <string>
 
 #include "common/civil_date.h"
-#include "ingest/nhs_number.h"
+#include "common/nhs_number.h"
 
 namespace {
 

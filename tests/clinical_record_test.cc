@@ -15,9 +15,9 @@
 #include <set>
 #include <tuple>
 
+#include "common/snomed_id.h"
 #include "common/vocabulary.h"
 #include "extract/csv_reader.h"
-#include "ingest/snomed_id.h"
 #include "synth/generate.h"
 #include "test_support.h"
 

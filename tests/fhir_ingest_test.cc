@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/snomed_id.h"
 #include "common/vocabulary.h"
-#include "ingest/snomed_id.h"
 #include "store/snapshot.h"
 #include "test_support.h"
 

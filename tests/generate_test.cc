@@ -10,10 +10,10 @@
 #include <set>
 #include <sstream>
 
+#include "common/nhs_number.h"
+#include "common/snomed_id.h"
 #include "extract/csv_reader.h"
 #include "ingest/ingest.h"
-#include "ingest/nhs_number.h"
-#include "ingest/snomed_id.h"
 #include "store/snapshot.h"
 #include "synth/synthetic_ics.h"
 #include "test_support.h"

@@ -16,6 +16,7 @@
 #include "analysis/registers.h"
 #include "analysis/table.h"
 #include "common/file_io.h"
+#include "common/nhs_number.h"
 #include "extract/csv_reader.h"
 #include "ingest/quarantine.h"
 #include "store/snapshot.h"
@@ -266,6 +267,31 @@ TEST(OnlyRegularFiles, SmallFilesAndMappedFilesToo) {
   WriteFile(dir / "real", "abc");
   ASSERT_TRUE(ReadSmallFile(dir / "real", &text).ok());
   EXPECT_EQ(text, "abc");
+}
+
+// A row of a rule file short of its columns is refused with its line, never
+// padded with empty fields (a lost criterion would silently widen a rule);
+// an analyst's own table (populus stats) is still padded.
+TEST(DeclaredColumns, AShortRowOfARuleFileIsRefusedNotPadded) {
+  TempDir dir;
+  const std::string registers = ReadFile(kSource + "/data/registers/ltc-registers.csv");
+  const size_t second = registers.find('\n', registers.find('\n') + 1);
+  std::string truncated = registers.substr(0, second);
+  truncated = truncated.substr(0, truncated.rfind(',')) + registers.substr(second);
+  WriteFile(dir / "rules.csv", truncated);
+  std::vector<analysis::RegisterRule> rules;
+  const Status st = analysis::LoadRegisterRules(dir / "rules.csv", kCodelists, &rules);
+  EXPECT_EQ(st.kind(), Status::Kind::kData);
+  EXPECT_NE(st.message().find("rules.csv line 2: "), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("fields, the header has"), std::string::npos) << st.message();
+
+  WriteFile(dir / "mine.csv", "a,b,c\n1,2\n");
+  Table t;
+  ASSERT_TRUE(ReadTable(dir / "mine.csv", &t).ok());
+  ASSERT_EQ(t.rows.size(), 1u);
+  EXPECT_EQ(t.rows[0], (std::vector<std::string>{"1", "2", ""}));
+  const Status declared = ReadTable(dir / "mine.csv", {{"a", "b", "c"}}, &t);
+  EXPECT_EQ(declared.message(), dir / "mine.csv" + " line 2: 2 fields, the header has 3");
 }
 
 // A rule file with a column populus does not know, without one it needs, or

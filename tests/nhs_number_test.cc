@@ -1,11 +1,11 @@
-#include "ingest/nhs_number.h"
+#include "common/nhs_number.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "ingest/snomed_id.h"
+#include "common/snomed_id.h"
 #include "test_support.h"
 
 namespace populus {

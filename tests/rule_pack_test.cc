@@ -152,8 +152,8 @@ TEST(RulePack, GenerateProjectAndAnalyseAssessTheEfiFromItsOneAge) {
   const auto run = RunPopulus({"analyse", dir / "data", "--out", dir / "out", "--rules", pack});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("aged 70+"), std::string::npos) << run.out;
-  analysis::Table frailty;
-  ASSERT_TRUE(analysis::ReadTable(dir / "out/frailty.csv", &frailty).ok());
+  Table frailty;
+  ASSERT_TRUE(ReadTable(dir / "out/frailty.csv", &frailty).ok());
   ASSERT_FALSE(frailty.rows.empty());
   const auto ages = static_cast<size_t>(frailty.Column({"assessed_ages"}));
   for (const auto& row : frailty.rows) EXPECT_EQ(row[ages], "70+");
@@ -161,10 +161,10 @@ TEST(RulePack, GenerateProjectAndAnalyseAssessTheEfiFromItsOneAge) {
   // The same pack at 65 assesses more people: the age is really applied.
   const auto at65 = RunPopulus({"analyse", dir / "data", "--out", dir / "out65"});
   ASSERT_EQ(at65.exit_code, 0) << at65.err;
-  analysis::Table frailty65;
-  ASSERT_TRUE(analysis::ReadTable(dir / "out65/frailty.csv", &frailty65).ok());
+  Table frailty65;
+  ASSERT_TRUE(ReadTable(dir / "out65/frailty.csv", &frailty65).ok());
   const auto assessed = static_cast<size_t>(frailty.Column({"assessed"}));
-  const auto ics_assessed = [assessed](const analysis::Table& t) {
+  const auto ics_assessed = [assessed](const Table& t) {
     for (const auto& row : t.rows) {
       if (row[0] == "ics") return std::stod(row[assessed]);
     }

@@ -561,7 +561,7 @@ void TallyByLevel(const Snapshot& snapshot, const Hierarchy& h, const Rules& rul
     result->worklist_rows += static_cast<uint64_t>(std::popcount(a.worklists[p]));
     PersonGroups groups;
     groups.age = age;
-    groups.age_band_19 = std::min(age / 5, 18);
+    groups.age_band_19 = AgeBand(age);
     groups.imd_quintile = imd[p] == kNoImdDecile ? 0 : (imd[p] + 1) / 2;
     groups.sex = sex[p] == static_cast<uint8_t>(Sex::kFemale) ? 0
                  : sex[p] == static_cast<uint8_t>(Sex::kMale) ? 1
@@ -686,7 +686,7 @@ std::string PopulationTable(const Tally& t, const Organisations& orgs,
       for (size_t c = 0; c < 38; ++c) {
         const size_t band = c / 2;
         std::vector<std::string> row = orgs.Lead(l, u);
-        row.push_back(band == 18 ? "90+" : fmt::format("{}-{}", band * 5, band * 5 + 4));
+        row.push_back(AgeBandName(static_cast<int>(band)));
         row.push_back(c % 2 == 0 ? "female" : "male");
         row.push_back(ShownCount(level.cells[u][c]));
         row.push_back(ShownCount(level.row_totals[u]));

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "analysis/table.h"
-#include "ingest/snomed_id.h"
+#include "common/snomed_id.h"
 
 namespace populus::analysis {
 

@@ -12,6 +12,7 @@
 #include "analysis/codelist.h"
 #include "analysis/table.h"
 #include "common/file_io.h"
+#include "common/number.h"
 #include "common/vocabulary.h"
 #include "store/snapshot.h"
 
@@ -64,11 +65,7 @@ bool ParseOp(const std::string& text, Op* op) {
   return false;
 }
 
-bool ParseDouble(const std::string& text, double* out) {
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, *out);
-  return ec == std::errc() && ptr == end && std::isfinite(*out);
-}
+bool ParseDouble(const std::string& text, double* out) { return ParseDecimal(text, out); }
 
 bool Compare(double x, Op op, double n) {
   switch (op) {

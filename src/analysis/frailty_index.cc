@@ -16,76 +16,21 @@
 
 namespace populus::analysis {
 
-int EfiDefinition::Category(int deficits_present) const {
-  const double score = static_cast<double>(deficits_present) / static_cast<double>(deficits.size());
-  int category = 0;
-  for (size_t i = 1; i < category_from.size(); ++i) {
-    if (score >= category_from[i] - 1e-12) category = static_cast<int>(i);
-  }
-  return category;
-}
-
 Status LoadEfiDefinition(const std::string& definition, const std::string& categories,
                          const std::string& codelist_root, EfiDefinition* out) {
   *out = EfiDefinition();
-  Table t;
-  POPULUS_RETURN_IF_ERROR(ReadTable(
-      definition,
-      {{"deficit", "name", "rule", "conditions", "codelists", "min_drugs", "window_days"}}, &t));
-  int deficit, rule, lists, drugs, days;
-  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"deficit"}, &deficit));
-  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"rule"}, &rule));
-  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"codelists"}, &lists));
-  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"min_drugs"}, &drugs));
-  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"window_days"}, &days));
-  for (size_t r = 0; r < t.rows.size(); ++r) {
-    const auto& f = t.rows[r];
-    auto fail = [&](const std::string& reason) {
-      return Status::Data(fmt::format("{} line {}: {}", definition, t.lines[r], reason));
-    };
-    out->deficits.push_back(f[static_cast<size_t>(deficit)]);
-    out->codes.emplace_back();
-    const std::string& kind = f[static_cast<size_t>(rule)];
-    if (kind == "polypharmacy") {
-      double d = 0, w = 0;
-      POPULUS_RETURN_IF_ERROR(t.Number(r, drugs, false, &d));
-      POPULUS_RETURN_IF_ERROR(t.Number(r, days, false, &w));
-      if (d < 2 || w < 1) return fail("polypharmacy needs min_drugs 2+ and window_days 1+");
-      out->polypharmacy = static_cast<int>(r);
-      out->polypharmacy_drugs = static_cast<int>(d);
-      out->polypharmacy_days = static_cast<int>(w);
-      continue;
-    }
-    if (kind != "coded") return fail(fmt::format("rule '{}' is not coded or polypharmacy", kind));
-    std::istringstream names(f[static_cast<size_t>(lists)]);
-    for (std::string list; names >> list;) {
-      std::string path;
-      if (const Status within = PathWithin(codelist_root, list, &path); !within.ok()) {
-        return fail("codelist " + within.message());
-      }
-      if (!std::filesystem::is_regular_file(path)) {
-        return fail(fmt::format("codelist '{}' is not a file", path));
-      }
+  POPULUS_RETURN_IF_ERROR(rules::ReadEfiSpec(definition, categories, codelist_root, out));
+  out->codes.resize(out->deficits.size());
+  for (size_t d = 0; d < out->deficits.size(); ++d) {
+    for (const std::string& path : out->codelist_paths[d]) {
       Codelist codes;
       POPULUS_RETURN_IF_ERROR(ReadCodelist(path, false, &codes));
-      out->codes.back().insert(out->codes.back().end(), codes.diagnosis.begin(),
-                               codes.diagnosis.end());
+      out->codes[d].insert(out->codes[d].end(), codes.diagnosis.begin(), codes.diagnosis.end());
     }
-    if (out->codes.back().empty()) return fail("a coded deficit needs codes");
-  }
-  if (out->deficits.empty() || out->deficits.size() > 64) {
-    return Status::Data(fmt::format("{}: between 1 and 64 deficits are needed", definition));
-  }
-  Table c;
-  POPULUS_RETURN_IF_ERROR(ReadTable(categories, {{"category", "from_score"}}, &c));
-  for (size_t r = 0; r < c.rows.size(); ++r) {
-    double from = 0;
-    POPULUS_RETURN_IF_ERROR(c.Number(r, 1, false, &from));
-    out->categories.push_back(c.rows[r][0]);
-    out->category_from.push_back(from);
-  }
-  if (out->categories.size() < 2 || out->category_from[0] != 0) {
-    return Status::Data(fmt::format("{}: at least two categories, the first from 0", categories));
+    if (static_cast<int>(d) != out->polypharmacy && out->codes[d].empty()) {
+      return Status::Data(
+          fmt::format("{} line {}: a coded deficit needs codes", definition, out->lines[d]));
+    }
   }
   return Status::Ok();
 }

@@ -2,9 +2,9 @@
 // 2016): 36 deficits, each present when a code of its codelists was ever
 // recorded on or before the date, or (polypharmacy) when enough distinct
 // drugs were issued in the window before it; score = deficits / 36, and the
-// category from the score bands. The definition is data:
-// data/frailty/efi-deficits.csv and efi-categories.csv, the same files the
-// synthetic ICS simulates from.
+// category from the score bands. The definition is data, named by the rule
+// pack (data/frailty/efi-deficits.csv and efi-categories.csv) and read by
+// rules/efi_definition.h, as the synthetic ICS reads it to simulate from.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,7 @@
 
 #include "common/civil_date.h"
 #include "common/status.h"
+#include "rules/efi_definition.h"
 
 namespace populus {
 class Snapshot;
@@ -20,18 +21,15 @@ class Snapshot;
 
 namespace populus::analysis {
 
-struct EfiDefinition {
-  std::vector<std::string> deficits;
+// The rule pack's eFI (rules/efi_definition.h) with each coded deficit's
+// codes read from its codelists (an LTC codelist contributes its diagnosis
+// codes).
+struct EfiDefinition : rules::EfiSpec {
   std::vector<std::vector<std::string>> codes;  // per deficit (none for polypharmacy)
-  int polypharmacy = -1;                        // deficit index, or -1
-  int polypharmacy_drugs = 5, polypharmacy_days = 365;
-  std::vector<std::string> categories;  // fit, mild, moderate, severe
-  std::vector<double> category_from;    // lowest score of each
-  int Category(int deficits_present) const;
 };
 
 // Reads the definition and categories; codelist paths are relative to
-// `codelist_root` (an LTC codelist contributes its diagnosis codes).
+// `codelist_root`.
 Status LoadEfiDefinition(const std::string& definition, const std::string& categories,
                          const std::string& codelist_root, EfiDefinition* out);
 

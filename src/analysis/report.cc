@@ -11,6 +11,7 @@
 #include "analysis/statistics.h"
 #include "analysis/table.h"
 #include "common/file_io.h"
+#include "common/number.h"
 
 namespace populus::analysis {
 namespace {
@@ -40,10 +41,7 @@ std::string Esc(const std::string& text) {
 
 double Num(const std::string& cell) {
   double v = NAN;
-  if (cell.empty()) return NAN;
-  const char* end = cell.data() + cell.size();
-  const auto [ptr, ec] = std::from_chars(cell.data(), end, v);
-  return ec == std::errc() && ptr == end ? v : NAN;
+  return ParseDecimal(cell, &v) ? v : NAN;
 }
 
 // A table read back from the output, with cells by column name.

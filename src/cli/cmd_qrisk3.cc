@@ -23,8 +23,8 @@ struct Qrisk3Args {
 Status Score(const Qrisk3Args& a, std::string* out) {
   analysis::Qrisk3Model model;
   POPULUS_RETURN_IF_ERROR(model.Load(a.model));
-  analysis::Table t;
-  POPULUS_RETURN_IF_ERROR(analysis::ReadTable(a.input, &t));
+  Table t;
+  POPULUS_RETURN_IF_ERROR(ReadTable(a.input, &t));
   int age, gender, ethrisk, smoke, rati, sbp, sbps5, town;
   POPULUS_RETURN_IF_ERROR(t.RequireColumn({"age"}, &age));
   POPULUS_RETURN_IF_ERROR(t.RequireColumn({"gender"}, &gender));

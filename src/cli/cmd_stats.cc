@@ -11,6 +11,7 @@
 #include "analysis/table.h"
 #include "cli/commands.h"
 #include "cli/option_checks.h"
+#include "common/number.h"
 #include "common/output_directory.h"
 
 namespace populus::cli {
@@ -18,7 +19,6 @@ namespace {
 
 using analysis::CsvLine;
 using analysis::Estimate;
-using analysis::Table;
 
 struct StatsArgs {
   std::string input, output, confidence = "0.95", stdpop, statistic, ratio_type = "count",
@@ -80,9 +80,7 @@ Status ParseConfidence(const std::string& text, std::vector<double>* out) {
   std::stringstream in(text);
   for (std::string part; std::getline(in, part, ',');) {
     double c = 0;
-    try {
-      c = std::stod(part);
-    } catch (...) {
+    if (!ParseDecimal(part, &c)) {
       return Status::Usage(fmt::format("--confidence '{}' is not a number", part));
     }
     if (c >= 90 && c <= 100) c /= 100;
@@ -183,7 +181,7 @@ std::vector<std::pair<std::string, std::vector<size_t>>> Groups(const Table& t, 
 // Proportions and crude rates, row by row or summed by --group-by.
 Status RunProportionOrRate(StatsArgs& a, bool rate, std::string* out) {
   Table t;
-  POPULUS_RETURN_IF_ERROR(analysis::ReadTable(a.input, &t));
+  POPULUS_RETURN_IF_ERROR(ReadTable(a.input, &t));
   POPULUS_RETURN_IF_ERROR(MapColumns(&a, t));
   std::vector<double> confidence;
   POPULUS_RETURN_IF_ERROR(ParseConfidence(a.confidence, &confidence));
@@ -265,7 +263,7 @@ Status StandardPopulation(const std::string& path, std::vector<double>* weights)
     return Status::Ok();
   }
   Table t;
-  POPULUS_RETURN_IF_ERROR(analysis::ReadTable(path, &t));
+  POPULUS_RETURN_IF_ERROR(ReadTable(path, &t));
   int column = t.Column({"stdpop", "esp2013", "weight"});
   if (column < 0) column = static_cast<int>(t.header.size()) - 1;
   for (size_t r = 0; r < t.rows.size(); ++r) {
@@ -286,7 +284,7 @@ Status StandardPopulation(const std::string& path, std::vector<double>* weights)
 
 Status RunDsrOrIsr(StatsArgs& a, bool dsr, std::string* out) {
   Table t;
-  POPULUS_RETURN_IF_ERROR(analysis::ReadTable(a.input, &t));
+  POPULUS_RETURN_IF_ERROR(ReadTable(a.input, &t));
   POPULUS_RETURN_IF_ERROR(MapColumns(&a, t));
   std::vector<double> confidence;
   POPULUS_RETURN_IF_ERROR(ParseConfidence(a.confidence, &confidence));
@@ -375,7 +373,7 @@ Status RunDsrOrIsr(StatsArgs& a, bool dsr, std::string* out) {
 
 Status RunFunnel(StatsArgs& a, std::string* out, std::string* significance) {
   Table t;
-  POPULUS_RETURN_IF_ERROR(analysis::ReadTable(a.input, &t));
+  POPULUS_RETURN_IF_ERROR(ReadTable(a.input, &t));
   POPULUS_RETURN_IF_ERROR(MapColumns(&a, t));
   analysis::FunnelOptions o;
   if (a.statistic == "proportion") {

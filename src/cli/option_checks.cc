@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/civil_date.h"
+#include "common/number.h"
 
 namespace populus::cli {
 
@@ -15,10 +16,7 @@ CLI::Validator FiniteNumber(double lo, double hi, bool lo_exclusive) {
   return CLI::Validator(
       [=](std::string& text) -> std::string {
         double v = 0;
-        const char* end = text.data() + text.size();
-        const auto [ptr, ec] = std::from_chars(text.data(), end, v);
-        if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(v) ||
-            (lo_exclusive ? v <= lo : v < lo) || v > hi) {
+        if (!ParseDecimal(text, &v) || (lo_exclusive ? v <= lo : v < lo) || v > hi) {
           return fmt::format("'{}' is not {}", text, range);
         }
         return std::string();
@@ -30,10 +28,7 @@ CLI::Validator WholeNumber(uint64_t lo, uint64_t hi) {
   return CLI::Validator(
       [=](std::string& text) -> std::string {
         uint64_t v = 0;
-        const char* end = text.data() + text.size();
-        const auto [ptr, ec] = std::from_chars(text.data(), end, v);
-        if (text.empty() || text[0] == '-' || text[0] == '+' || ec != std::errc() || ptr != end ||
-            v < lo || v > hi) {
+        if (!ParseWholeNumber(text, hi, &v) || v < lo) {
           return fmt::format("'{}' is not a whole number from {} to {}", text, lo, hi);
         }
         return std::string();

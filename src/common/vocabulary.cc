@@ -106,6 +106,37 @@ bool Parse(std::string_view text, AppointmentMode* out) { return Lookup(text, kM
 bool Parse(std::string_view text, AppointmentStatus* out) { return Lookup(text, kStatuses, out); }
 bool Parse(std::string_view text, HospitalSetting* out) { return Lookup(text, kSettings, out); }
 
+constexpr std::array<std::pair<std::string_view, Sex>, 4> kFhirGenders{{
+    {"male", Sex::kMale},
+    {"female", Sex::kFemale},
+    {"other", Sex::kIndeterminate},
+    {"unknown", Sex::kUnknown},
+}};
+
+std::string_view FhirGender(Sex v) {
+  for (const auto& [code, sex] : kFhirGenders) {
+    if (sex == v) return code;
+  }
+  return "unknown";
+}
+
+bool ParseFhirGender(std::string_view code, Sex* out) {
+  for (const auto& [name, sex] : kFhirGenders) {
+    if (name == code) {
+      *out = sex;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view AcceptedFhirGenders() { return "male, female, other, unknown"; }
+
+std::string AgeBandName(int band) {
+  if (band >= kAgeBands - 1) return std::to_string((kAgeBands - 1) * 5) + "+";
+  return std::to_string(band * 5) + "-" + std::to_string(band * 5 + 4);
+}
+
 std::span<const std::string_view> StaffRoles() { return kStaffRoles; }
 
 bool ParseStaffRole(std::string_view text, uint8_t* index) {

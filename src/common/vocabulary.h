@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace populus {
@@ -57,6 +58,21 @@ bool Parse(std::string_view text, Sex* out);  // M, F, I, U or male, female, ind
 bool Parse(std::string_view text, AppointmentMode* out);
 bool Parse(std::string_view text, AppointmentStatus* out);
 bool Parse(std::string_view text, HospitalSetting* out);
+
+// FHIR R4 AdministrativeGender codes (male, female, other, unknown; exact,
+// as FHIR's codes are case-sensitive) and populus's sex: the one table FHIR
+// ingest and export both use.
+std::string_view FhirGender(Sex v);
+bool ParseFhirGender(std::string_view code, Sex* out);
+std::string_view AcceptedFhirGenders();
+
+// The 19 five-year age bands of the European Standard Population 2013 (0-4,
+// 5-9, ..., 85-89, 90+): the bands of the population pyramid, the simulation's
+// rates and age standardisation.
+inline constexpr int kAgeBands = 19;
+inline int AgeBand(int age) { return age >= 90 ? kAgeBands - 1 : (age < 0 ? 0 : age / 5); }
+// "0-4", ..., "85-89", "90+".
+std::string AgeBandName(int band);
 
 // Staff roles of the general practice workforce, as appointments record them;
 // stored as the index into this list.

@@ -480,19 +480,9 @@ Status Exporter::WritePatients() {
     Put(b, "\",\"value\":");
     PutString(b, key);
     Put(b, "}]");
-    switch (static_cast<Sex>(sex[p])) {
-      case Sex::kMale:
-        Put(b, ",\"gender\":\"male\"");
-        break;
-      case Sex::kFemale:
-        Put(b, ",\"gender\":\"female\"");
-        break;
-      case Sex::kIndeterminate:
-        Put(b, ",\"gender\":\"other\"");
-        break;
-      default:
-        Put(b, ",\"gender\":\"unknown\"");
-    }
+    Put(b, ",\"gender\":\"");
+    Put(b, FhirGender(static_cast<Sex>(sex[p])));
+    Put(b, "\"");
     if (birth[p] != kNoDate) {
       Put(b, ",\"birthDate\":");
       PutQuotedDate(b, birth[p]);

@@ -15,6 +15,9 @@
 #include <vector>
 
 #include "common/civil_date.h"
+#include "common/nhs_number.h"
+#include "common/number.h"
+#include "common/snomed_id.h"
 #include "common/spill_file.h"
 #include "common/vocabulary.h"
 #include "extract/csv_reader.h"
@@ -24,9 +27,7 @@
 #include "fhir/resource_reader.h"
 #include "fhir/resource_types.h"
 #include "ingest/extract_source.h"
-#include "ingest/nhs_number.h"
 #include "ingest/quarantine.h"
-#include "ingest/snomed_id.h"
 
 namespace populus::fhir {
 namespace {
@@ -231,9 +232,7 @@ Status ReadLoincMap(const std::string& path,
                                       path, rec.line, m.snomed));
     }
     const std::string factor(rec.fields[6]);
-    char* end = nullptr;
-    m.factor = std::strtod(factor.c_str(), &end);
-    if (factor.empty() || *end != '\0' || !(m.factor > 0)) {
+    if (!ParseDecimal(factor, &m.factor) || !(m.factor > 0)) {
       return Status::Data(
           fmt::format("{} line {}: factor '{}' is not a positive number", path, rec.line, factor));
     }
@@ -1374,14 +1373,13 @@ void FhirSource::MapPatient(element e) {
                      fmt::format("birthDate '{}' is not a valid date", birth));
   }
   const std::string_view gender = Str(e, "gender");
-  if (!gender.empty() && gender != "male" && gender != "female" && gender != "other" &&
-      gender != "unknown") {
+  Sex sex = Sex::kUnknown;
+  if (!gender.empty() && !ParseFhirGender(gender, &sex)) {
     return Problem(ExtractTable::kPatients, "gender", Rule::kInvalidValue,
-                   fmt::format("gender '{}' is not an administrative gender of FHIR (male, "
-                               "female, other, unknown)",
-                               gender));
+                   fmt::format("gender '{}' is not an administrative gender of FHIR ({})", gender,
+                               AcceptedFhirGenders()));
   }
-  fields[kSex] = gender == "male" ? "M" : gender == "female" ? "F" : gender == "other" ? "I" : "U";
+  fields[kSex] = Name(sex);
   std::string_view death_text = Str(e, "deceasedDateTime");
   if (!death_text.empty()) {
     if (DatePart(death_text, &day) != DateText::kOk) {

@@ -1,6 +1,5 @@
 #include "ingest/ingest.h"
 
-#include <fast_float/fast_float.h>
 #include <fmt/format.h>
 #include <xxhash.h>
 
@@ -13,15 +12,16 @@
 #include <unordered_map>
 
 #include "common/file_io.h"
+#include "common/nhs_number.h"
+#include "common/number.h"
+#include "common/snomed_id.h"
 #include "common/vocabulary.h"
 #include "extract/csv_reader.h"
 #include "extract/extract_schema.h"
 #include "ingest/csv_extract.h"
 #include "ingest/extract_source.h"
-#include "ingest/nhs_number.h"
 #include "ingest/pseudonymiser.h"
 #include "ingest/quarantine.h"
-#include "ingest/snomed_id.h"
 #include "store/snapshot.h"
 #include "store/snapshot_writer.h"
 
@@ -191,16 +191,8 @@ class StringInterner {
 // Values are kept as float32 (about seven significant digits, ample for
 // clinical measurements); a number beyond float range is not a valid value.
 bool ParseNumber(std::string_view text, float* out) {
-  if (text.empty()) return false;
-  const char* first = text.data();
-  const char* last = first + text.size();
-  if (*first == '+') {
-    ++first;
-    if (first == last || *first == '-' || *first == '+') return false;
-  }
-  double value;
-  auto [ptr, ec] = fast_float::from_chars(first, last, value);
-  if (ec != std::errc() || ptr != last || !std::isfinite(value) ||
+  double value = 0;
+  if (!ParseDecimal(text, &value, LeadingPlus::kAllowed) ||
       std::fabs(value) > std::numeric_limits<float>::max()) {
     return false;
   }
@@ -209,14 +201,11 @@ bool ParseNumber(std::string_view text, float* out) {
 }
 
 bool ParseWhole(std::string_view text, int64_t min, int64_t max, int64_t* out) {
-  if (text.empty() || text.size() > 12) return false;
-  int64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
+  uint64_t v = 0;
+  if (!ParseWholeNumber(text, static_cast<uint64_t>(max), &v) || static_cast<int64_t>(v) < min) {
+    return false;
   }
-  if (v < min || v > max) return false;
-  *out = v;
+  *out = static_cast<int64_t>(v);
   return true;
 }
 

@@ -2,9 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "common/csv_field.h"
+#include "common/nhs_number.h"
+#include "common/snomed_id.h"
 #include "extract/csv_reader.h"
-#include "ingest/nhs_number.h"
-#include "ingest/snomed_id.h"
 
 namespace populus {
 namespace {
@@ -144,20 +145,6 @@ std::map<std::string, uint64_t> Quarantine::by_rule(std::string_view file) const
   return out;
 }
 
-void AppendCsvField(std::string* line, std::string_view field) {
-  const bool quote = field.find_first_of(",\"\r\n") != std::string_view::npos;
-  if (!quote) {
-    line->append(field);
-    return;
-  }
-  line->push_back('"');
-  for (char c : field) {
-    if (c == '"') line->push_back('"');
-    line->push_back(c);
-  }
-  line->push_back('"');
-}
-
 std::string MaskIdentifier(std::string_view text) {
   return fmt::format("[masked: {} characters]", text.size());
 }
@@ -178,46 +165,6 @@ std::string MaskedRecord(const std::vector<std::string_view>& fields, int identi
     }
   }
   return line;
-}
-
-bool ContainsNhsNumberShape(std::string_view text) {
-  size_t digits = 0;
-  for (char c : text) digits += (c >= '0' && c <= '9') ? 1 : 0;
-  return digits >= 10 && MaskNhsNumberRuns(text) != text;
-}
-
-std::string MaskNhsNumberRuns(std::string_view text) {
-  std::string masked(text);
-  auto is_digit = [&](size_t i) {
-    return i < masked.size() && masked[i] >= '0' && masked[i] <= '9';
-  };
-  for (size_t i = 0; i < masked.size();) {
-    if (!is_digit(i) || (i > 0 && is_digit(i - 1))) {
-      ++i;
-      continue;
-    }
-    size_t j = i;
-    while (is_digit(j)) ++j;
-    const size_t len = j - i;
-    // "943 476 5919": three, three and four digits with single spaces.
-    bool spaced = false;
-    if (len == 3 && j + 8 <= masked.size() && masked[j] == ' ' &&
-        LooksLikeNhsNumber(std::string_view(masked).substr(i, 12))) {
-      j = i + 12;
-      if (is_digit(j)) {
-        i = j;
-        continue;
-      }
-      spaced = true;
-    }
-    if (len == 10 || spaced) {
-      for (size_t k = i; k < j; ++k) {
-        if (masked[k] != ' ') masked[k] = '*';
-      }
-    }
-    i = j;
-  }
-  return masked;
 }
 
 std::string SanitisedRawRecord(std::string_view raw) {

@@ -84,9 +84,6 @@ class Quarantine {
   std::vector<std::string> examples_;
 };
 
-// Appends a field to a CSV line, quoting it if RFC 4180 requires.
-void AppendCsvField(std::string* line, std::string_view field);
-
 // A record's fields as CSV for the quarantine: field `identifier_index` (if
 // >= 0) is replaced by `identifier_replacement`; fields marked in `code_fields`
 // that are valid SNOMED CT concept ids are kept; every other field is
@@ -96,14 +93,6 @@ void AppendCsvField(std::string* line, std::string_view field);
 std::string MaskedRecord(const std::vector<std::string_view>& fields, int identifier_index,
                          std::string_view identifier_replacement,
                          const std::vector<bool>& code_fields = {});
-
-// True if the text has a run MaskNhsNumberRuns() would mask.
-bool ContainsNhsNumberShape(std::string_view text);
-
-// Replaces every standalone run of exactly 10 digits, or of 3-3-4 digits
-// separated by single spaces, with asterisks (a run of 9, 11 or 12 digits is
-// no NHS number and is kept).
-std::string MaskNhsNumberRuns(std::string_view text);
 
 // A raw record that could not be split into fields: every run shaped like an
 // NHS number is masked, and bytes that are not valid UTF-8 or are control

@@ -9,8 +9,9 @@
 #include <span>
 #include <sstream>
 
+#include "common/number.h"
+#include "common/snomed_id.h"
 #include "common/vocabulary.h"
-#include "ingest/snomed_id.h"
 #include "synth/csv_lines.h"
 #include "synth/frailty.h"
 #include "synth/generate.h"
@@ -101,12 +102,9 @@ bool OnAny(std::span<const Course> courses, const std::vector<bool>& classes, Da
 
 // A whole number from a `name:N` eligibility term, or -1.
 int TermNumber(const std::string& term, size_t prefix) {
-  const std::string digits = term.substr(prefix);
-  if (digits.empty() || digits.size() > 5 ||
-      !std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); })) {
-    return -1;
-  }
-  return std::stoi(digits);
+  uint64_t n = 0;
+  return ParseWholeNumber(std::string_view(term).substr(prefix), 99999, &n) ? static_cast<int>(n)
+                                                                            : -1;
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "ingest/snomed_id.h"
+#include "common/snomed_id.h"
 #include "synth/csv_lines.h"
 
 namespace populus::synth {

@@ -22,6 +22,7 @@
 
 #include "common/civil_date.h"
 #include "common/status.h"
+#include "rules/efi_definition.h"
 #include "synth/ics_config.h"
 
 namespace populus::synth {
@@ -44,23 +45,16 @@ struct ConditionSpec {
 };
 
 // The electronic Frailty Index as the simulation sees it (src/synth/frailty.h
-// loads it): which eFI deficit each simulated condition or deficit counts
-// towards, and the calibrated knobs of the deficits that are not conditions.
-struct FrailtyModel {
-  std::vector<std::string> deficits;  // ids of the eFI deficits, in definition order
-  std::vector<int> deficit_of;        // per simulated condition: eFI deficit index or -1
-  int polypharmacy = -1;              // index of the polypharmacy deficit, or -1
-  int polypharmacy_drugs = 5;         // distinct drugs ...
-  int polypharmacy_days = 365;        // ... within this many days before the date
-  std::vector<double> category_from;  // lowest score of each category (fit, mild, ...)
-  std::vector<std::string> categories;
+// loads it): the rule pack's definition (rules/efi_definition.h), which eFI
+// deficit each simulated condition or deficit counts towards, and the
+// calibrated knobs of the deficits that are not conditions.
+struct FrailtyModel : rules::EfiSpec {
+  std::vector<int> deficit_of;  // per simulated condition: eFI deficit index or -1
   int from_age = 65;            // assessed from this age (the rule pack's)
   int target_from_age = 65;     // the efi_* calibration targets count from this age
   double sigma = 0.5;           // spread of the frailty factor (calibrated)
   double prevalence_scale = 1;  // multiplier of deficit prevalences (calibrated)
   bool enabled() const { return !deficits.empty(); }
-  // The category index of a count of deficits.
-  int Category(int deficits_present) const;
 };
 
 struct ConditionModel {

@@ -2,57 +2,26 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
-#include <fstream>
+#include "common/number.h"
+#include "extract/data_table.h"
 
 namespace populus::synth {
-
-std::vector<std::string> SplitCsvLine(const std::string& line) {
-  std::vector<std::string> out;
-  std::string field;
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        field.push_back('"');
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        field.push_back(c);
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.push_back(field);
-      field.clear();
-    } else if (c != '\r') {
-      field.push_back(c);
-    }
-  }
-  out.push_back(field);
-  return out;
-}
 
 Status ReadDataFile(const std::string& path, const std::vector<std::string>& header,
                     std::vector<DataRow>* rows) {
   rows->clear();
-  std::ifstream in(path);
-  if (!in) return Status::Data(fmt::format("cannot read '{}'", path));
-  std::string line;
-  std::getline(in, line);
-  if (SplitCsvLine(line) != header) {
-    return Status::Data(
-        fmt::format("{} line 1: the header must be {}", path, fmt::join(header, ",")));
+  DeclaredColumns columns;
+  for (const std::string& name : header) columns.required.push_back(name.c_str());
+  Table table;
+  POPULUS_RETURN_IF_ERROR(ReadTable(path, columns, &table));
+  // The fields in the declared order, whatever the file's.
+  std::vector<size_t> column_of;
+  for (const std::string& name : header) {
+    column_of.push_back(static_cast<size_t>(table.Column({name.c_str()})));
   }
-  for (int n = 2; std::getline(in, line); ++n) {
-    if (line.empty() || line == "\r") continue;
-    DataRow row{n, SplitCsvLine(line)};
-    if (row.fields.size() != header.size()) {
-      return Status::Data(fmt::format("{} line {}: {} fields, expected {}", path, n,
-                                      row.fields.size(), header.size()));
-    }
+  for (size_t r = 0; r < table.rows.size(); ++r) {
+    DataRow row{static_cast<int>(table.lines[r]), {}};
+    for (size_t c : column_of) row.fields.push_back(std::move(table.rows[r][c]));
     rows->push_back(std::move(row));
   }
   return Status::Ok();
@@ -61,13 +30,7 @@ Status ReadDataFile(const std::string& path, const std::vector<std::string>& hea
 Status ParseNumber(const std::string& path, const DataRow& row, size_t column,
                    const std::vector<std::string>& header, double* out) {
   const std::string& text = row.fields[column];
-  size_t used = 0;
-  try {
-    *out = std::stod(text, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size() || !std::isfinite(*out)) {
+  if (!ParseDecimal(text, out)) {
     return Status::Data(fmt::format("{} line {} column {}: '{}' is not a number", path, row.line,
                                     header[column], text));
   }

@@ -1,5 +1,6 @@
 // Small CSV data files of the synthetic ICS (codelists, prevalence and rate
-// tables), read whole with their header checked.
+// tables), read whole by the one small-table reader (extract/data_table.h)
+// with their columns checked, as rows of fields in the declared order.
 #pragma once
 
 #include <string>
@@ -9,16 +10,14 @@
 
 namespace populus::synth {
 
-// The fields of one CSV line (RFC 4180 quoting; a CR is dropped).
-std::vector<std::string> SplitCsvLine(const std::string& line);
-
 struct DataRow {
   int line;  // 1 is the header
   std::vector<std::string> fields;
 };
 
-// Reads a CSV file whose header must be `header` exactly; every non-blank row
-// must have that many fields. Errors name the file and line.
+// Reads a CSV file whose columns must be `header` (in any order; a missing,
+// unknown or repeated column is an error naming the file); each row's fields
+// come back in `header`'s order. Errors name the file and line.
 Status ReadDataFile(const std::string& path, const std::vector<std::string>& header,
                     std::vector<DataRow>* rows);
 

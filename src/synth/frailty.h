@@ -2,8 +2,9 @@
 //
 // The eFI (Clegg et al., Age and Ageing 2016) counts 36 deficits in a person's
 // primary care record; the score is deficits / 36 and falls into fit, mild,
-// moderate or severe frailty. Its definition is data:
-// data/frailty/efi-deficits.csv lists each deficit with the long-term
+// moderate or severe frailty. Its definition is data, named by the rule pack
+// (data/rules.toml) and read by rules/efi_definition.h as the analysis reads
+// it: data/frailty/efi-deficits.csv lists each deficit with the long-term
 // conditions that count towards it in the simulation, the codelists that
 // record it (used by the analysis too), and its rule (`coded`: any code ever
 // recorded; `polypharmacy`: enough distinct drugs within a window), and

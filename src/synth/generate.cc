@@ -10,10 +10,10 @@
 #include <map>
 #include <thread>
 
+#include "common/csv_field.h"
 #include "common/file_io.h"
+#include "common/nhs_number.h"
 #include "common/vocabulary.h"
-#include "ingest/nhs_number.h"
-#include "ingest/quarantine.h"
 #include "synth/clinical_record.h"
 #include "synth/frailty.h"
 #include "synth/random.h"

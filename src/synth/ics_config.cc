@@ -10,11 +10,12 @@
 #include <limits>
 #include <set>
 
+#include "common/nhs_number.h"
+#include "common/number.h"
+#include "common/snomed_id.h"
 #include "common/vocabulary.h"
 #include "extract/csv_reader.h"
 #include "extract/extract_schema.h"
-#include "ingest/quarantine.h"
-#include "ingest/snomed_id.h"
 #include "rules/rule_pack.h"
 #include "rules/toml_checker.h"
 
@@ -54,9 +55,7 @@ Status LoadEthnicities(const std::string& path, const std::string& key, IcsConfi
       return Status::Data(
           fmt::format("{} line {}: '{}' is not a SNOMED CT concept id", path, line_no, c.code));
     }
-    try {
-      c.share = std::stod(line.substr(last + 1));
-    } catch (...) {
+    if (!ParseDecimal(std::string_view(line).substr(last + 1), &c.share)) {
       return Status::Data(fmt::format("{} line {}: the share is not a number", path, line_no));
     }
     if (c.share < 0) return Status::Data(fmt::format("{} line {}: negative share", path, line_no));

@@ -16,10 +16,10 @@
 
 #include "common/civil_date.h"
 #include "common/status.h"
+#include "common/vocabulary.h"
 
 namespace populus::synth {
 
-inline constexpr int kAgeBands = 19;  // 0-4, 5-9, ..., 85-89, 90+
 inline constexpr double kDaysPerYear = 365.2425;
 using BandValues = std::array<double, kAgeBands>;
 

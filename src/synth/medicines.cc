@@ -6,7 +6,7 @@
 #include <cmath>
 #include <filesystem>
 
-#include "ingest/snomed_id.h"
+#include "common/snomed_id.h"
 #include "synth/csv_lines.h"
 #include "synth/random.h"
 #include "synth/synthetic_ics.h"

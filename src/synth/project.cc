@@ -206,8 +206,7 @@ Status WritePopulation(const std::string& path, const IcsConfig& config, const S
     for (size_t l = 0; l < ics.localities.size(); ++l) {
       for (int s = 0; s < 2; ++s) {
         for (int b = 0; b < kAgeBands; ++b) {
-          const std::string band =
-              b == kAgeBands - 1 ? "90+" : fmt::format("{}-{}", b * 5, b * 5 + 4);
+          const std::string band = AgeBandName(b);
           out += fmt::format("{},{},{},{},{}\n", year, ics.localities[l].name,
                              s == 1 ? "female" : "male", band, counts[l][s][b]);
         }

@@ -172,7 +172,4 @@ inline bool RegisteredOn(const Person& p, Date date) {
   return p.registered_from <= date && (p.registered_to == kNoDate || p.registered_to > date);
 }
 
-// Age band 0-18 (5-year bands, 90+ last) for an age in years.
-inline int AgeBand(int age) { return age >= 90 ? kAgeBands - 1 : (age < 0 ? 0 : age / 5); }
-
 }  // namespace populus::synth

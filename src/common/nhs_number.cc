@@ -1,4 +1,6 @@
-#include "ingest/nhs_number.h"
+#include "common/nhs_number.h"
+
+#include <string>
 
 namespace populus {
 
@@ -41,6 +43,46 @@ NhsNumberCheck ParseNhsNumber(std::string_view text, uint64_t* number) {
 bool LooksLikeNhsNumber(std::string_view text) {
   uint64_t ignored;
   return ParseNhsNumber(text, &ignored) != NhsNumberCheck::kMalformed;
+}
+
+bool ContainsNhsNumberShape(std::string_view text) {
+  size_t digits = 0;
+  for (char c : text) digits += (c >= '0' && c <= '9') ? 1 : 0;
+  return digits >= 10 && MaskNhsNumberRuns(text) != text;
+}
+
+std::string MaskNhsNumberRuns(std::string_view text) {
+  std::string masked(text);
+  auto is_digit = [&](size_t i) {
+    return i < masked.size() && masked[i] >= '0' && masked[i] <= '9';
+  };
+  for (size_t i = 0; i < masked.size();) {
+    if (!is_digit(i) || (i > 0 && is_digit(i - 1))) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (is_digit(j)) ++j;
+    const size_t len = j - i;
+    // "943 476 5919": three, three and four digits with single spaces.
+    bool spaced = false;
+    if (len == 3 && j + 8 <= masked.size() && masked[j] == ' ' &&
+        LooksLikeNhsNumber(std::string_view(masked).substr(i, 12))) {
+      j = i + 12;
+      if (is_digit(j)) {
+        i = j;
+        continue;
+      }
+      spaced = true;
+    }
+    if (len == 10 || spaced) {
+      for (size_t k = i; k < j; ++k) {
+        if (masked[k] != ' ') masked[k] = '*';
+      }
+    }
+    i = j;
+  }
+  return masked;
 }
 
 }  // namespace populus

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace populus {
@@ -23,5 +24,13 @@ int NhsCheckDigit(uint64_t first_nine);
 // 3-3-4 with spaces), whether or not its check digit is right; used to mask
 // identifiers inside records that could not be parsed into fields.
 bool LooksLikeNhsNumber(std::string_view text);
+
+// True if the text has a run MaskNhsNumberRuns() would mask.
+bool ContainsNhsNumberShape(std::string_view text);
+
+// Replaces every standalone run of exactly 10 digits, or of 3-3-4 digits
+// separated by single spaces, with asterisks (a run of 9, 11 or 12 digits is
+// no NHS number and is kept).
+std::string MaskNhsNumberRuns(std::string_view text);
 
 }  // namespace populus

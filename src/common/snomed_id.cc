@@ -1,4 +1,4 @@
-#include "ingest/snomed_id.h"
+#include "common/snomed_id.h"
 
 #include <array>
 
