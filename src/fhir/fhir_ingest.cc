@@ -16,11 +16,11 @@
 
 #include "common/civil_date.h"
 #include "common/nhs_number.h"
-#include "common/number.h"
 #include "common/snomed_id.h"
 #include "common/spill_file.h"
 #include "common/vocabulary.h"
 #include "extract/csv_reader.h"
+#include "extract/data_table.h"
 #include "extract/extract_schema.h"
 #include "fhir/duplicate_keys.h"
 #include "fhir/fhir_systems.h"
@@ -206,39 +206,32 @@ struct LoincMapping {
 
 Status ReadLoincMap(const std::string& path,
                     std::unordered_map<std::string, std::vector<LoincMapping>>* out) {
-  CsvReader reader;
-  POPULUS_RETURN_IF_ERROR(reader.Open(path));
-  CsvRecord rec;
-  if (!reader.Next(&rec)) return Status::Data(path + ": the file is empty");
-  const std::vector<std::string_view> expected = {"loinc_code",  "loinc_term",  "loinc_unit",
-                                                  "snomed_code", "snomed_term", "snomed_unit",
-                                                  "factor"};
-  if (rec.fields != expected) {
-    return Status::Data(fmt::format("{} line 1: the header must be {}", path,
-                                    "loinc_code,loinc_term,loinc_unit,snomed_code,snomed_term,"
-                                    "snomed_unit,factor"));
-  }
-  while (reader.Next(&rec)) {
-    if (rec.fields.size() != expected.size()) {
-      return Status::Data(fmt::format("{} line {}: {} fields where the header has {}", path,
-                                      rec.line, rec.fields.size(), expected.size()));
-    }
+  Table t;
+  POPULUS_RETURN_IF_ERROR(ReadTable(path,
+                                    {{"loinc_code", "loinc_term", "loinc_unit", "snomed_code",
+                                      "snomed_term", "snomed_unit", "factor"}},
+                                    &t));
+  const auto column = [&t](const char* name) { return static_cast<size_t>(t.Column({name})); };
+  const size_t loinc = column("loinc_code"), unit = column("loinc_unit"),
+               snomed = column("snomed_code"), snomed_unit = column("snomed_unit");
+  const int factor = t.Column({"factor"});
+  for (size_t r = 0; r < t.rows.size(); ++r) {
     LoincMapping m;
-    m.unit = rec.fields[2];
-    m.snomed = rec.fields[3];
-    m.snomed_unit = rec.fields[5];
+    m.unit = t.rows[r][unit];
+    m.snomed = t.rows[r][snomed];
+    m.snomed_unit = t.rows[r][snomed_unit];
     if (!IsSnomedConceptId(m.snomed)) {
       return Status::Data(fmt::format("{} line {}: snomed_code '{}' is not a SNOMED CT concept id",
-                                      path, rec.line, m.snomed));
+                                      path, t.lines[r], m.snomed));
     }
-    const std::string factor(rec.fields[6]);
-    if (!ParseDecimal(factor, &m.factor) || !(m.factor > 0)) {
-      return Status::Data(
-          fmt::format("{} line {}: factor '{}' is not a positive number", path, rec.line, factor));
+    POPULUS_RETURN_IF_ERROR(t.Number(r, factor, false, &m.factor));
+    if (!(m.factor > 0)) {
+      return Status::Data(fmt::format("{} line {}: factor '{}' is not a positive number", path,
+                                      t.lines[r], t.rows[r][static_cast<size_t>(factor)]));
     }
-    (*out)[std::string(rec.fields[0])].push_back(std::move(m));
+    (*out)[t.rows[r][loinc]].push_back(std::move(m));
   }
-  return reader.status();
+  return Status::Ok();
 }
 
 // ---- Staged tables -----------------------------------------------------------

@@ -6,15 +6,14 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <set>
 
 #include "common/nhs_number.h"
-#include "common/number.h"
 #include "common/snomed_id.h"
 #include "common/vocabulary.h"
 #include "extract/csv_reader.h"
+#include "extract/data_table.h"
 #include "extract/extract_schema.h"
 #include "rules/rule_pack.h"
 #include "rules/toml_checker.h"
@@ -33,32 +32,26 @@ std::string NameProblem(const std::string& name) {
 }
 
 Status LoadEthnicities(const std::string& path, const std::string& key, IcsConfig* config) {
-  std::ifstream in(path);
-  if (!in)
+  if (!std::filesystem::is_regular_file(path)) {
     return Status::Data(fmt::format("{}: key '{}': cannot read '{}'", config->path, key, path));
-  std::string line;
-  std::getline(in, line);
-  if (line.rfind("code,term,", 0) != 0) {
-    return Status::Data(fmt::format("{} line 1: expected a header starting code,term,", path));
   }
+  Table t;
+  POPULUS_RETURN_IF_ERROR(ReadTable(path, kCensusEthnicityColumns, &t));
+  int share = -1;
+  POPULUS_RETURN_IF_ERROR(t.RequireColumn({"dorset_share"}, &share));
+  const auto code = static_cast<size_t>(t.Column({"code"}));
   double total = 0;
-  for (int line_no = 2; std::getline(in, line); ++line_no) {
-    if (line.empty()) continue;
-    const size_t comma = line.find(',');
-    const size_t last = line.rfind(',');
+  for (size_t r = 0; r < t.rows.size(); ++r) {
     EthnicCategory c;
-    if (comma == std::string::npos || comma == last) {
-      return Status::Data(fmt::format("{} line {}: expected code,term,...,share", path, line_no));
-    }
-    c.code = line.substr(0, comma);
+    c.code = t.rows[r][code];
     if (!IsSnomedConceptId(c.code)) {
       return Status::Data(
-          fmt::format("{} line {}: '{}' is not a SNOMED CT concept id", path, line_no, c.code));
+          fmt::format("{} line {}: '{}' is not a SNOMED CT concept id", path, t.lines[r], c.code));
     }
-    if (!ParseDecimal(std::string_view(line).substr(last + 1), &c.share)) {
-      return Status::Data(fmt::format("{} line {}: the share is not a number", path, line_no));
+    POPULUS_RETURN_IF_ERROR(t.Number(r, share, false, &c.share));
+    if (c.share < 0) {
+      return Status::Data(fmt::format("{} line {}: negative share", path, t.lines[r]));
     }
-    if (c.share < 0) return Status::Data(fmt::format("{} line {}: negative share", path, line_no));
     total += c.share;
     config->ethnicities.push_back(c);
   }
