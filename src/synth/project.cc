@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "common/file_io.h"
@@ -227,14 +228,10 @@ Status LoadScenario(const std::string& path, const ConditionModel& model, Scenar
   };
   // The first key of a table that is not one of `known`, as an error.
   auto unknown = [&](const toml::table& table, const std::string& prefix,
-                     std::initializer_list<std::string_view> known) {
-    for (const auto& [key, node] : table) {
-      if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
-        return fail(prefix + std::string(key.str()),
-                    fmt::format("is not a known key (known: {})", fmt::join(known, ", ")));
-      }
-    }
-    return Status::Ok();
+                     const std::set<std::string>& known) {
+    rules::TomlChecker checker(path);
+    checker.NoUnknownKeys(table, prefix, known);
+    return checker.status();
   };
   POPULUS_RETURN_IF_ERROR(
       unknown(root, "", {"name", "description", "incidence", "appointment_shift"}));
