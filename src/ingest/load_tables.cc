@@ -179,7 +179,8 @@ bool Loader::Practice(std::string_view text, uint32_t* practice) {
   auto org = organisation_index_.find(std::string(text));
   if (org == organisation_index_.end() || organisations_[org->second].type != OrgType::kPractice) {
     return Reject("practice_code", Rule::kUnknownPractice,
-                  fmt::format("practice_code '{}' is not a practice in organisations.csv", text));
+                  fmt::format("practice_code '{}' is not a practice in {}", text,
+                              source_.TableLabel(SpecFor(ExtractTable::kOrganisations))));
   }
   *practice = org->second;
   return true;

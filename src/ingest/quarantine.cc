@@ -105,8 +105,10 @@ Status Quarantine::Add(std::string_view file, uint64_t line, std::string_view co
   ++counts_[{std::string(file), rule}];
   const std::string safe_reason = MaskNhsNumberRuns(reason);
   if (examples_.size() < 10) {
-    examples_.push_back(fmt::format("{} line {}{}{}: {}", file, line, column.empty() ? "" : ", ",
-                                    column, safe_reason));
+    // A FHIR Bundle's position is its entry index (docs/fhir.md).
+    examples_.push_back(fmt::format("{} {} {}{}{}: {}", file,
+                                    file.ends_with(".json") ? "entry" : "line", line,
+                                    column.empty() ? "" : ", ", column, safe_reason));
   }
   std::string row;
   AppendCsvField(&row, file);
