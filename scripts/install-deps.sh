@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libfmt-dev libcli11-dev libfast-float-dev libsimdjson-dev
   libtomlplusplus-dev nlohmann-json3-dev libxxhash-dev
-  libssl-dev libsqlite3-dev
+  libssl-dev libsqlite3-dev coinor-libclp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format-14
   python3

@@ -308,6 +308,57 @@ TEST(DisclosureAudit, FindsACellThroughTwoSums) {
   EXPECT_FALSE(a.withheld[0].derivable);
 }
 
+TEST(DisclosureAudit, FindsCellsThatOnlyEverySumAtOnceGivesAway) {
+  // Three withheld counts a, b, c, and three sums of two of them, shown
+  // unrounded: a + b = 10, b + c = 10, a + c = 10. No sum alone narrows a
+  // count below 0..10, but together they say a + b + c = 15, so each is
+  // exactly 5 (a = 15 - (b + c)). An onlooker with a solver finds them.
+  const std::vector<SumRelation> sums = {{3, {0, 1}}, {4, {1, 2}}, {5, {0, 2}}};
+  const std::vector<PublishedCell> cells = {kWithheld, kWithheld, kWithheld,
+                                            Shown(10), Shown(10), Shown(10)};
+  const DisclosureRules exact{.suppress_up_to = 7, .round_to = 1};
+  DisclosureAudit a = AuditLinked(cells, sums, exact);
+  ASSERT_EQ(a.withheld.size(), 3u);
+  EXPECT_EQ(a.derivable, 3u);
+  for (const DerivedInterval& d : a.withheld) {
+    EXPECT_EQ(d.lower, 5) << d.cell;
+    EXPECT_EQ(d.upper, 5) << d.cell;
+  }
+  // Rounded to 5, each sum is 8 to 12, so a = (a+b + a+c - (b+c)) / 2 is
+  // 2 to 8: seven values, more than rounding leaves, so not derivable.
+  a = AuditLinked(cells, sums);
+  EXPECT_TRUE(a.ok());
+  EXPECT_EQ(a.withheld[0].lower, 2);
+  EXPECT_EQ(a.withheld[0].upper, 8);
+  // Sums 10, 10 and 30 fit no counts of 0 or more (a + c is at most 20).
+  EXPECT_FALSE(
+      AuditLinked({kWithheld, kWithheld, kWithheld, Shown(10), Shown(10), Shown(30)}, sums, exact)
+          .consistent);
+}
+
+TEST(DisclosureAudit, ProtectionWithholdsUntilEverySumAtOnceGivesNothingAway) {
+  // The three sums above with the counts 5, 5, 5 and their sums 10, 10, 10,
+  // not rounded: primary suppression withholds the three 5s, and every sum
+  // has two withheld members, which one sum at a time cannot see through.
+  // Protection must withhold a sum as well.
+  LinkedCounts t;
+  t.counts = {5, 5, 5, 10, 10, 10};
+  t.relations = {{3, {0, 1}}, {4, {1, 2}}, {5, {0, 2}}};
+  const DisclosureRules exact{.suppress_up_to = 7, .round_to = 1};
+  const std::vector<ProtectedCell> p = ProtectLinked(t, exact);
+  std::vector<PublishedCell> published;
+  size_t sums_withheld = 0;
+  for (size_t c = 0; c < p.size(); ++c) {
+    published.push_back(Published(p[c]));
+    if (c >= 3 && !p[c].shown()) ++sums_withheld;
+  }
+  EXPECT_FALSE(p[0].shown());
+  EXPECT_FALSE(p[1].shown());
+  EXPECT_FALSE(p[2].shown());
+  EXPECT_GE(sums_withheld, 1u);
+  EXPECT_TRUE(AuditLinked(published, t.relations, exact).ok());
+}
+
 TEST(DisclosureAudit, TwoWithheldInASumAreNotDerivable) {
   // 50 = a + b, both withheld: each anything from 0 to 52.
   const DisclosureAudit a = AuditLinked({Shown(50), kWithheld, kWithheld}, {{0, {1, 2}}});

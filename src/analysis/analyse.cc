@@ -115,9 +115,11 @@ class LevelProtection {
     const DisclosureAudit audit = AuditHierarchy(view, rules_);
     if (!audit.ok()) {
       failures_.push_back(
-          audit.consistent
+          !audit.consistent ? fmt::format("{} (the counts do not add up)", what)
+          : audit.derivable > 0
               ? fmt::format("{} ({} withheld counts can be worked out)", what, audit.derivable)
-              : fmt::format("{} (the counts do not add up)", what));
+              : fmt::format("{} (the solver could not bound {} withheld counts)", what,
+                            audit.unsolved));
     }
     return p;
   }

@@ -1,10 +1,13 @@
 #include "analysis/disclosure.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <deque>
 #include <tuple>
 #include <utility>
+
+#include "analysis/sum_bounds.h"
 
 namespace populus::analysis {
 namespace {
@@ -113,6 +116,121 @@ bool Derivable(const Bounds& b, const DisclosureRules& rules) {
   return b.upper != kUnbounded && b.upper - b.lower <= std::max<int64_t>(rules.round_to, 1) - 1;
 }
 
+// The bounds every cell starts from: a shown count's rounding interval, 0
+// or more for the rest.
+std::vector<Bounds> StartingBounds(const std::vector<PublishedCell>& cells,
+                                   const DisclosureRules& rules) {
+  std::vector<Bounds> bounds(cells.size());
+  for (size_t c = 0; c < cells.size(); ++c) {
+    if (cells[c].visibility == Visibility::kShown) bounds[c] = ShownBounds(cells[c].value, rules);
+  }
+  return bounds;
+}
+
+// A solver's answer as a whole-number bound, rounded inwards past the
+// solver's tolerance.
+int64_t WholeAtLeast(double v) {
+  return static_cast<int64_t>(std::ceil(v - 1e-6 - 1e-9 * std::fabs(v)));
+}
+int64_t WholeAtMost(double v) {
+  return static_cast<int64_t>(std::floor(v + 1e-6 + 1e-9 * std::fabs(v)));
+}
+
+// Narrows the bounds of every withheld cell that propagation left
+// underivable to what linear programming over every relation at once
+// allows. A cell that two solutions already show to take values at least
+// round_to apart is not derivable whatever else is found, and is not asked
+// about. False when the bounds and relations have no solution at all;
+// *unsolved counts the cells the solver gave no answer for.
+bool NarrowByLinearProgramming(const std::vector<PublishedCell>& cells,
+                               const std::vector<SumRelation>& relations,
+                               const DisclosureRules& rules, std::vector<Bounds>* bounds,
+                               size_t* unsolved) {
+  std::vector<Bounds>& b = *bounds;
+  std::vector<size_t> asked;
+  for (size_t c = 0; c < cells.size(); ++c) {
+    if (cells[c].visibility == Visibility::kWithheld && !Derivable(b[c], rules)) asked.push_back(c);
+  }
+  if (asked.empty()) return true;
+  std::vector<int64_t> lower(b.size()), upper(b.size());
+  for (size_t c = 0; c < b.size(); ++c) {
+    lower[c] = b[c].lower;
+    upper[c] = b[c].upper;
+  }
+  SumBounds lp(lower, upper, relations);
+  // The least and greatest value each asked cell took in the solutions seen.
+  std::vector<double> seen_low(b.size(), INFINITY), seen_high(b.size(), -INFINITY);
+  const int64_t round_to = std::max<int64_t>(rules.round_to, 1);
+  auto record = [&] {
+    const double* x = lp.solution();
+    for (size_t c : asked) {
+      seen_low[c] = std::min(seen_low[c], x[c]);
+      seen_high[c] = std::max(seen_high[c], x[c]);
+    }
+  };
+  auto spread_apart = [&](size_t c) {
+    return seen_high[c] >= seen_low[c] &&
+           WholeAtMost(seen_high[c]) - WholeAtLeast(seen_low[c]) >= round_to;
+  };
+  for (size_t c : asked) {
+    if (spread_apart(c)) continue;
+    double v = 0;
+    switch (lp.Minimum(c, &v)) {
+      case SumBounds::Answer::kBound:
+        record();
+        b[c].lower = std::max(b[c].lower, WholeAtLeast(v));
+        break;
+      case SumBounds::Answer::kInfeasible:
+        return false;
+      case SumBounds::Answer::kNoUpperBound:  // cannot be: every cell is 0 or more
+      case SumBounds::Answer::kFailed:
+        ++*unsolved;
+        continue;
+    }
+    if (spread_apart(c)) continue;
+    switch (lp.Maximum(c, &v)) {
+      case SumBounds::Answer::kBound:
+        record();
+        b[c].upper = std::min(b[c].upper, WholeAtMost(v));
+        break;
+      case SumBounds::Answer::kNoUpperBound:
+        break;
+      case SumBounds::Answer::kInfeasible:
+        return false;
+      case SumBounds::Answer::kFailed:
+        ++*unsolved;
+        break;
+    }
+    if (b[c].lower > b[c].upper) return false;
+  }
+  return true;
+}
+
+// How deep an audit goes: propagation alone (fast, used while protection
+// chooses cells) or propagation and then linear programming.
+enum class AuditDepth { kPropagation, kLinearProgramming };
+
+DisclosureAudit Audit(const std::vector<PublishedCell>& cells,
+                      const std::vector<SumRelation>& relations, const DisclosureRules& rules,
+                      AuditDepth depth) {
+  std::vector<Bounds> bounds = StartingBounds(cells, rules);
+  DisclosureAudit audit;
+  for (const Bounds& b : bounds) audit.consistent = audit.consistent && b.lower <= b.upper;
+  audit.consistent =
+      audit.consistent && Propagate(relations, RelationsOfCells(cells.size(), relations), &bounds);
+  if (audit.consistent && depth == AuditDepth::kLinearProgramming) {
+    audit.consistent = NarrowByLinearProgramming(cells, relations, rules, &bounds, &audit.unsolved);
+  }
+  for (size_t c = 0; c < cells.size(); ++c) {
+    if (cells[c].visibility != Visibility::kWithheld) continue;
+    DerivedInterval d{c, bounds[c].lower, bounds[c].upper, Derivable(bounds[c], rules)};
+    if (!audit.consistent) d.derivable = false;
+    audit.derivable += d.derivable ? 1 : 0;
+    audit.withheld.push_back(d);
+  }
+  return audit;
+}
+
 }  // namespace
 
 int64_t RoundCount(int64_t count, int64_t round_to) {
@@ -132,22 +250,7 @@ PublishedCell Published(const ProtectedCell& cell) {
 DisclosureAudit AuditLinked(const std::vector<PublishedCell>& cells,
                             const std::vector<SumRelation>& relations,
                             const DisclosureRules& rules) {
-  std::vector<Bounds> bounds(cells.size());
-  for (size_t c = 0; c < cells.size(); ++c) {
-    if (cells[c].visibility == Visibility::kShown) bounds[c] = ShownBounds(cells[c].value, rules);
-  }
-  DisclosureAudit audit;
-  for (const Bounds& b : bounds) audit.consistent = audit.consistent && b.lower <= b.upper;
-  audit.consistent =
-      audit.consistent && Propagate(relations, RelationsOfCells(cells.size(), relations), &bounds);
-  for (size_t c = 0; c < cells.size(); ++c) {
-    if (cells[c].visibility != Visibility::kWithheld) continue;
-    DerivedInterval d{c, bounds[c].lower, bounds[c].upper, Derivable(bounds[c], rules)};
-    if (!audit.consistent) d.derivable = false;
-    audit.derivable += d.derivable ? 1 : 0;
-    audit.withheld.push_back(d);
-  }
-  return audit;
+  return Audit(cells, relations, rules, AuditDepth::kLinearProgramming);
 }
 
 std::vector<ProtectedCell> ProtectLinked(const LinkedCounts& table, const DisclosureRules& rules) {
@@ -208,21 +311,10 @@ std::vector<ProtectedCell> ProtectLinked(const LinkedCounts& table, const Disclo
     }
     return cells;
   };
-  // Step 2b: while the audit can work out a withheld cell, withhold the
-  // best shown cell of a sum it is in (or, when every member of those is
-  // withheld, of the sums their members are in, and so on outwards), then
-  // secure the sums again.
-  for (;;) {
-    secure();
-    const DisclosureAudit audit = AuditLinked(published(), relations, rules);
-    if (!audit.consistent || audit.derivable == 0) break;
-    size_t target = kNone;
-    for (const DerivedInterval& d : audit.withheld) {
-      if (d.derivable) {
-        target = d.cell;
-        break;
-      }
-    }
+  // Withholds the best shown cell of a sum `target` is in (or, when every
+  // member of those is withheld, of the sums their members are in, and so on
+  // outwards); the cell withheld, or kNone when nothing shown is linked to it.
+  auto withhold_near = [&](size_t target) -> size_t {
     size_t best = kNone;
     Key best_key;
     std::vector<bool> seen(n, false);
@@ -245,28 +337,54 @@ std::vector<ProtectedCell> ProtectLinked(const LinkedCounts& table, const Disclo
       }
       ring = std::move(next);
     }
-    if (best == kNone) break;  // nothing shown is linked to it: cannot happen
-    withhold(best, CellState::kSecondary);
-  }
-  // Step 2c: show again any secondary cell not needed: one whose every sum
-  // keeps at least two other withheld members and whose showing the audit
-  // accepts; the largest counts first, since they say most.
-  std::vector<size_t> secondary;
-  for (size_t c = 0; c < n; ++c) {
-    if (state[c] == CellState::kSecondary) secondary.push_back(c);
-  }
-  std::stable_sort(secondary.begin(), secondary.end(),
-                   [&](size_t a, size_t b) { return count[a] > count[b]; });
-  for (size_t c : secondary) {
-    bool spare = true;
-    for (size_t r : relations_of[c]) spare = spare && withheld_in[r] >= 3;
-    if (!spare) continue;
-    state[c] = CellState::kShown;
-    if (AuditLinked(published(), relations, rules).derivable == 0) {
-      for (size_t r : relations_of[c]) --withheld_in[r];
-    } else {
-      state[c] = CellState::kSecondary;
+    if (best != kNone) withhold(best, CellState::kSecondary);
+    return best;
+  };
+  auto first_derivable = [](const DisclosureAudit& audit) {
+    for (const DerivedInterval& d : audit.withheld) {
+      if (d.derivable) return d.cell;
     }
+    return kNone;
+  };
+  // Cells withheld because linear programming, not propagation, could work
+  // a count out: never shown again by step 2c.
+  std::vector<bool> pinned(n, false);
+  for (;;) {
+    // Step 2b: while propagation can work out a withheld cell, withhold a
+    // shown cell near it, then secure the sums again.
+    for (;;) {
+      secure();
+      const DisclosureAudit audit = Audit(published(), relations, rules, AuditDepth::kPropagation);
+      if (!audit.consistent || audit.derivable == 0) break;
+      if (withhold_near(first_derivable(audit)) == kNone) break;  // cannot happen
+    }
+    // Step 2c: show again any secondary cell not needed: one whose every
+    // sum keeps at least two other withheld members and whose showing the
+    // audit accepts; the largest counts first, since they say most.
+    std::vector<size_t> secondary;
+    for (size_t c = 0; c < n; ++c) {
+      if (state[c] == CellState::kSecondary && !pinned[c]) secondary.push_back(c);
+    }
+    std::stable_sort(secondary.begin(), secondary.end(),
+                     [&](size_t a, size_t b) { return count[a] > count[b]; });
+    for (size_t c : secondary) {
+      bool spare = true;
+      for (size_t r : relations_of[c]) spare = spare && withheld_in[r] >= 3;
+      if (!spare) continue;
+      state[c] = CellState::kShown;
+      if (Audit(published(), relations, rules, AuditDepth::kPropagation).derivable == 0) {
+        for (size_t r : relations_of[c]) --withheld_in[r];
+      } else {
+        state[c] = CellState::kSecondary;
+      }
+    }
+    // Step 2d: linear programming over every sum at once. Each round
+    // withholds (and pins) one more cell, so the loop ends.
+    const DisclosureAudit audit = AuditLinked(published(), relations, rules);
+    if (!audit.consistent || audit.derivable == 0) break;
+    const size_t added = withhold_near(first_derivable(audit));
+    if (added == kNone) break;  // cannot happen
+    pinned[added] = true;
   }
   std::vector<ProtectedCell> out(n);
   for (size_t c = 0; c < n; ++c) {

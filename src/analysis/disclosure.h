@@ -13,7 +13,10 @@
 //      withholds more until there is none; last, a cell withheld on the way
 //      that turns out not to be needed (every sum it is in keeps two other
 //      withheld members, and the audit still finds nothing) is shown
-//      again, the largest first;
+//      again, the largest first. While choosing, the audit propagates
+//      bounds one sum at a time (fast); the table is then audited by linear
+//      programming over every sum at once, and while that finds a count, a
+//      cell near it is withheld (and kept withheld) and step 2 runs again;
 //   3. rounding: every count shown is rounded to the nearest `round_to` (5
 //      by default; halves up).
 // When a sum has a single withheld member, the one withheld beside it is
@@ -41,18 +44,22 @@
 // them; every true count is a whole number, 0 or more. A count shown as v
 // stands for a true count from v - round_to/2 to v - round_to/2 + round_to
 // - 1 (8 to 12 for a 10), never 1 to `suppress_up_to` (so a 0 shown is
-// exactly 0 when primary suppression is on). The audit narrows every
+// exactly 0 when primary suppression is on). The audit first narrows every
 // count's interval by each sum in turn (the total lies between the sums of
 // its parts' bounds; a part between the total's bounds less the other
-// parts'), repeated until nothing changes. The intervals it finds are sound:
+// parts'), repeated until nothing changes; then, for every withheld count
+// that leaves underivable, it asks a linear programming solver
+// (sum_bounds.h) for the least and greatest value the count can take under
+// every sum and every shown count's interval at once, which is what an
+// onlooker with a solver could work out. The intervals it finds are sound:
 // each holds the true count. A withheld count is *derivable* when its
 // interval is no wider than a shown count's (upper - lower <= round_to - 1:
 // at most round_to values remain, where rounding would have left round_to).
 // An interval inside 1..`suppress_up_to` but wider than that is not
 // derivable: that a withheld count may be small is what withholding says
-// anyway. The propagation can miss what linear programming over all sums at
-// once would find (it works on one sum at a time), so a clean audit is
-// evidence, not proof, that nothing more can be worked out.
+// anyway. The solver works over real numbers, so a count that only whole-
+// number reasoning could pin down (integer programming) is not searched
+// for; the linear relaxation is the standard onlooker of table auditing.
 #pragma once
 
 #include <cstdint>
@@ -145,7 +152,8 @@ struct DisclosureAudit {
   bool consistent = true;
   std::vector<DerivedInterval> withheld;  // every withheld cell, in cell order
   size_t derivable = 0;                   // how many of them are derivable
-  bool ok() const { return consistent && derivable == 0; }
+  size_t unsolved = 0;  // withheld cells the solver gave no answer for: not judged safe
+  bool ok() const { return consistent && derivable == 0 && unsolved == 0; }
 };
 
 // The audit described above, of published cells bound by `relations`.
