@@ -305,14 +305,13 @@ TEST_F(HandMadePatients, WorklistsGiveEveryReason) {
 TEST_F(HandMadePatients, Qrisk3FromTheRecord) {
   CriteriaSet set(context_);
   CardiovascularRisk risk;
-  CardiovascularRiskFiles f;
+  rules::QriskFiles f;
   f.model = kSource + "/data/risk/qrisk3-2017.toml";
   f.record = kSource + "/data/risk/qrisk3-record.csv";
   f.smoking_amounts = kSource + "/data/risk/qrisk3-smoking-amounts.csv";
   f.ethnicity = kSource + "/data/risk/qrisk3-ethnicity.csv";
   f.ethnicity_codes = kCodelists + "/ethnicity-2011-census.csv";
-  f.codelist_root = kCodelists;
-  const Status st = risk.Load(f, &set);
+  const Status st = risk.Load(f, kCodelists, &set);
   ASSERT_TRUE(st.ok()) << st.message();
   CriteriaSet::Evaluator e(set, *snapshot_, as_of_);
   const CardiovascularRisk::Reader reader(risk, *snapshot_, as_of_);
@@ -368,17 +367,16 @@ TEST(Qrisk3FromRecord, BadMappingFilesAreRefused) {
   CriteriaContext c;
   c.codelist_root = kCodelists;
   c.registers = {"CHD", "STIA", "PAD", "FH", "AF", "RA", "CKD", "SMI", "HTN", "DM"};
-  CardiovascularRiskFiles f;
+  rules::QriskFiles f;
   f.model = kSource + "/data/risk/qrisk3-2017.toml";
   f.record = kSource + "/data/risk/qrisk3-record.csv";
   f.smoking_amounts = dir / "amounts.csv";
   f.ethnicity = kSource + "/data/risk/qrisk3-ethnicity.csv";
   f.ethnicity_codes = kCodelists + "/ethnicity-2011-census.csv";
-  f.codelist_root = kCodelists;
   WriteFile(f.smoking_amounts, "code,smoke_cat\n160603005,2\n160605003,7\n");
   CriteriaSet set(c);
   CardiovascularRisk risk;
-  Status st = risk.Load(f, &set);
+  Status st = risk.Load(f, kCodelists, &set);
   EXPECT_EQ(st.kind(), Status::Kind::kData);
   EXPECT_NE(st.message().find("amounts.csv line 3: smoke_cat must be a whole number from 2 to 4"),
             std::string::npos)
@@ -389,7 +387,7 @@ TEST(Qrisk3FromRecord, BadMappingFilesAreRefused) {
   WriteFile(f.record, "input,source\nb_gout,register:DM\n");
   CriteriaSet set2(c);
   CardiovascularRisk risk2;
-  st = risk2.Load(f, &set2);
+  st = risk2.Load(f, kCodelists, &set2);
   EXPECT_NE(st.message().find("record.csv line 2: 'b_gout' is not exclude, a QRISK3 condition"),
             std::string::npos)
       << st.message();

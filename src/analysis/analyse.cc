@@ -335,10 +335,7 @@ Status LoadRules(const rules::RulePack& pack, Rules* out) {
   POPULUS_RETURN_IF_ERROR(LoadSegmentation(pack.segments, criteria, &out->segments));
   POPULUS_RETURN_IF_ERROR(LoadSegmentation(pack.care_model_tiers, criteria, &out->tiers));
   POPULUS_RETURN_IF_ERROR(LoadWorklists(pack.worklists, criteria, &out->worklists));
-  const CardiovascularRiskFiles qrisk3_files = {pack.qrisk3.model,           pack.qrisk3.record,
-                                                pack.qrisk3.smoking_amounts, pack.qrisk3.ethnicity,
-                                                pack.qrisk3.ethnicity_codes, pack.codelists};
-  POPULUS_RETURN_IF_ERROR(out->qrisk3.Load(qrisk3_files, criteria));
+  POPULUS_RETURN_IF_ERROR(out->qrisk3.Load(pack.qrisk3, pack.codelists, criteria));
   POPULUS_RETURN_IF_ERROR(LoadIndicators(pack.indicators, criteria, &out->indicators));
   POPULUS_RETURN_IF_ERROR(ReadWholeNumberMap(pack.qrisk3.ethnicity_codes, kCensusEthnicityColumns,
                                              "code", "group_6", 1, 5, &out->ethnic_group_of_code));

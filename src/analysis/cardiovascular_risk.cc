@@ -46,7 +46,8 @@ struct CardiovascularRisk::Impl {
 CardiovascularRisk::CardiovascularRisk() : impl_(std::make_unique<Impl>()) {}
 CardiovascularRisk::~CardiovascularRisk() = default;
 
-Status CardiovascularRisk::Load(const CardiovascularRiskFiles& files, CriteriaSet* set) {
+Status CardiovascularRisk::Load(const rules::QriskFiles& files, const std::string& codelist_root,
+                                CriteriaSet* set) {
   Impl& m = *impl_;
   POPULUS_RETURN_IF_ERROR(m.model.Load(files.model));
   Table t;
@@ -64,7 +65,7 @@ Status CardiovascularRisk::Load(const CardiovascularRiskFiles& files, CriteriaSe
       const auto k = static_cast<size_t>(measure - std::begin(kMeasureNames));
       if (!m.measures[k].empty()) return Status::Data(fmt::format("{}: {} twice", where, name));
       POPULUS_RETURN_IF_ERROR(
-          ReadCodes((std::filesystem::path(files.codelist_root) / what).string(), &m.measures[k]));
+          ReadCodes((std::filesystem::path(codelist_root) / what).string(), &m.measures[k]));
       continue;
     }
     if (name != "exclude" && std::find(known.begin(), known.end(), name) == known.end()) {

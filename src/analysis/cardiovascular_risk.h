@@ -25,6 +25,7 @@
 #include "analysis/criteria.h"
 #include "analysis/qrisk3.h"
 #include "common/status.h"
+#include "rules/rule_pack.h"
 
 namespace populus {
 class Snapshot;
@@ -32,21 +33,14 @@ class Snapshot;
 
 namespace populus::analysis {
 
-struct CardiovascularRiskFiles {
-  std::string model;            // data/risk/qrisk3-2017.toml
-  std::string record;           // data/risk/qrisk3-record.csv
-  std::string smoking_amounts;  // data/risk/qrisk3-smoking-amounts.csv
-  std::string ethnicity;        // data/risk/qrisk3-ethnicity.csv
-  std::string ethnicity_codes;  // data/codelists/ethnicity-2011-census.csv
-  std::string codelist_root;
-};
-
 class CardiovascularRisk {
  public:
   CardiovascularRisk();
   ~CardiovascularRisk();
-  // Reads the model and the record mapping; the criteria go into `set`.
-  Status Load(const CardiovascularRiskFiles& files, CriteriaSet* set);
+  // Reads the model and the record mapping (the rule pack's files; the
+  // record's codelists are relative to `codelist_root`); the criteria go
+  // into `set`.
+  Status Load(const rules::QriskFiles& files, const std::string& codelist_root, CriteriaSet* set);
 
   // Gathers what it needs from one patient's record (date order); one per
   // thread, after Load.

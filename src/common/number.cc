@@ -24,10 +24,8 @@ bool ParseDecimal(std::string_view text, double* out, LeadingPlus plus) {
 }
 
 bool ParseWholeNumber(std::string_view text, uint64_t max, uint64_t* out) {
-  if (text.empty()) return false;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-  }
+  // from_chars reads an unsigned number as digits only: no sign, space or
+  // prefix; anything after the digits is caught by the end check.
   uint64_t value = 0;
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || ptr != text.data() + text.size() || value > max) return false;
