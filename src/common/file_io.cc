@@ -54,6 +54,22 @@ Status FileWriter::Append(const void* data, size_t size) {
   return Status::Ok();
 }
 
+Status FileWriter::WriteAt(uint64_t offset, const void* data, size_t size) {
+  POPULUS_RETURN_IF_ERROR(FlushBuffer());
+  const char* bytes = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::pwrite(fd_, bytes, size, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno("write", path_, errno);
+    }
+    bytes += n;
+    offset += static_cast<uint64_t>(n);
+    size -= static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
 Status FileWriter::FlushBuffer() {
   if (buffer_.empty()) return Status::Ok();
   Status st = WriteAll(fd_, buffer_.data(), buffer_.size(), path_);

@@ -27,6 +27,9 @@ class FileWriter {
   Status Open(const std::string& path, int mode = 0644);
   Status Append(const void* data, size_t size);
   Status Append(std::string_view text) { return Append(text.data(), text.size()); }
+  // Writes `size` bytes at `offset`, over what is there (a header filled in
+  // last); the buffer is flushed first.
+  Status WriteAt(uint64_t offset, const void* data, size_t size);
   // Flushes the buffer and fsyncs the file.
   Status Sync();
   Status Close();

@@ -4,22 +4,20 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
 namespace populus {
-namespace {
-constexpr size_t kBuffer = 1 << 20;
-}  // namespace
-
 SpillFile::~SpillFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Status SpillFile::Create(const std::string& dir) {
+Status SpillFile::Create(const std::string& dir, size_t buffer_bytes) {
   dir_ = dir;
+  buffer_bytes_ = std::max<size_t>(buffer_bytes, 4096);
   fd_ = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   if (fd_ < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
     // A file system without O_TMPFILE: a named file, unlinked at once.
@@ -31,7 +29,7 @@ Status SpillFile::Create(const std::string& dir) {
     status_ = Status::FromErrno("create a temporary file in", dir, errno);
     return status_;
   }
-  buffer_.reserve(kBuffer);
+  buffer_.reserve(buffer_bytes_);
   return Status::Ok();
 }
 
@@ -60,8 +58,8 @@ void SpillFile::Append(const void* data, size_t size) {
   size_ += size;
   const char* bytes = static_cast<const char*>(data);
   while (size > 0) {
-    if (buffer_.size() == kBuffer) Flush();
-    const size_t n = std::min(size, kBuffer - buffer_.size());
+    if (buffer_.size() == buffer_bytes_) Flush();
+    const size_t n = std::min(size, buffer_bytes_ - buffer_.size());
     buffer_.insert(buffer_.end(), bytes, bytes + n);
     bytes += n;
     size -= n;
@@ -75,7 +73,7 @@ Status SpillFile::FinishWriting() {
   if (status_.ok() && ::lseek(fd_, 0, SEEK_SET) != 0) {
     status_ = Status::FromErrno("rewind a temporary file in", dir_, errno);
   }
-  buffer_.resize(kBuffer);
+  buffer_.resize(buffer_bytes_);
   read_at_ = read_end_ = 0;
   reading_ = true;
   return status_;

@@ -29,8 +29,9 @@ class SpillFile {
   SpillFile(const SpillFile&) = delete;
   SpillFile& operator=(const SpillFile&) = delete;
 
-  // Makes the file in the folder `dir`, which must exist.
-  Status Create(const std::string& dir);
+  // Makes the file in the folder `dir`, which must exist; reads and writes
+  // go through a buffer of `buffer_bytes`.
+  Status Create(const std::string& dir, size_t buffer_bytes = size_t{1} << 20);
   void Append(const void* data, size_t size);
   void Append(std::string_view text) { Append(text.data(), text.size()); }
   // Writes out the buffer and turns the file around for reading from its start.
@@ -47,6 +48,7 @@ class SpillFile {
   int fd_ = -1;
   std::string dir_;  // for messages
   std::vector<char> buffer_;
+  size_t buffer_bytes_ = 0;
   size_t read_at_ = 0, read_end_ = 0;
   uint64_t size_ = 0;
   bool reading_ = false;

@@ -102,6 +102,9 @@ Status Loader::Run() {
     }
   }
   if (rejection.empty()) {
+    // The patients' final order first, so the event-like rows spill to
+    // disk under the patient numbers they are written with.
+    SortPatients();
     POPULUS_RETURN_IF_ERROR(LoadEvents());
     CrashPoint("after-events");
     POPULUS_RETURN_IF_ERROR(LoadMedications());
@@ -133,7 +136,6 @@ Status Loader::Run() {
   }
 
   const auto write_start = std::chrono::steady_clock::now();
-  SortPatients();
   POPULUS_RETURN_IF_ERROR(WriteSnapshot());
 
   // Does this load link with the snapshot it replaces? (Only a question when

@@ -32,6 +32,12 @@ struct IngestOptions {
   Date extract_date = kNoDate;  // dates after it are impossible; default: today
   int keep_versions = 5;        // older snapshot versions are removed; 0 keeps all
   ProgressBar::Mode progress = ProgressBar::Mode::kAuto;
+  // The event-like rows wait on disk in buckets of this many patients
+  // (appointments: practices) until written; memory while writing grows
+  // with one bucket's rows. Smaller buckets, more files; the snapshot is the
+  // same whatever the sizes.
+  size_t patients_per_bucket = 65536;
+  size_t organisations_per_bucket = 32;
 };
 
 struct IngestFileSummary {

@@ -591,6 +591,8 @@ Status Loader::LoadPatients() {
 Status Loader::LoadEvents() {
   IngestFileSummary summary;
   EventRows& e = events_;
+  POPULUS_RETURN_IF_ERROR(
+      e.rows.Create(writer_.staging_dir(), patients_.key.size(), options_.patients_per_bucket));
   DateRange& range = date_ranges_["events"];
   struct {  // field positions, found once from the header
     int patient = -1;
@@ -625,14 +627,17 @@ Status Loader::LoadEvents() {
           return Reject("unit", Rule::kIdentifierInText,
                         "unit holds what looks like an NHS number");
         }
-        e.patient.push_back(patient);
-        e.date.push_back(date);
-        e.code.push_back(code_id != kNewCode ? code_id : e.codes.Intern(code));
-        e.value.push_back(value);
-        e.unit.push_back(std::isnan(value) ? 0 : e.units.Intern(unit));
+        EventRow row;
+        row.patient = patient;
+        row.date = date;
+        row.code = code_id != kNewCode ? code_id : e.codes.Intern(code);
+        row.value = value;
+        row.unit = std::isnan(value) ? 0 : e.units.Intern(unit);
+        e.rows.Add(patient, row);
         range.Add(date);
         return true;
       }));
+  POPULUS_RETURN_IF_ERROR(e.rows.FinishWriting());
   event_like_rejects_ += summary.rows_quarantined;
   result_->files.push_back(summary);
   return Status::Ok();
@@ -641,6 +646,8 @@ Status Loader::LoadEvents() {
 Status Loader::LoadMedications() {
   IngestFileSummary summary;
   MedicationRows& m = medications_;
+  POPULUS_RETURN_IF_ERROR(
+      m.rows.Create(writer_.staging_dir(), patients_.key.size(), options_.patients_per_bucket));
   DateRange& range = date_ranges_["medications"];
   struct {  // field positions, found once from the header
     int patient = -1;
@@ -668,13 +675,16 @@ Status Loader::LoadMedications() {
         if (quantity < 0) {
           return Reject("quantity", Rule::kOutOfRange, "quantity is negative");
         }
-        m.patient.push_back(patient);
-        m.date.push_back(date);
-        m.code.push_back(code_id != kNewCode ? code_id : m.codes.Intern(code));
-        m.quantity.push_back(quantity);
+        MedicationRow row;
+        row.patient = patient;
+        row.date = date;
+        row.code = code_id != kNewCode ? code_id : m.codes.Intern(code);
+        row.quantity = quantity;
+        m.rows.Add(patient, row);
         range.Add(date);
         return true;
       }));
+  POPULUS_RETURN_IF_ERROR(m.rows.FinishWriting());
   event_like_rejects_ += summary.rows_quarantined;
   result_->files.push_back(summary);
   return Status::Ok();
@@ -683,6 +693,8 @@ Status Loader::LoadMedications() {
 Status Loader::LoadAppointments() {
   IngestFileSummary summary;
   AppointmentRows& a = appointments_;
+  POPULUS_RETURN_IF_ERROR(a.rows.Create(writer_.staging_dir(), organisations_.size(),
+                                        options_.organisations_per_bucket));
   DateRange& range = date_ranges_["appointments"];
   struct {  // field positions, found once from the header
     int practice_code = -1;
@@ -770,17 +782,20 @@ Status Loader::LoadAppointments() {
                         fmt::format("duration_minutes '{}' is not a whole number from 0 to 600",
                                     duration_text));
         }
-        a.practice.push_back(practice);
-        a.patient.push_back(patient);
-        a.date.push_back(date);
-        a.booked.push_back(booked);
-        a.role.push_back(role);
-        a.mode.push_back(static_cast<uint8_t>(mode));
-        a.status.push_back(static_cast<uint8_t>(status));
-        a.duration.push_back(static_cast<uint16_t>(duration));
+        AppointmentRow row;
+        row.practice = practice;
+        row.patient = patient;
+        row.date = date;
+        row.booked = booked;
+        row.role = role;
+        row.mode = static_cast<uint8_t>(mode);
+        row.status = static_cast<uint8_t>(status);
+        row.duration = static_cast<uint16_t>(duration);
+        a.rows.Add(practice, row);
         range.Add(date);
         return true;
       }));
+  POPULUS_RETURN_IF_ERROR(a.rows.FinishWriting());
   event_like_rejects_ += summary.rows_quarantined;
   result_->files.push_back(summary);
   return Status::Ok();
@@ -789,6 +804,8 @@ Status Loader::LoadAppointments() {
 Status Loader::LoadHospitalActivity() {
   IngestFileSummary summary;
   ActivityRows& h = activity_;
+  POPULUS_RETURN_IF_ERROR(
+      h.rows.Create(writer_.staging_dir(), patients_.key.size(), options_.patients_per_bucket));
   DateRange& range = date_ranges_["hospital_activity"];
   struct {  // field positions, found once from the header
     int patient = -1;
@@ -833,14 +850,17 @@ Status Loader::LoadHospitalActivity() {
                         fmt::format("length_of_stay_days '{}' is not a whole number from 0 to 3650",
                                     stay_text));
         }
-        h.patient.push_back(patient);
-        h.date.push_back(date);
-        h.setting.push_back(static_cast<uint8_t>(setting));
-        h.provider.push_back(h.providers.Intern(provider));
-        h.length_of_stay.push_back(static_cast<uint16_t>(stay));
+        ActivityRow row;
+        row.patient = patient;
+        row.date = date;
+        row.setting = static_cast<uint8_t>(setting);
+        row.provider = h.providers.Intern(provider);
+        row.length_of_stay = static_cast<uint16_t>(stay);
+        h.rows.Add(patient, row);
         range.Add(date);
         return true;
       }));
+  POPULUS_RETURN_IF_ERROR(h.rows.FinishWriting());
   event_like_rejects_ += summary.rows_quarantined;
   result_->files.push_back(summary);
   return Status::Ok();

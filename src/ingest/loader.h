@@ -51,14 +51,6 @@ class Loader {
   Status WriteSnapshot();
   // The key fingerprint of the newest kept version made from NHS numbers.
   void LatestKeyFingerprint(std::string* version, std::string* fingerprint) const;
-  // Orders a patient-keyed table by (patient, date) and writes its
-  // patient_offsets and date columns; *order is the row order for the rest.
-  Status WritePatientOrder(const std::string& table, const std::vector<uint32_t>& patient,
-                           const std::vector<Date>& date, std::vector<uint32_t>* order);
-  // Writes a dictionary-encoded column in row order, its dictionary sorted.
-  Status WriteCodes(const std::string& table, const std::string& name,
-                    const StringInterner& interner, const std::vector<uint32_t>& ids,
-                    const std::vector<uint32_t>& order);
   Status WriteOrganisations();
   Status WritePatients();
   Status WriteEvents();

@@ -8,12 +8,15 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/civil_date.h"
+#include "common/spill_file.h"
+#include "common/status.h"
 #include "common/vocabulary.h"
 
 namespace populus::loading {
@@ -164,33 +167,105 @@ struct PatientRows {
   StringInterner lsoa_dict, ethnicity_dict;
 };
 
+// Rows of one event-like table, spilled to disk as they are accepted, in
+// buckets by a range of keys (patients; practices for appointments), so that
+// loading a table of any size costs a small buffer per bucket. Writing reads
+// one bucket back at a time, sorts it and appends it to the snapshot's
+// columns (write_snapshot.cc), so memory grows with the rows of one bucket,
+// not of the table. Row is a plain struct of fixed size.
+template <typename Row>
+class BucketedRows {
+ public:
+  static constexpr size_t kSpillBuffer = size_t{256} << 10;
+
+  // Rows will have keys 0..keys-1; a bucket holds `keys_per_bucket` of them.
+  Status Create(const std::string& spill_dir, size_t keys, size_t keys_per_bucket) {
+    keys_ = keys;
+    width_ = std::max<size_t>(keys_per_bucket, 1);
+    buckets_.clear();
+    const size_t n = std::max<size_t>((keys + width_ - 1) / width_, 1);
+    for (size_t b = 0; b < n; ++b) {
+      buckets_.push_back(std::make_unique<SpillFile>());
+      POPULUS_RETURN_IF_ERROR(buckets_.back()->Create(spill_dir, kSpillBuffer));
+    }
+    return Status::Ok();
+  }
+  void Add(uint32_t key, const Row& row) {
+    buckets_[key / width_]->Append(&row, sizeof row);
+    ++rows_;
+  }
+  // Ends the writing of every bucket; a spill error (a full disk) stops the load.
+  Status FinishWriting() {
+    for (auto& b : buckets_) POPULUS_RETURN_IF_ERROR(b->FinishWriting());
+    return Status::Ok();
+  }
+  size_t buckets() const { return buckets_.size(); }
+  // The keys of bucket b: [first_key(b), first_key(b) + keys_in(b)).
+  size_t first_key(size_t b) const { return b * width_; }
+  size_t keys_in(size_t b) const { return std::min(width_, keys_ - std::min(keys_, b * width_)); }
+  uint64_t rows() const { return rows_; }
+  // Bucket b's rows in the order they were added; each bucket is read once
+  // and its file let go.
+  Status Read(size_t b, std::vector<Row>* rows) {
+    rows->resize(buckets_[b]->size() / sizeof(Row));
+    if (!rows->empty() && !buckets_[b]->Read(rows->data(), rows->size() * sizeof(Row))) {
+      return buckets_[b]->status();
+    }
+    buckets_[b].reset();
+    return Status::Ok();
+  }
+
+ private:
+  std::vector<std::unique_ptr<SpillFile>> buckets_;
+  size_t keys_ = 0, width_ = 1;
+  uint64_t rows_ = 0;
+};
+
+struct EventRow {
+  uint32_t patient = 0, code = 0, unit = 0;
+  Date date = 0;
+  float value = 0;  // NaN when absent
+};
+static_assert(sizeof(EventRow) == 20);
 struct EventRows {
-  std::vector<uint32_t> patient, code, unit;
-  std::vector<Date> date;
-  std::vector<float> value;  // NaN when absent
+  BucketedRows<EventRow> rows;
   StringInterner codes, units;
 };
 
+struct MedicationRow {
+  uint32_t patient = 0, code = 0;
+  Date date = 0;
+  float quantity = 0;  // NaN when absent
+};
+static_assert(sizeof(MedicationRow) == 16);
 struct MedicationRows {
-  std::vector<uint32_t> patient, code;
-  std::vector<Date> date;
-  std::vector<float> quantity;  // NaN when absent
+  BucketedRows<MedicationRow> rows;
   StringInterner codes;
 };
 
+struct ActivityRow {
+  uint32_t patient = 0, provider = 0;
+  Date date = 0;
+  uint16_t length_of_stay = 0;
+  uint8_t setting = 0;
+  uint8_t unused = 0;  // no padding of unknown bytes in the spill
+};
+static_assert(sizeof(ActivityRow) == 16);
 struct ActivityRows {
-  std::vector<uint32_t> patient, provider;
-  std::vector<Date> date;
-  std::vector<uint8_t> setting;
-  std::vector<uint16_t> length_of_stay;
+  BucketedRows<ActivityRow> rows;
   StringInterner providers;
 };
 
+struct AppointmentRow {
+  uint32_t practice = 0, patient = 0;
+  Date date = 0, booked = 0;
+  uint16_t duration = 0;
+  uint8_t role = 0, mode = 0, status = 0;
+  uint8_t unused[3] = {};  // no padding of unknown bytes in the spill
+};
+static_assert(sizeof(AppointmentRow) == 24);
 struct AppointmentRows {
-  std::vector<uint32_t> practice, patient;
-  std::vector<Date> date, booked;
-  std::vector<uint8_t> role, mode, status;
-  std::vector<uint16_t> duration;
+  BucketedRows<AppointmentRow> rows;  // by practice
 };
 
 struct DateRange {

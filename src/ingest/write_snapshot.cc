@@ -3,10 +3,12 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <span>
 #include <thread>
 #include <unordered_map>
 
@@ -35,14 +37,6 @@ template <typename T>
 std::vector<T> Gather(const std::vector<T>& values, const std::vector<uint32_t>& order) {
   std::vector<T> out(order.size());
   for (size_t i = 0; i < order.size(); ++i) out[i] = values[order[i]];
-  return out;
-}
-
-std::vector<uint32_t> GatherRemapped(const std::vector<uint32_t>& ids,
-                                     const std::vector<uint32_t>& order,
-                                     const std::vector<uint32_t>& remap) {
-  std::vector<uint32_t> out(order.size());
-  for (size_t i = 0; i < order.size(); ++i) out[i] = remap[ids[order[i]]];
   return out;
 }
 
@@ -84,6 +78,97 @@ void PatientDateOrder(const std::vector<uint32_t>& patient, const std::vector<Da
   for (size_t i = 0; i < keys.size(); ++i) (*order)[i] = static_cast<uint32_t>(keys[i]);
 }
 
+// Appends field(row) of each of `rows` in `order` to a column.
+template <typename Row, typename FieldFn>
+Status AppendInOrder(ColumnAppender* column, const std::vector<Row>& rows,
+                     const std::vector<uint32_t>& order, FieldFn field) {
+  using T = decltype(field(rows[0]));
+  std::vector<T> out(order.size());
+  for (size_t i = 0; i < order.size(); ++i) out[i] = field(rows[order[i]]);
+  return column->Append(std::span<const T>(out));
+}
+
+// A dictionary-encoded column written piece by piece: ids as uint16 when
+// the dictionary has at most 65536 entries, else uint32 (as
+// SnapshotWriter::Codes), its dictionary sorted (StringInterner::Finish).
+class CodeAppender {
+ public:
+  explicit CodeAppender(size_t dictionary_size)
+      : type_(SnapshotWriter::CodeIdType(dictionary_size)) {}
+  Status Begin(SnapshotWriter& w, const std::string& table, const std::string& name) {
+    table_ = table;
+    name_ = name;
+    return w.BeginColumn(table, name, type_, &file_);
+  }
+  // The ids (already remapped to the sorted dictionary), in row order.
+  Status AppendIds(const std::vector<uint32_t>& ids) {
+    if (type_ == ColumnType::kUInt32) return file_.Append(std::span<const uint32_t>(ids));
+    narrow_.assign(ids.begin(), ids.end());
+    return file_.Append(std::span<const uint16_t>(narrow_));
+  }
+  // remap[id(row)] of each of `rows` in `order`.
+  template <typename Row, typename IdFn>
+  Status Append(const std::vector<Row>& rows, const std::vector<uint32_t>& order,
+                const std::vector<uint32_t>& remap, IdFn id) {
+    ids_.resize(order.size());
+    for (size_t i = 0; i < order.size(); ++i) ids_[i] = remap[id(rows[order[i]])];
+    return AppendIds(ids_);
+  }
+  Status End(SnapshotWriter& w, const std::vector<std::string>& dictionary) {
+    POPULUS_RETURN_IF_ERROR(w.EndColumn(table_, name_, &file_));
+    return w.Strings(table_, name_ + ".dict", dictionary);
+  }
+
+ private:
+  ColumnType type_;
+  std::string table_, name_;
+  ColumnAppender file_;
+  std::vector<uint32_t> ids_;
+  std::vector<uint16_t> narrow_;
+};
+
+// Writes a patient-keyed table from its staged buckets, one at a time: each
+// bucket's rows ordered by (patient, date), keeping the extract's order
+// between rows of one patient and date (PatientDateOrder), with the
+// table's patient_offsets and date columns; `rest(bucket, order)` appends
+// the other columns. *rows is the table's row count.
+template <typename Row, typename RestFn>
+Status WriteByPatient(SnapshotWriter& w, const std::string& table, BucketedRows<Row>* staged,
+                      RestFn rest, uint64_t* rows) {
+  ColumnAppender offsets, dates;
+  POPULUS_RETURN_IF_ERROR(w.BeginColumn(table, "patient_offsets", ColumnType::kUInt64, &offsets));
+  POPULUS_RETURN_IF_ERROR(w.BeginColumn(table, "date", ColumnType::kInt32, &dates));
+  std::vector<Row> bucket;
+  std::vector<uint32_t> patient, order;
+  std::vector<Date> date;
+  std::vector<uint64_t> local;
+  uint64_t written = 0;
+  for (size_t b = 0; b < staged->buckets(); ++b) {
+    POPULUS_RETURN_IF_ERROR(staged->Read(b, &bucket));
+    const auto first = static_cast<uint32_t>(staged->first_key(b));
+    patient.resize(bucket.size());
+    date.resize(bucket.size());
+    for (size_t i = 0; i < bucket.size(); ++i) {
+      patient[i] = bucket[i].patient - first;
+      date[i] = bucket[i].date;
+    }
+    PatientDateOrder(patient, date, staged->keys_in(b), &order, &local);
+    local.pop_back();  // the bucket's end: the next bucket's first offset
+    for (uint64_t& o : local) o += written;
+    POPULUS_RETURN_IF_ERROR(offsets.Append(std::span<const uint64_t>(local)));
+    POPULUS_RETURN_IF_ERROR(
+        AppendInOrder(&dates, bucket, order, [](const Row& r) { return r.date; }));
+    POPULUS_RETURN_IF_ERROR(rest(bucket, order));
+    written += bucket.size();
+  }
+  const uint64_t end[] = {written};
+  POPULUS_RETURN_IF_ERROR(offsets.Append(std::span<const uint64_t>(end)));
+  POPULUS_RETURN_IF_ERROR(w.EndColumn(table, "patient_offsets", &offsets));
+  POPULUS_RETURN_IF_ERROR(w.EndColumn(table, "date", &dates));
+  *rows = written;
+  return Status::Ok();
+}
+
 }  // namespace
 
 void Loader::SortPatients() {
@@ -108,29 +193,9 @@ void Loader::SortPatients() {
   p.practice = Gather(p.practice, order);
   p.lsoa = Gather(p.lsoa, order);
   p.ethnicity = Gather(p.ethnicity, order);
-  for (auto* column : {&events_.patient, &medications_.patient, &activity_.patient}) {
-    for (uint32_t& x : *column) x = new_index[x];
-  }
-  for (uint32_t& x : appointments_.patient) {
-    if (x != kNoRow) x = new_index[x];
-  }
-}
-
-Status Loader::WritePatientOrder(const std::string& table, const std::vector<uint32_t>& patient,
-                                 const std::vector<Date>& date, std::vector<uint32_t>* order) {
-  std::vector<uint64_t> offsets;
-  PatientDateOrder(patient, date, patients_.key.size(), order, &offsets);
-  POPULUS_RETURN_IF_ERROR(writer_.Column(table, "patient_offsets", offsets));
-  return writer_.Column(table, "date", Gather(date, *order));
-}
-
-Status Loader::WriteCodes(const std::string& table, const std::string& name,
-                          const StringInterner& interner, const std::vector<uint32_t>& ids,
-                          const std::vector<uint32_t>& order) {
-  std::vector<std::string> dict;
-  std::vector<uint32_t> remap;
-  interner.Finish(&dict, &remap);
-  return writer_.Codes(table, name, GatherRemapped(ids, order, remap), dict);
+  // The indexes that find a patient's row from its identifier.
+  nhs_index_.Remap(new_index);
+  for (auto& [id, row] : id_index_) row = new_index[row];
 }
 
 Status Loader::WriteOrganisations() {
@@ -182,80 +247,174 @@ Status Loader::WritePatients() {
 Status Loader::WriteEvents() {
   // Values are stored only where present, found through a bitmap and its rank.
   SnapshotWriter& w = writer_;
-  std::vector<std::string> dict;
-  std::vector<uint32_t> remap, order;
   EventRows& e = events_;
-  POPULUS_RETURN_IF_ERROR(WritePatientOrder("events", e.patient, e.date, &order));
-  POPULUS_RETURN_IF_ERROR(WriteCodes("events", "code", e.codes, e.code, order));
-  const size_t n = order.size();
-  std::vector<uint64_t> present((n + 63) / 64, 0);
-  std::vector<uint32_t> rank(present.size(), 0);
-  std::vector<float> values;
-  std::vector<uint32_t> units;
-  e.units.Finish(&dict, &remap);
-  for (size_t i = 0; i < n; ++i) {
-    if ((i & 63) == 0) rank[i >> 6] = static_cast<uint32_t>(values.size());
-    const float v = e.value[order[i]];
-    if (!std::isnan(v)) {
-      present[i >> 6] |= uint64_t{1} << (i & 63);
-      values.push_back(v);
-      units.push_back(remap[e.unit[order[i]]]);
+  std::vector<std::string> code_dict, unit_dict;
+  std::vector<uint32_t> code_remap, unit_remap;
+  e.codes.Finish(&code_dict, &code_remap);
+  e.units.Finish(&unit_dict, &unit_remap);
+  CodeAppender codes(code_dict.size()), units(unit_dict.size());
+  ColumnAppender present, rank, values;
+  POPULUS_RETURN_IF_ERROR(codes.Begin(w, "events", "code"));
+  POPULUS_RETURN_IF_ERROR(units.Begin(w, "events", "unit"));
+  POPULUS_RETURN_IF_ERROR(w.BeginColumn("events", "value_present", ColumnType::kBitmap, &present));
+  POPULUS_RETURN_IF_ERROR(w.BeginColumn("events", "value_rank", ColumnType::kUInt32, &rank));
+  POPULUS_RETURN_IF_ERROR(w.BeginColumn("events", "value", ColumnType::kFloat32, &values));
+  uint64_t row_index = 0, value_count = 0, word = 0;
+  std::vector<uint64_t> words;
+  std::vector<uint32_t> ranks, unit_ids;
+  std::vector<float> present_values;
+  uint64_t rows = 0;
+  auto rest = [&](const std::vector<EventRow>& bucket, const std::vector<uint32_t>& order) {
+    POPULUS_RETURN_IF_ERROR(
+        codes.Append(bucket, order, code_remap, [](const EventRow& r) { return r.code; }));
+    words.clear();
+    ranks.clear();
+    unit_ids.clear();
+    present_values.clear();
+    for (uint32_t i : order) {
+      if ((row_index & 63) == 0) ranks.push_back(static_cast<uint32_t>(value_count));
+      const float v = bucket[i].value;
+      if (!std::isnan(v)) {
+        word |= uint64_t{1} << (row_index & 63);
+        present_values.push_back(v);
+        unit_ids.push_back(unit_remap[bucket[i].unit]);
+        ++value_count;
+      }
+      if ((++row_index & 63) == 0) {
+        words.push_back(word);
+        word = 0;
+      }
     }
+    POPULUS_RETURN_IF_ERROR(present.AppendBitmapWords(words));
+    POPULUS_RETURN_IF_ERROR(rank.Append(std::span<const uint32_t>(ranks)));
+    POPULUS_RETURN_IF_ERROR(values.Append(std::span<const float>(present_values)));
+    return units.AppendIds(unit_ids);
+  };
+  POPULUS_RETURN_IF_ERROR(WriteByPatient(w, "events", &e.rows, rest, &rows));
+  if ((row_index & 63) != 0) {
+    const uint64_t last[] = {word};
+    POPULUS_RETURN_IF_ERROR(present.AppendBitmapWords(last));
   }
-  POPULUS_RETURN_IF_ERROR(w.Bitmap("events", "value_present", present, n));
-  POPULUS_RETURN_IF_ERROR(w.Column("events", "value_rank", rank));
-  POPULUS_RETURN_IF_ERROR(w.Column("events", "value", values));
-  POPULUS_RETURN_IF_ERROR(w.Codes("events", "unit", units, dict));
-  w.SetTableRows("events", n);
+  POPULUS_RETURN_IF_ERROR(codes.End(w, code_dict));
+  POPULUS_RETURN_IF_ERROR(w.EndColumn("events", "value_present", &present, rows));
+  POPULUS_RETURN_IF_ERROR(w.EndColumn("events", "value_rank", &rank));
+  POPULUS_RETURN_IF_ERROR(w.EndColumn("events", "value", &values));
+  POPULUS_RETURN_IF_ERROR(units.End(w, unit_dict));
+  w.SetTableRows("events", rows);
   CrashPoint("write-events");
   return Status::Ok();
 }
 
 Status Loader::WriteMedications() {
   SnapshotWriter& w = writer_;
-  std::vector<uint32_t> order;
   MedicationRows& m = medications_;
-  POPULUS_RETURN_IF_ERROR(WritePatientOrder("medications", m.patient, m.date, &order));
-  POPULUS_RETURN_IF_ERROR(WriteCodes("medications", "dmd_code", m.codes, m.code, order));
-  POPULUS_RETURN_IF_ERROR(w.Column("medications", "quantity", Gather(m.quantity, order)));
-  w.SetTableRows("medications", order.size());
+  std::vector<std::string> dict;
+  std::vector<uint32_t> remap;
+  m.codes.Finish(&dict, &remap);
+  CodeAppender codes(dict.size());
+  ColumnAppender quantity;
+  POPULUS_RETURN_IF_ERROR(codes.Begin(w, "medications", "dmd_code"));
+  POPULUS_RETURN_IF_ERROR(
+      w.BeginColumn("medications", "quantity", ColumnType::kFloat32, &quantity));
+  uint64_t rows = 0;
+  auto rest = [&](const std::vector<MedicationRow>& bucket, const std::vector<uint32_t>& order) {
+    POPULUS_RETURN_IF_ERROR(
+        codes.Append(bucket, order, remap, [](const MedicationRow& r) { return r.code; }));
+    return AppendInOrder(&quantity, bucket, order,
+                         [](const MedicationRow& r) { return r.quantity; });
+  };
+  POPULUS_RETURN_IF_ERROR(WriteByPatient(w, "medications", &m.rows, rest, &rows));
+  POPULUS_RETURN_IF_ERROR(codes.End(w, dict));
+  POPULUS_RETURN_IF_ERROR(w.EndColumn("medications", "quantity", &quantity));
+  w.SetTableRows("medications", rows);
   return Status::Ok();
 }
 
 Status Loader::WriteHospitalActivity() {
   SnapshotWriter& w = writer_;
-  std::vector<uint32_t> order;
   ActivityRows& h = activity_;
-  POPULUS_RETURN_IF_ERROR(WritePatientOrder("hospital_activity", h.patient, h.date, &order));
-  POPULUS_RETURN_IF_ERROR(w.Column("hospital_activity", "setting", Gather(h.setting, order)));
+  std::vector<std::string> dict;
+  std::vector<uint32_t> remap;
+  h.providers.Finish(&dict, &remap);
+  CodeAppender providers(dict.size());
+  ColumnAppender setting, stay;
   POPULUS_RETURN_IF_ERROR(
-      WriteCodes("hospital_activity", "provider", h.providers, h.provider, order));
+      w.BeginColumn("hospital_activity", "setting", ColumnType::kUInt8, &setting));
+  POPULUS_RETURN_IF_ERROR(providers.Begin(w, "hospital_activity", "provider"));
   POPULUS_RETURN_IF_ERROR(
-      w.Column("hospital_activity", "length_of_stay_days", Gather(h.length_of_stay, order)));
-  w.SetTableRows("hospital_activity", order.size());
+      w.BeginColumn("hospital_activity", "length_of_stay_days", ColumnType::kUInt16, &stay));
+  uint64_t rows = 0;
+  auto rest = [&](const std::vector<ActivityRow>& bucket, const std::vector<uint32_t>& order) {
+    POPULUS_RETURN_IF_ERROR(
+        AppendInOrder(&setting, bucket, order, [](const ActivityRow& r) { return r.setting; }));
+    POPULUS_RETURN_IF_ERROR(
+        providers.Append(bucket, order, remap, [](const ActivityRow& r) { return r.provider; }));
+    return AppendInOrder(&stay, bucket, order,
+                         [](const ActivityRow& r) { return r.length_of_stay; });
+  };
+  POPULUS_RETURN_IF_ERROR(WriteByPatient(w, "hospital_activity", &h.rows, rest, &rows));
+  POPULUS_RETURN_IF_ERROR(w.EndColumn("hospital_activity", "setting", &setting));
+  POPULUS_RETURN_IF_ERROR(providers.End(w, dict));
+  POPULUS_RETURN_IF_ERROR(w.EndColumn("hospital_activity", "length_of_stay_days", &stay));
+  w.SetTableRows("hospital_activity", rows);
   return Status::Ok();
 }
 
 Status Loader::WriteAppointments() {
-  // By (practice, date), keeping the extract's order within a day.
+  // By (practice, date), keeping the extract's order within a day; the rows
+  // are staged in buckets of practices, each sorted and written in turn.
   SnapshotWriter& w = writer_;
+  BucketedRows<AppointmentRow>& staged = appointments_.rows;
+  struct Column {
+    const char* name;
+    ColumnType type;
+    ColumnAppender file;
+  };
+  std::array<Column, 8> columns = {{{"practice", ColumnType::kUInt32, {}},
+                                    {"patient", ColumnType::kUInt32, {}},
+                                    {"date", ColumnType::kInt32, {}},
+                                    {"booked_date", ColumnType::kInt32, {}},
+                                    {"staff_role", ColumnType::kUInt8, {}},
+                                    {"mode", ColumnType::kUInt8, {}},
+                                    {"status", ColumnType::kUInt8, {}},
+                                    {"duration_minutes", ColumnType::kUInt16, {}}}};
+  for (Column& c : columns) {
+    POPULUS_RETURN_IF_ERROR(w.BeginColumn("appointments", c.name, c.type, &c.file));
+  }
+  std::vector<AppointmentRow> bucket;
   std::vector<uint32_t> order;
-  AppointmentRows& a = appointments_;
-  order.resize(a.date.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
-    if (a.practice[x] != a.practice[y]) return a.practice[x] < a.practice[y];
-    return a.date[x] < a.date[y];
-  });
-  POPULUS_RETURN_IF_ERROR(w.Column("appointments", "practice", Gather(a.practice, order)));
-  POPULUS_RETURN_IF_ERROR(w.Column("appointments", "patient", Gather(a.patient, order)));
-  POPULUS_RETURN_IF_ERROR(w.Column("appointments", "date", Gather(a.date, order)));
-  POPULUS_RETURN_IF_ERROR(w.Column("appointments", "booked_date", Gather(a.booked, order)));
-  POPULUS_RETURN_IF_ERROR(w.Column("appointments", "staff_role", Gather(a.role, order)));
-  POPULUS_RETURN_IF_ERROR(w.Column("appointments", "mode", Gather(a.mode, order)));
-  POPULUS_RETURN_IF_ERROR(w.Column("appointments", "status", Gather(a.status, order)));
-  POPULUS_RETURN_IF_ERROR(w.Column("appointments", "duration_minutes", Gather(a.duration, order)));
-  w.SetTableRows("appointments", order.size());
+  uint64_t rows = 0;
+  for (size_t b = 0; b < staged.buckets(); ++b) {
+    POPULUS_RETURN_IF_ERROR(staged.Read(b, &bucket));
+    order.resize(bucket.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
+      if (bucket[x].practice != bucket[y].practice) return bucket[x].practice < bucket[y].practice;
+      return bucket[x].date < bucket[y].date;
+    });
+    using Row = AppointmentRow;
+    POPULUS_RETURN_IF_ERROR(
+        AppendInOrder(&columns[0].file, bucket, order, [](const Row& r) { return r.practice; }));
+    POPULUS_RETURN_IF_ERROR(
+        AppendInOrder(&columns[1].file, bucket, order, [](const Row& r) { return r.patient; }));
+    POPULUS_RETURN_IF_ERROR(
+        AppendInOrder(&columns[2].file, bucket, order, [](const Row& r) { return r.date; }));
+    POPULUS_RETURN_IF_ERROR(
+        AppendInOrder(&columns[3].file, bucket, order, [](const Row& r) { return r.booked; }));
+    POPULUS_RETURN_IF_ERROR(
+        AppendInOrder(&columns[4].file, bucket, order, [](const Row& r) { return r.role; }));
+    POPULUS_RETURN_IF_ERROR(
+        AppendInOrder(&columns[5].file, bucket, order, [](const Row& r) { return r.mode; }));
+    POPULUS_RETURN_IF_ERROR(
+        AppendInOrder(&columns[6].file, bucket, order, [](const Row& r) { return r.status; }));
+    POPULUS_RETURN_IF_ERROR(
+        AppendInOrder(&columns[7].file, bucket, order, [](const Row& r) { return r.duration; }));
+    rows += bucket.size();
+  }
+  for (Column& c : columns) {
+    POPULUS_RETURN_IF_ERROR(w.EndColumn("appointments", c.name, &c.file));
+  }
+  w.SetTableRows("appointments", rows);
   return Status::Ok();
 }
 

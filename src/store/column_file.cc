@@ -104,6 +104,70 @@ const char* ColumnTypeName(ColumnType type) {
   return "unknown";
 }
 
+ColumnAppender::ColumnAppender() = default;
+
+ColumnAppender::~ColumnAppender() {
+  if (checksum_ != nullptr) XXH3_freeState(checksum_);
+}
+
+Status ColumnAppender::Open(const std::string& path, ColumnType type) {
+  if (type == ColumnType::kStrings) {
+    return Status::Internal(fmt::format("{}: a string column cannot be appended", path));
+  }
+  path_ = path;
+  type_ = type;
+  rows_ = payload_bytes_ = 0;
+  if (checksum_ == nullptr) checksum_ = XXH3_createState();
+  XXH3_64bits_reset(checksum_);
+  POPULUS_RETURN_IF_ERROR(writer_.Open(path));
+  const Header zero{};
+  return writer_.Append(&zero, sizeof zero);
+}
+
+Status ColumnAppender::AppendBytes(const void* data, size_t size) {
+  XXH3_64bits_update(checksum_, data, size);
+  payload_bytes_ += size;
+  return writer_.Append(data, size);
+}
+
+Status ColumnAppender::AppendBitmapWords(std::span<const uint64_t> words) {
+  if (type_ != ColumnType::kBitmap) return WrongType(ColumnType::kBitmap);
+  return AppendBytes(words.data(), words.size() * sizeof(uint64_t));
+}
+
+Status ColumnAppender::WrongType(ColumnType given) const {
+  return Status::Internal(fmt::format("{}: {} values appended to a {} column", path_,
+                                      ColumnTypeName(given), ColumnTypeName(type_)));
+}
+
+Status ColumnAppender::Finish(ColumnFileInfo* info, uint64_t bitmap_rows) {
+  if (type_ == ColumnType::kBitmap) {
+    if (payload_bytes_ != (bitmap_rows + 63) / 64 * sizeof(uint64_t)) {
+      return Status::Internal(
+          fmt::format("bitmap {} has {} bytes for {} rows", path_, payload_bytes_, bitmap_rows));
+    }
+    rows_ = bitmap_rows;
+  }
+  Header header{};
+  std::memcpy(header.magic, kColumnMagic, sizeof header.magic);
+  header.format_version = kColumnFormatVersion;
+  header.type = static_cast<uint32_t>(type_);
+  header.rows = rows_;
+  header.payload_bytes = payload_bytes_;
+  header.payload_checksum = XXH3_64bits_digest(checksum_);
+  header.header_checksum = XXH3_64bits(&header, kHeaderChecksummed);
+  POPULUS_RETURN_IF_ERROR(writer_.WriteAt(0, &header, sizeof header));
+  POPULUS_RETURN_IF_ERROR(writer_.Sync());
+  POPULUS_RETURN_IF_ERROR(writer_.Close());
+  if (info != nullptr) {
+    info->type = type_;
+    info->rows = rows_;
+    info->file_bytes = sizeof header + payload_bytes_;
+    info->checksum = header.payload_checksum;
+  }
+  return Status::Ok();
+}
+
 Status WriteColumnFile(const std::string& path, ColumnType type, uint64_t rows, const void* payload,
                        size_t payload_bytes, ColumnFileInfo* info) {
   const std::pair<const void*, size_t> parts[] = {{payload, payload_bytes}};

@@ -21,6 +21,8 @@
 #include "common/file_io.h"
 #include "common/status.h"
 
+struct XXH3_state_s;  // xxhash.h's streaming state
+
 namespace populus {
 
 enum class ColumnType : uint32_t {
@@ -93,6 +95,43 @@ Status WriteStringColumn(const std::string& path, const std::vector<std::string>
 // bits.size() words hold `rows` bits.
 Status WriteBitmapColumn(const std::string& path, const std::vector<uint64_t>& bits, uint64_t rows,
                          ColumnFileInfo* info);
+
+// Writes one column file piece by piece, for a column too large to hold in
+// memory: Open() reserves the header, Append() adds values in row order,
+// Finish() writes the header (row count, payload size and checksum) and
+// fsyncs. A file that was never finished has a zero header, which
+// ColumnFile::Open refuses.
+class ColumnAppender {
+ public:
+  ColumnAppender();
+  ~ColumnAppender();
+  ColumnAppender(const ColumnAppender&) = delete;
+  ColumnAppender& operator=(const ColumnAppender&) = delete;
+
+  // Fixed-width types and bitmaps only (a bitmap is appended in whole
+  // 64-bit words; Finish says how many rows the last one holds).
+  Status Open(const std::string& path, ColumnType type);
+  template <typename T>
+  Status Append(std::span<const T> values) {
+    if (ColumnTypeOf<T>() != type_) return WrongType(ColumnTypeOf<T>());
+    rows_ += values.size();
+    return AppendBytes(values.data(), values.size() * sizeof(T));
+  }
+  Status AppendBitmapWords(std::span<const uint64_t> words);
+  // `bitmap_rows` is the bitmap's row count (ignored for other types).
+  Status Finish(ColumnFileInfo* info, uint64_t bitmap_rows = 0);
+  ColumnType type() const { return type_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  Status AppendBytes(const void* data, size_t size);
+  Status WrongType(ColumnType given) const;
+  FileWriter writer_;
+  std::string path_;
+  ColumnType type_ = ColumnType::kUInt8;
+  uint64_t rows_ = 0, payload_bytes_ = 0;
+  ::XXH3_state_s* checksum_ = nullptr;
+};
 
 class ColumnFile {
  public:

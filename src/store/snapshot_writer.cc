@@ -163,13 +163,25 @@ Status SnapshotWriter::Bitmap(const std::string& table, const std::string& name,
 Status SnapshotWriter::Codes(const std::string& table, const std::string& name,
                              const std::vector<uint32_t>& ids,
                              const std::vector<std::string>& dictionary) {
-  if (dictionary.size() <= 65536) {
+  if (CodeIdType(dictionary.size()) == ColumnType::kUInt16) {
     std::vector<uint16_t> narrow(ids.begin(), ids.end());
     POPULUS_RETURN_IF_ERROR(Column(table, name, narrow));
   } else {
     POPULUS_RETURN_IF_ERROR(Column(table, name, ids));
   }
   return Strings(table, name + ".dict", dictionary);
+}
+
+Status SnapshotWriter::BeginColumn(const std::string& table, const std::string& name,
+                                   ColumnType type, ColumnAppender* column) {
+  return column->Open(PathFor(table, name), type);
+}
+
+Status SnapshotWriter::EndColumn(const std::string& table, const std::string& name,
+                                 ColumnAppender* column, uint64_t bitmap_rows) {
+  ColumnFileInfo info;
+  POPULUS_RETURN_IF_ERROR(column->Finish(&info, bitmap_rows));
+  return Record(table, name, info);
 }
 
 void SnapshotWriter::SetTableRows(const std::string& table, uint64_t rows) {

@@ -52,6 +52,17 @@ class SnapshotWriter {
   // the dictionary itself goes to NAME.dict.
   Status Codes(const std::string& table, const std::string& name, const std::vector<uint32_t>& ids,
                const std::vector<std::string>& dictionary);
+  // A column written piece by piece (column_file.h's ColumnAppender), for a
+  // table too large to hold in memory: BeginColumn opens its file in the
+  // staging folder, EndColumn finishes it and records it in the manifest.
+  Status BeginColumn(const std::string& table, const std::string& name, ColumnType type,
+                     ColumnAppender* column);
+  Status EndColumn(const std::string& table, const std::string& name, ColumnAppender* column,
+                   uint64_t bitmap_rows = 0);
+  // The id type Codes() writes for a dictionary of this size.
+  static ColumnType CodeIdType(size_t dictionary_size) {
+    return dictionary_size <= 65536 ? ColumnType::kUInt16 : ColumnType::kUInt32;
+  }
   void SetTableRows(const std::string& table, uint64_t rows);
 
   // Column writing may run on several threads, one table per thread.
