@@ -170,6 +170,12 @@ TEST_F(OutputSafety, ASecondRunIntoTheSameOutputIsRefusedWhileTheFirstHoldsIt) {
     const auto run = RunPopulus({"analyse", data, "--out", dir_ / "out", "--overwrite"});
     EXPECT_EQ(run.exit_code, 3) << run.err;
     EXPECT_NE(run.err.find("another populus run is writing"), std::string::npos) << run.err;
+    // Nor may a run write to the first run's staging folder by its name,
+    // which another lock guards: it would replace that run's work.
+    const auto into_staging =
+        RunPopulus({"analyse", data, "--out", first.staging(), "--overwrite"});
+    EXPECT_EQ(into_staging.exit_code, 1) << into_staging.err;
+    EXPECT_NE(into_staging.err.find("ends in .partial"), std::string::npos) << into_staging.err;
     // The first run's staging is its own: the second did not touch it.
     EXPECT_TRUE(fs::is_regular_file(first.staging() + "/.populus-output"));
     WriteFile(first.staging() + "/a.csv", "a\n");

@@ -105,6 +105,14 @@ Status OutputDirectory::Begin(const std::string& dir, bool overwrite, std::strin
                               std::string_view option) {
   POPULUS_RETURN_IF_ERROR(CheckOutputPath(dir, option));
   const fs::path target = Resolved(dir);
+  // NAME.partial is where another run into NAME stages its output, under
+  // NAME's lock, not this one's: writing there could remove that run's work.
+  if (target.filename().string().ends_with(".partial")) {
+    return Status::Usage(fmt::format(
+        "{} '{}' ends in .partial, the name populus stages an output under while it writes it; "
+        "choose another name",
+        option, dir));
+  }
   dir_ = target.string();
   command_ = std::string(command);
   std::error_code ec;

@@ -11,7 +11,8 @@
 //     (kOutputMarkerName) naming the command that wrote it; an output file
 //     must be a regular file;
 //   - two runs into one output directory cannot interleave: the second is
-//     refused while the first holds the output's lock.
+//     refused while the first holds the output's lock; an output directory
+//     may not be named NAME.partial, which is where a run into NAME stages.
 #pragma once
 
 #include <string>
