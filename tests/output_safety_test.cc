@@ -127,10 +127,14 @@ TEST_F(OutputSafety, NeverReplacesWhatPopulusDidNotWrite) {
   EXPECT_EQ(ReadFile(dir_ / "out.partial/keep.txt"), "precious");
   EXPECT_FALSE(fs::exists(dir_ / "out"));
   fs::remove_all(dir_ / "out.partial");
-  // A finished output that happens to be named like the staging folder is
-  // not taken for a leftover; an empty folder of that name is.
-  ASSERT_EQ(RunPopulus({"analyse", data, "--out", dir_ / "o5.partial", "--core-only"}).exit_code,
-            0);
+  // populus will not write an output under a staging folder's name, but a
+  // finished output renamed to one is not taken for a leftover; an empty
+  // folder of that name is.
+  run = RunPopulus({"analyse", data, "--out", dir_ / "o5.partial", "--core-only"});
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_NE(run.err.find("ends in .partial"), std::string::npos) << run.err;
+  ASSERT_EQ(RunPopulus({"analyse", data, "--out", dir_ / "o5x", "--core-only"}).exit_code, 0);
+  fs::rename(dir_ / "o5x", dir_ / "o5.partial");
   run = RunPopulus({"analyse", data, "--out", dir_ / "o5", "--core-only"});
   EXPECT_EQ(run.exit_code, 1) << run.err;
   EXPECT_NE(run.err.find("is a finished populus output"), std::string::npos) << run.err;

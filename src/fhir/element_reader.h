@@ -36,6 +36,18 @@ class ElementReader {
   bool Number(element e, std::string_view key, double* out) const;
   bool Integer(element e, std::string_view key, int64_t* out) const;
   bool Boolean(element e, std::string_view key, bool* out) const;
+  // Calls fn(coding) for every coding of every CodeableConcept in the array
+  // member `key` (Organization.type, PractitionerRole.code, ...).
+  template <typename Fn>
+  void ForEachCoding(element e, std::string_view key, Fn fn) const {
+    array concepts;
+    if (!Arr(e, key, &concepts)) return;
+    for (element concept_ : concepts) {
+      array codings;
+      if (!Arr(concept_, "coding", &codings)) continue;
+      for (element coding : codings) fn(coding);
+    }
+  }
   // Remembers `value` (the member `key`) as having a JSON type other than
   // `wanted` ("a string"), unless an earlier element already was.
   void WrongType(std::string_view key, element value, const char* wanted) const;

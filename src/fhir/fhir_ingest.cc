@@ -137,12 +137,11 @@ Status FhirSource::Prepare() {
     return Status::Data(fmt::format(
         "'{}': no FHIR resource could be read from its {} file(s){}; nothing was loaded",
         options_.input, anchors.files,
-        problems_.empty() ? std::string()
-                          : fmt::format(" ({} could not be read, the first at {}: {})",
-                                        anchors.problems,
-                                        Where(FileIndex(problems_.front().file),
-                                              problems_.front().line),
-                                        problems_.front().reason)));
+        problems_.empty()
+            ? std::string()
+            : fmt::format(" ({} could not be read, the first at {}: {})", anchors.problems,
+                          Where(FileIndex(problems_.front().file), problems_.front().line),
+                          problems_.front().reason)));
   }
   if (auto it = anchors.by_type.find("Patient"); it == anchors.by_type.end() || it->second == 0) {
     return Status::Data(fmt::format(

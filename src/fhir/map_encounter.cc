@@ -27,20 +27,12 @@ void FhirSource::MapEncounter(element e) {
     return;
   // The setting: populus's own coding, else the class and priority.
   std::string setting;
-  array types;
-  if (json_.Arr(e, "type", &types)) {
-    for (element t : types) {
-      array codings;
-      if (!json_.Arr(t, "coding", &codings)) continue;
-      for (element c : codings) {
-        HospitalSetting parsed;
-        if (json_.Str(c, "system") == kHospitalSettingSystem &&
-            Parse(json_.Str(c, "code"), &parsed)) {
-          setting = Name(parsed);
-        }
-      }
+  json_.ForEachCoding(e, "type", [&](element c) {
+    HospitalSetting parsed;
+    if (json_.Str(c, "system") == kHospitalSettingSystem && Parse(json_.Str(c, "code"), &parsed)) {
+      setting = Name(parsed);
     }
-  }
+  });
   element klass;
   const std::string_view class_code = json_.Obj(e, "class", &klass) ? json_.Str(klass, "code") : "";
   // The provider: an Organization of the load, or an ODS code on the reference.

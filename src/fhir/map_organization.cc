@@ -21,27 +21,20 @@ void FhirSource::MapOrganisation(element e) {
   }
   o.code = !o.ods_code.empty() ? o.ods_code : std::string(current_.id);
   o.name = json_.Str(e, "name");
-  array types;
-  if (json_.Arr(e, "type", &types)) {
-    for (element t : types) {
-      array codings;
-      if (!json_.Arr(t, "coding", &codings)) continue;
-      for (element c : codings) {
-        const std::string_view system = json_.Str(c, "system");
-        const std::string_view code = json_.Str(c, "code");
-        OrgType parsed;
-        if (system == kOrganisationTypeSystem && Parse(code, &parsed)) {
-          o.type = Name(parsed);
-        } else if (o.type.empty() && system.find("ODSOrganisationRole") != std::string_view::npos) {
-          if (code == "RO76") o.type = "practice";
-          if (code == "RO272") o.type = "pcn";
-          if (code == "RO318") o.type = "ics";
-          if (code == "RO319") o.type = "locality";
-          if (code == "RO182") o.type = "pharmacy";
-        }
-      }
+  json_.ForEachCoding(e, "type", [&](element c) {
+    const std::string_view system = json_.Str(c, "system");
+    const std::string_view code = json_.Str(c, "code");
+    OrgType parsed;
+    if (system == kOrganisationTypeSystem && Parse(code, &parsed)) {
+      o.type = Name(parsed);
+    } else if (o.type.empty() && system.find("ODSOrganisationRole") != std::string_view::npos) {
+      if (code == "RO76") o.type = "practice";
+      if (code == "RO272") o.type = "pcn";
+      if (code == "RO318") o.type = "ics";
+      if (code == "RO319") o.type = "locality";
+      if (code == "RO182") o.type = "pharmacy";
     }
-  }
+  });
   element part_of;
   if (json_.Obj(e, "partOf", &part_of)) o.parent_ref = simdjson::to_string(part_of);
   element address;

@@ -9,20 +9,13 @@ void FhirSource::MapRole(element e) {
   element ref;
   if (json_.Obj(e, "organization", &ref)) role.organisation_ref = simdjson::to_string(ref);
   if (json_.Obj(e, "practitioner", &ref)) role.practitioner_ref = simdjson::to_string(ref);
-  array codes;
-  if (json_.Arr(e, "code", &codes)) {
-    for (element concept_ : codes) {
-      array codings;
-      if (!json_.Arr(concept_, "coding", &codings)) continue;
-      for (element c : codings) {
-        uint8_t index;
-        if (json_.Str(c, "system") == kStaffRoleSystem &&
-            ParseStaffRole(json_.Str(c, "code"), &index)) {
-          role.role = StaffRoles()[index];
-        }
-      }
+  json_.ForEachCoding(e, "code", [&](element c) {
+    uint8_t index;
+    if (json_.Str(c, "system") == kStaffRoleSystem &&
+        ParseStaffRole(json_.Str(c, "code"), &index)) {
+      role.role = StaffRoles()[index];
     }
-  }
+  });
   if (QuarantineWrongType(ExtractTable::kAppointments)) return;
   CurrentOutcome() = Outcome::kLoaded;
   AddKeys(&role_keys_, e, static_cast<uint32_t>(roles_.size()));
