@@ -178,10 +178,15 @@ class BucketedRows {
  public:
   static constexpr size_t kSpillBuffer = size_t{256} << 10;
 
-  // Rows will have keys 0..keys-1; a bucket holds `keys_per_bucket` of them.
+  // At most this many buckets (open spill files) per table: past 128 x
+  // `keys_per_bucket` keys, buckets widen instead.
+  static constexpr size_t kMaxBuckets = 128;
+
+  // Rows will have keys 0..keys-1; a bucket holds `keys_per_bucket` of them
+  // (more when there would be more than kMaxBuckets buckets).
   Status Create(const std::string& spill_dir, size_t keys, size_t keys_per_bucket) {
     keys_ = keys;
-    width_ = std::max<size_t>(keys_per_bucket, 1);
+    width_ = std::max({keys_per_bucket, (keys + kMaxBuckets - 1) / kMaxBuckets, size_t{1}});
     buckets_.clear();
     const size_t n = std::max<size_t>((keys + width_ - 1) / width_, 1);
     for (size_t b = 0; b < n; ++b) {
