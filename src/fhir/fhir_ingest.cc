@@ -307,7 +307,6 @@ void FhirSource::OnAnchor(const Resource& r) {
                       Outcome::kPending, XXH3_64bits(r.json.data(), r.json.size())});
   BeginAnchor(index, r.type, {});
   current_.full_url = r.full_url;
-  current_.where = r.where;
   current_.id = json_.Str(e, "id");
   if (Duplicate()) return;
   const std::string_view t = r.type;
@@ -329,7 +328,6 @@ void FhirSource::OnReferencedKeys(const Resource& r) {
   Current c;
   c.type = r.type;
   c.full_url = r.full_url;
-  c.where = r.where;
   Begin(c);
   current_.id = json_.Str(r.element, "id");
   AddKeys(appointment ? &appointment_keys_ : &request_keys_, r.element, 0);
@@ -345,7 +343,6 @@ void FhirSource::OnClinical(const Resource& r) {
   c.line = r.where->entry >= 0 ? static_cast<uint64_t>(r.where->entry) : r.where->line;
   c.type = r.type;
   c.full_url = r.full_url;
-  c.where = r.where;
   Begin(c);
   current_.id = json_.Str(e, "id");
   ++tallies_[c.type_index].read;

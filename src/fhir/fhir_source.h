@@ -165,7 +165,6 @@ class FhirSource final : public ExtractSource, public StagedRowOwner {
     uint64_t line = 0;
     Outcome outcome = Outcome::kPending;  // a clinical resource's
     std::string_view type, id, full_url;
-    const Location* where = nullptr;
   };
 
   // ---- fhir_ingest.cc: the reads and the accounting

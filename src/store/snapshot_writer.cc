@@ -153,13 +153,6 @@ Status SnapshotWriter::Strings(const std::string& table, const std::string& name
   return Record(table, name, info);
 }
 
-Status SnapshotWriter::Bitmap(const std::string& table, const std::string& name,
-                              const std::vector<uint64_t>& bits, uint64_t rows) {
-  ColumnFileInfo info;
-  POPULUS_RETURN_IF_ERROR(WriteBitmapColumn(PathFor(table, name), bits, rows, &info));
-  return Record(table, name, info);
-}
-
 Status SnapshotWriter::Codes(const std::string& table, const std::string& name,
                              const std::vector<uint32_t>& ids,
                              const std::vector<std::string>& dictionary) {

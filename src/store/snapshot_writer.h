@@ -46,8 +46,6 @@ class SnapshotWriter {
   }
   Status Strings(const std::string& table, const std::string& name,
                  const std::vector<std::string>& values);
-  Status Bitmap(const std::string& table, const std::string& name,
-                const std::vector<uint64_t>& bits, uint64_t rows);
   // Ids as uint16 when the dictionary has at most 65536 entries, else uint32;
   // the dictionary itself goes to NAME.dict.
   Status Codes(const std::string& table, const std::string& name, const std::vector<uint32_t>& ids,
