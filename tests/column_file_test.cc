@@ -55,6 +55,49 @@ TEST(ColumnFile, RoundTripsStringsAndBitmaps) {
   EXPECT_FALSE(bc.bit(126));
 }
 
+TEST(ColumnFile, AColumnAppendedPieceByPieceIsTheColumnWrittenWhole) {
+  TempDir dir;
+  const std::vector<uint32_t> ids = {7, 0, 65537, 3, 3, 9};
+  const std::vector<uint64_t> bits = {0b101, uint64_t{1} << 63, 0b11};
+  ColumnFileInfo whole, pieces, whole_bits, piece_bits;
+  ASSERT_TRUE(WriteColumn(dir / "whole.col", ids, &whole).ok());
+  ASSERT_TRUE(WriteBitmapColumn(dir / "whole-bits.col", bits, 130, &whole_bits).ok());
+  ColumnAppender a, b;
+  ASSERT_TRUE(a.Open(dir / "pieces.col", ColumnType::kUInt32).ok());
+  ASSERT_TRUE(a.Append(std::span<const uint32_t>(ids.data(), 2)).ok());
+  ASSERT_TRUE(a.Append(std::span<const uint32_t>()).ok());
+  ASSERT_TRUE(a.Append(std::span<const uint32_t>(ids.data() + 2, 4)).ok());
+  // Values of another type than the column's are refused.
+  const std::vector<uint16_t> narrow = {1};
+  EXPECT_EQ(a.Append(std::span<const uint16_t>(narrow)).kind(), Status::Kind::kInternal);
+  ASSERT_TRUE(a.Finish(&pieces).ok());
+  ASSERT_TRUE(b.Open(dir / "piece-bits.col", ColumnType::kBitmap).ok());
+  ASSERT_TRUE(b.AppendBitmapWords(std::span<const uint64_t>(bits.data(), 1)).ok());
+  ASSERT_TRUE(b.AppendBitmapWords(std::span<const uint64_t>(bits.data() + 1, 2)).ok());
+  // 3 words cannot be 200 rows' bitmap.
+  EXPECT_EQ(b.Finish(nullptr, 200).kind(), Status::Kind::kInternal);
+  ASSERT_TRUE(b.Finish(&piece_bits, 130).ok());
+  EXPECT_EQ(testing::ReadFile(dir / "pieces.col"), testing::ReadFile(dir / "whole.col"));
+  EXPECT_EQ(testing::ReadFile(dir / "piece-bits.col"), testing::ReadFile(dir / "whole-bits.col"));
+  EXPECT_EQ(pieces.checksum, whole.checksum);
+  EXPECT_EQ(pieces.rows, 6u);
+  EXPECT_EQ(piece_bits.rows, 130u);
+  EXPECT_EQ(piece_bits.file_bytes, whole_bits.file_bytes);
+}
+
+TEST(ColumnFile, AColumnNeverFinishedIsRefused) {
+  TempDir dir;
+  const std::vector<uint32_t> ids = {1, 2, 3};
+  {
+    ColumnAppender a;
+    ASSERT_TRUE(a.Open(dir / "cut.col", ColumnType::kUInt32).ok());
+    ASSERT_TRUE(a.Append(std::span<const uint32_t>(ids)).ok());
+  }  // destroyed before Finish(), as by a crash
+  ColumnFile c;
+  const Status st = c.Open(dir / "cut.col", ColumnType::kUInt32);
+  EXPECT_EQ(st.kind(), Status::Kind::kCorruption) << st.message();
+}
+
 TEST(ColumnFile, EveryFlippedByteIsDetected) {
   TempDir dir;
   std::vector<std::string> s = {"alpha", "beta", "gamma"};
