@@ -1,6 +1,7 @@
 // Spilling to disk in bounded memory: SpillFile (common/spill_file.h) and
 // the duplicate-key finder of a FHIR load (fhir/duplicate_keys.h), checked
-// against an in-memory answer with a budget small enough to spill many runs.
+// against an in-memory answer with a budget small enough to spill many runs,
+// and a source's problems (ingest/source_problems.h).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -11,6 +12,7 @@
 
 #include "common/spill_file.h"
 #include "fhir/duplicate_keys.h"
+#include "ingest/source_problems.h"
 #include "test_support.h"
 
 namespace populus {
@@ -77,6 +79,50 @@ TEST(SpillFile, SpillsGoToTheNearestFolderThatExists) {
 }
 
 // Keys with repeats, spread over many runs, against a map built as they go.
+TEST(SourceProblemLog, GivesBackEveryProblemInOrderFromDisk) {
+  TempDir dir;
+  SourceProblemLog log;
+  ASSERT_TRUE(log.Create(dir.path()).ok());
+  std::mt19937_64 rng(11);
+  std::vector<SourceProblem> written;
+  std::vector<uint64_t> tags;
+  // More than its buffer holds, with texts of every length (some empty,
+  // some with commas, quotes and bytes that are not text).
+  for (uint64_t i = 0; i < 50000; ++i) {
+    auto text = [&] {
+      std::string t(rng() % 40, 'x');
+      for (char& c : t) c = static_cast<char>(rng() % 256);
+      return t;
+    };
+    SourceProblem p{static_cast<ExtractTable>(rng() % 6), text(), rng(), text(),
+                    static_cast<Rule>(rng() % 4),         text(), text()};
+    log.Add(p, i % 3 == 0 ? UINT64_MAX : i);
+    written.push_back(std::move(p));
+    tags.push_back(i % 3 == 0 ? UINT64_MAX : i);
+  }
+  EXPECT_EQ(log.size(), written.size());
+  ASSERT_TRUE(log.first().has_value());
+  EXPECT_EQ(log.first()->reason, written.front().reason);
+  ASSERT_TRUE(log.FinishWriting().ok());
+  EXPECT_TRUE(fs::is_empty(dir.path()));
+  size_t i = 0;
+  const Status read = log.ForEach([&](const SourceProblem& p, uint64_t tag) {
+    EXPECT_EQ(p.table, written[i].table);
+    EXPECT_EQ(p.file, written[i].file);
+    EXPECT_EQ(p.line, written[i].line);
+    EXPECT_EQ(p.column, written[i].column);
+    EXPECT_EQ(p.rule, written[i].rule);
+    EXPECT_EQ(p.reason, written[i].reason);
+    EXPECT_EQ(p.record, written[i].record);
+    EXPECT_EQ(tag, tags[i]);
+    ++i;
+    return i == 40000 ? Status::Data("stop here") : Status::Ok();
+  });
+  // The reader's own status stops the walk and comes back.
+  EXPECT_EQ(read.kind(), Status::Kind::kData);
+  EXPECT_EQ(i, 40000u);
+}
+
 TEST(DuplicateKeys, EveryRepeatIsFoundAcrossSpilledRunsWithItsFirstLocation) {
   TempDir dir;
   // A budget of about 40 occurrences: 2,000 keys spill some 50 runs.

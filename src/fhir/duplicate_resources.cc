@@ -73,24 +73,19 @@ bool FhirSource::IdenticalRepeat(uint32_t first) {
   return true;
 }
 
+Status FhirSource::ForEachProblem(const std::function<Status(const SourceProblem&)>& fn) {
+  // What else was said of a duplicate gives way to its being one.
+  POPULUS_RETURN_IF_ERROR(problems_.ForEach([&](const SourceProblem& p, uint64_t seq) {
+    return seq != kNoSeq && IsDuplicate(seq) ? Status::Ok() : fn(p);
+  }));
+  return duplicate_problems_.ForEach([&](const SourceProblem& p, uint64_t) { return fn(p); });
+}
+
 Status FhirSource::QuarantineDuplicates() {
   std::vector<DuplicateResource> duplicates;
   POPULUS_RETURN_IF_ERROR(clinical_keys_->Finish(&duplicates));
   clinical_keys_.reset();
-  if (duplicates.empty()) return Status::Ok();
   for (const DuplicateResource& d : duplicates) duplicate_seqs_.push_back(d.seq);  // in seq order
-  // What else was said of a duplicate gives way to its being one.
-  size_t kept = 0;
-  for (size_t i = 0; i < problems_.size(); ++i) {
-    if (problem_seq_[i] != kNoSeq && IsDuplicate(problem_seq_[i])) continue;
-    if (kept != i) {  // a self-move would empty it
-      problems_[kept] = std::move(problems_[i]);
-      problem_seq_[kept] = problem_seq_[i];
-    }
-    ++kept;
-  }
-  problems_.resize(kept);
-  problem_seq_.resize(kept);
   for (const DuplicateResource& d : duplicates) {
     TypeTally& tally = tallies_[d.type];
     if (d.note != 0) --tally.Of(static_cast<Outcome>(d.note - 1));
@@ -102,9 +97,9 @@ Status FhirSource::QuarantineDuplicates() {
     const std::string reason = fmt::format(
         "{}: {}", record,
         by_id ? SecondIdReason(type, d.text, first) : SecondFullUrlReason(d.text, first));
-    problems_.push_back({TableOf(type), files_[d.file], d.line, by_id ? "id" : "fullUrl",
-                         Rule::kDuplicateResource, reason, MaskNhsNumberRuns(record)});
-    problem_seq_.push_back(d.seq);
+    duplicate_problems_.Add({TableOf(type), files_[d.file], d.line, by_id ? "id" : "fullUrl",
+                             Rule::kDuplicateResource, reason, MaskNhsNumberRuns(record)},
+                            d.seq);
   }
   return Status::Ok();
 }

@@ -101,6 +101,8 @@ Status FhirSource::Prepare() {
     POPULUS_RETURN_IF_ERROR(t->Create(spill_dir));
   }
   clinical_keys_ = std::make_unique<DuplicateKeys>(spill_dir, kDuplicateKeyBudget);
+  POPULUS_RETURN_IF_ERROR(problems_.Create(spill_dir));
+  POPULUS_RETURN_IF_ERROR(duplicate_problems_.Create(spill_dir));
   if (!options_.organisations_csv.empty()) POPULUS_RETURN_IF_ERROR(ReadOrganisationsCsv());
 
   // First read: the anchors, which every other resource may refer to; the
@@ -137,11 +139,11 @@ Status FhirSource::Prepare() {
     return Status::Data(fmt::format(
         "'{}': no FHIR resource could be read from its {} file(s){}; nothing was loaded",
         options_.input, anchors.files,
-        problems_.empty()
+        !problems_.first()
             ? std::string()
             : fmt::format(" ({} could not be read, the first at {}: {})", anchors.problems,
-                          Where(FileIndex(problems_.front().file), problems_.front().line),
-                          problems_.front().reason)));
+                          Where(FileIndex(problems_.first()->file), problems_.first()->line),
+                          problems_.first()->reason)));
   }
   if (auto it = anchors.by_type.find("Patient"); it == anchors.by_type.end() || it->second == 0) {
     return Status::Data(fmt::format(
@@ -174,6 +176,8 @@ Status FhirSource::Prepare() {
       &rest, [](std::string_view type, std::string_view) { return IsAnchorType(type); }));
   bytes_ = rest.bytes;
   POPULUS_RETURN_IF_ERROR(QuarantineDuplicates());
+  POPULUS_RETURN_IF_ERROR(problems_.FinishWriting());
+  POPULUS_RETURN_IF_ERROR(duplicate_problems_.FinishWriting());
   for (StagedTable* t : StagedTables()) {
     POPULUS_RETURN_IF_ERROR(t->FinishWriting());
   }
@@ -208,12 +212,12 @@ void FhirSource::OnReaderProblem(const Location& where, const ReadProblem& probl
     reason +=
         fmt::format("; counted as a {} (named by its text or its file's name)", problem.named_type);
   }
-  problems_.push_back(
+  problems_.Add(
       {table, where.file, where.entry >= 0 ? static_cast<uint64_t>(where.entry) : where.line, "",
        problem.kind == ReadProblem::Kind::kBundleTypeNotRead ? Rule::kUnreadBundleType
                                                              : Rule::kMalformedResource,
-       std::move(reason), ""});
-  problem_seq_.push_back(kNoSeq);
+       std::move(reason), ""},
+      kNoSeq);
 }
 
 void FhirSource::Problem(ExtractTable table, std::string_view column, Rule rule,
@@ -228,9 +232,9 @@ void FhirSource::Problem(ExtractTable table, std::string_view column, Rule rule,
   CurrentOutcome() = Outcome::kQuarantined;
   // The quarantine names the file and line or entry; the reason names the resource.
   std::string record = fmt::format("{}/{}", current_.type, current_.id);
-  problems_.push_back({table, files_[current_.file], current_.line, std::string(column), rule,
-                       fmt::format("{}: {}", record, reason), MaskNhsNumberRuns(record)});
-  problem_seq_.push_back(current_.anchor == kNone ? current_.seq : kNoSeq);
+  problems_.Add({table, files_[current_.file], current_.line, std::string(column), rule,
+                 fmt::format("{}: {}", record, reason), MaskNhsNumberRuns(record)},
+                current_.anchor == kNone ? current_.seq : kNoSeq);
 }
 
 // ---- What the loader made of the staged rows ----------------------------------

@@ -47,6 +47,7 @@
 #include "fhir/resource_reader.h"
 #include "fhir/staged_table.h"
 #include "ingest/extract_source.h"
+#include "ingest/source_problems.h"
 
 namespace populus::fhir {
 
@@ -140,7 +141,7 @@ class FhirSource final : public ExtractSource, public StagedRowOwner {
   std::string TableLabel(const ExtractTableSpec& spec) const override {
     return fmt::format("{} (FHIR)", spec.snapshot);
   }
-  const std::vector<SourceProblem>& problems() const override { return problems_; }
+  Status ForEachProblem(const std::function<Status(const SourceProblem&)>& fn) override;
   std::string path() const override {
     return std::filesystem::absolute(options_.input).lexically_normal().string();
   }
@@ -275,8 +276,10 @@ class FhirSource final : public ExtractSource, public StagedRowOwner {
   std::unordered_map<std::string, uint32_t> type_index_;
   std::vector<AnchorEntry> anchors_;
   std::vector<TypeTally> tallies_;  // clinical resources, by type index
-  std::vector<SourceProblem> problems_;
-  std::vector<uint64_t> problem_seq_;  // per problem: the clinical resource's seq, or kNoSeq
+  // Each with the clinical resource's seq, or kNoSeq: a duplicate's other
+  // problems are set aside once duplicates are known.
+  SourceProblemLog problems_;
+  SourceProblemLog duplicate_problems_;  // written once all are read
   Current current_{};
   SeenKeys seen_;  // anchors' keys
   std::unique_ptr<DuplicateKeys> clinical_keys_;

@@ -81,9 +81,9 @@ Status FhirSource::ReadOrganisationsCsv() {
                                      ? CsvProblemText(rec.problem)
                                      : fmt::format("{} fields where the header has {}",
                                                    rec.fields.size(), binding.width());
-      problems_.push_back({ExtractTable::kOrganisations, files_[file], rec.line, "", rule, reason,
-                           SanitisedRawRecord(rec.raw)});
-      problem_seq_.push_back(kNoSeq);
+      problems_.Add({ExtractTable::kOrganisations, files_[file], rec.line, "", rule, reason,
+                     SanitisedRawRecord(rec.raw)},
+                    kNoSeq);
       anchors_.back().outcome = Outcome::kQuarantined;
       continue;
     }

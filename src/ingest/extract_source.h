@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -76,7 +77,9 @@ class ExtractSource {
   virtual Status Open(const ExtractTableSpec& spec, std::unique_ptr<TableRecords>* records) = 0;
   // The name of a table in the load report: "events.csv" for the CSV extract.
   virtual std::string TableLabel(const ExtractTableSpec& spec) const = 0;
-  virtual const std::vector<SourceProblem>& problems() const = 0;
+  // Each problem found, in order (read once, by the loader); stops at the
+  // first status not ok.
+  virtual Status ForEachProblem(const std::function<Status(const SourceProblem&)>& fn) = 0;
   // For the manifest: the source's path and format name.
   virtual std::string path() const = 0;
   virtual std::string format() const = 0;

@@ -63,13 +63,13 @@ nlohmann::json IngestResult::ToJson() const {
 namespace loading {
 
 Status Loader::QuarantineSourceProblems() {
-  for (const SourceProblem& p : source_.problems()) {
+  return source_.ForEachProblem([this](const SourceProblem& p) {
     POPULUS_RETURN_IF_ERROR(quarantine_.Add(p.file, p.line, p.column, p.rule, p.reason, p.record));
     // Counted with their table's rows (ReadTable), so --lenient and
     // --max-errors see each once.
     ++source_problems_[p.table][std::string(RuleName(p.rule))];
-  }
-  return Status::Ok();
+    return Status::Ok();
+  });
 }
 
 Status Loader::Run() {
