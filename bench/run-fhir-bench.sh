@@ -14,7 +14,12 @@
 # With BASELINE set to another populus binary (an earlier commit's build),
 # each run also loads the NDJSON with it, uncapped, for a same-run ratio.
 #
-# usage: [MEMORY_CAP=6G] [BASELINE=path] bench/run-fhir-bench.sh [RUNS] [SCALE]
+# With BUNDLE=1, each run also writes every exported resource into one
+# collection Bundle file (one entry per NDJSON line) and loads that, capped
+# like the NDJSON load, with the same round-trip check: a single Bundle as
+# large as the whole export, against the NDJSON load of the same resources.
+#
+# usage: [MEMORY_CAP=6G] [BASELINE=path] [BUNDLE=1] bench/run-fhir-bench.sh [RUNS] [SCALE]
 # Results are recorded by hand in docs/benchmarks.md with the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,6 +67,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 : >"$work/ingest.times"
 : >"$work/peer.runs"
 : >"$work/baseline.times"
+: >"$work/bundle.times"
 for ((i = 0; i < runs; i++)); do
   rm -rf "$work/ndjson" "$work/back"
   /usr/bin/time -f "%e %M" -o "$work/time" taskset -c 0 \
@@ -72,6 +78,32 @@ for ((i = 0; i < runs; i++)); do
     --extract-date 2019-06-30 --no-progress --json >"$work/ingest.json"
   cat "$work/time" >>"$work/ingest.times"
   node bench/peers/ndjson-parse.mjs "$work/ndjson" >>"$work/peer.runs"
+  if [ -n "${BUNDLE:-}" ]; then
+    rm -rf "$work/bundle" "$work/back-bundle"
+    mkdir -p "$work/bundle"
+    python3 - "$work/ndjson" "$work/bundle/all.json" <<'PY'
+import os, sys
+src, out = sys.argv[1], sys.argv[2]
+with open(out, "w", buffering=1 << 24) as f:
+    f.write('{"resourceType":"Bundle","type":"collection","entry":[\n')
+    first = True
+    for name in sorted(os.listdir(src)):
+        if not name.endswith(".ndjson"):
+            continue
+        with open(os.path.join(src, name), buffering=1 << 24) as lines:
+            for line in lines:
+                line = line.rstrip("\n")
+                if not line:
+                    continue
+                f.write(('' if first else ',\n') + '{"resource":' + line + '}')
+                first = False
+    f.write("\n]}\n")
+PY
+    capped /usr/bin/time -f "%e %M" -o "$work/time" taskset -c 0 \
+      "$populus" ingest --format fhir "$work/bundle" --into "$work/back-bundle" --demo \
+      --extract-date 2019-06-30 --no-progress --json >/dev/null
+    cat "$work/time" >>"$work/bundle.times"
+  fi
   if [ -n "${BASELINE:-}" ]; then
     rm -rf "$work/back-baseline"
     /usr/bin/time -f "%e %M" -o "$work/time" taskset -c 0 \
@@ -85,7 +117,7 @@ bytes=$(du -cb "$work"/ndjson/*.ndjson | tail -1 | cut -f1)
 export_s=$(awk '{print $1}' "$work/export.times" | median)
 ingest_s=$(awk '{print $1}' "$work/ingest.times" | median)
 peer_s=$(awk '{print $1}' "$work/peer.runs" | median)
-for f in export.times ingest.times baseline.times peer.runs; do
+for f in export.times ingest.times baseline.times bundle.times peer.runs; do
   if [ -s "$work/$f" ]; then echo "$f: $(tr '\n' ' ' <"$work/$f")"; fi
 done
 echo "NDJSON written and read: $bytes bytes in $(ls "$work"/ndjson | wc -l) files"
@@ -97,9 +129,19 @@ if [ -n "${BASELINE:-}" ]; then
   awk -v b="$bytes" -v s="$base_s" 'BEGIN {printf "baseline ingest, 1 core: median %.2f s  %.0f MB/s\n", s, b/s/1e6}'
   echo "baseline peak memory (KB): $(awk '{print $2}' "$work/baseline.times" | median)"
 fi
+if [ -n "${BUNDLE:-}" ]; then
+  bundle_bytes=$(stat -c %s "$work/bundle/all.json")
+  bundle_s=$(awk '{print $1}' "$work/bundle.times" | median)
+  awk -v b="$bundle_bytes" -v s="$bundle_s" 'BEGIN {printf "one-Bundle ingest, 1 core: %d bytes, median %.2f s  %.0f MB/s\n", b, s, b/s/1e6}'
+  echo "one-Bundle ingest peak memory (KB): $(awk '{print $2}' "$work/bundle.times" | median)"
+fi
 if [ -n "${MEMORY_CAP:-}" ]; then echo "each FHIR ingest ran under a memory cap of $MEMORY_CAP"; fi
 echo "peak memory (KB): export $(awk '{print $2}' "$work/export.times" | median), ingest $(awk '{print $2}' "$work/ingest.times" | median)"
-python3 - "$data" "$work/back" <<'PY'
+backs=("$work/back")
+if [ -n "${BUNDLE:-}" ]; then backs+=("$work/back-bundle"); fi
+for back in "${backs[@]}"; do
+  echo "round trip into $back:"
+  python3 - "$data" "$back" <<'PY'
 import json, sys
 def rows(d):
     cur = open(d + "/CURRENT").read().split()[0]
@@ -112,3 +154,4 @@ if a != b:
     sys.exit("round trip: the row counts differ")
 print("round trip: every table has the same row count")
 PY
+done

@@ -176,8 +176,9 @@ TEST(FhirReader, AProblemNamesThePatientItsTextOrFileNameShows) {
       << r.problems[8];
   for (size_t i = 8; i <= 10; ++i) EXPECT_EQ(r.kinds[i], ReadProblem::Kind::kBundleTypeNotRead);
   EXPECT_EQ(r.kinds[0], ReadProblem::Kind::kMalformed);
-  // Nothing of the history Bundle is read, nor of the torn one (simdjson
-  // finds the tear before the first entry): it is one problem, a Patient's.
+  // Nothing of the history Bundle is read, nor of the torn one (the whole
+  // file is checked before its first entry is read): it is one problem, a
+  // Patient's.
   EXPECT_TRUE(r.types.empty());
   EXPECT_EQ(r.problems[11].find("torn.json: malformed JSON"), 0u) << r.problems[11];
   EXPECT_EQ(ResourceTypeOfFileName("Patient.000.ndjson"), "Patient");
@@ -185,25 +186,94 @@ TEST(FhirReader, AProblemNamesThePatientItsTextOrFileNameShows) {
   EXPECT_EQ(ResourceTypeOfFileName("Patients.ndjson"), "");
 }
 
-TEST(FhirReader, ABundleThatStopsBeingReadIsCountedByWhatWasNotRead) {
+TEST(FhirReader, AnEntryThatIsNotAResourceIsOneProblemAndTheRestIsRead) {
   TempDir dir;
-  // Entry 1 is not an object, so the rest is not trusted: the Patient after
-  // it is lost, and the problem says so; the Patient before it was read.
+  // The file's structure holds, so the entries after a bad one are still
+  // told apart and read.
   WriteFile(dir / "b.json", R"({"resourceType":"Bundle","type":"collection","entry":[
       {"resource":{"resourceType":"Patient","id":"1"}},
       5,
-      {"resource":{"resourceType":"Patient","id":"2"}}]})");
-  WriteFile(dir / "c.json", R"({"resourceType":"Bundle","type":"collection","entry":[
-      {"resource":{"resourceType":"Patient","id":"1"}},
-      5,
-      {"resource":{"resourceType":"Condition","id":"2"}}]})");
+      {"resource":{"resourceType":"Patient","id":"2"}},
+      {"fullUrl":"urn:uuid:3" "resource":{"resourceType":"Patient","id":"3"}},
+      {"resource":{"resourceType":"Condition","id":"4"},"fullUrl":"urn:uuid:4"},
+      {"resource":{"resourceType":"Condition","id":"5"},
+       "resource":{"resourceType":"Patient","id":"6"}}]})");
   const Read r = ReadAll(dir.path());
   ASSERT_TRUE(r.status.ok()) << r.status.message();
-  EXPECT_EQ(r.types, (std::vector<std::string>{"Patient", "Patient"}));
-  ASSERT_EQ(r.problems.size(), 2u);
+  EXPECT_EQ(r.types, (std::vector<std::string>{"Patient", "Patient", "Condition"}));
+  EXPECT_EQ(r.where,
+            (std::vector<std::string>{"b.json entry 0", "b.json entry 2", "b.json entry 4"}));
+  EXPECT_EQ(r.urls.back(), "urn:uuid:4");
+  ASSERT_EQ(r.problems.size(), 3u);
   EXPECT_EQ(r.problems[0], "b.json entry 1: malformed Bundle entry");
+  EXPECT_EQ(r.named[0], "");  // it names nothing
+  EXPECT_EQ(r.problems[1], "b.json entry 3: malformed Bundle entry");
+  EXPECT_EQ(r.named[1], "Patient");  // a Patient is lost: the load will be refused
+  // Two resources in one entry: neither is read, and the Patient counts.
+  EXPECT_EQ(r.problems[2], "b.json entry 5: malformed Bundle entry: it has 2 'resource' members");
+  EXPECT_EQ(r.named[2], "Patient");
+}
+
+TEST(FhirReader, ABundlesMembersAreFoundInAnyOrderAndHoweverTheirNamesAreWritten) {
+  TempDir dir;
+  // The entries before the type, names written with escapes, a member populus
+  // does not read, and space everywhere JSON allows it.
+  WriteFile(dir / "a.json",
+            "\n { \"\\u0065ntry\" : [ {\"resource\" : "
+            "{\"resourceType\":\"Observation\",\"id\":\"o\"} } ] ,"
+            " \"meta\": {\"tag\": [{\"code\": \"]\"}]},"
+            " \"typ\\u0065\": \"coll\\u0065ction\", "
+            "\"resourceType\":\"Bundle\" }\r\n");
+  // Two entry arrays: which to read cannot be told, so neither is.
+  WriteFile(dir / "b.json", R"({"resourceType":"Bundle","type":"collection",
+      "entry":[{"resource":{"resourceType":"Patient","id":"1"}}],
+      "entry":[{"resource":{"resourceType":"Patient","id":"2"}}]})");
+  // Something after the Bundle: the file is not one JSON value.
+  WriteFile(dir / "c.json", R"({"resourceType":"Bundle","type":"collection","entry":[
+      {"resource":{"resourceType":"Condition","id":"5"}}]} {"resourceType":"Patient"})");
+  const Read r = ReadAll(dir.path());
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.types, (std::vector<std::string>{"Observation"}));
+  ASSERT_EQ(r.problems.size(), 2u);
+  EXPECT_EQ(r.problems[0], "b.json: malformed Bundle: it has 2 'entry' members");
   EXPECT_EQ(r.named[0], "Patient");
-  EXPECT_EQ(r.named[1], "Condition");
+  EXPECT_EQ(r.problems[1].find("c.json: malformed JSON: text after the JSON object (byte 114)"), 0u)
+      << r.problems[1];
+}
+
+TEST(FhirReader, AResourceWithAMemberGivenTwiceIsNotRead) {
+  TempDir dir;
+  WriteFile(dir / "Patient.ndjson",
+            // 1: two birthDates: which one a parser keeps is not agreed
+            "{\"resourceType\":\"Patient\",\"id\":\"a\",\"birthDate\":\"1950-01-01\","
+            "\"birthDate\":\"1990-01-01\"}\n"
+            // 2: the same names in different objects are fine
+            "{\"resourceType\":\"Patient\",\"id\":\"b\",\"name\":[{\"family\":\"X\"},"
+            "{\"family\":\"Y\"}],\"meta\":{\"id\":\"b\"}}\n");
+  WriteFile(dir / "Condition.ndjson",
+            // 1: deep inside: a coding's code twice
+            "{\"resourceType\":\"Condition\",\"id\":\"c\",\"code\":{\"coding\":[{\"system\":"
+            "\"http://snomed.info/sct\",\"code\":\"1\",\"code\":\"2\"}]}}\n"
+            // 2: an object of many members (sorted to compare), one of them twice
+            "{\"resourceType\":\"Condition\",\"id\":\"d\",\"a\":1,\"b\":2,\"c\":3,\"e\":4,"
+            "\"f\":5,\"g\":6,\"h\":7,\"i\":8,\"j\":9,\"a\":10}\n"
+            // 3: many members, none twice
+            "{\"resourceType\":\"Condition\",\"id\":\"e\",\"a\":1,\"b\":2,\"c\":3,\"e\":4,"
+            "\"f\":5,\"g\":6,\"h\":7,\"i\":8,\"j\":9,\"k\":10}\n");
+  const Read r = ReadAll(dir.path());
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.where,
+            (std::vector<std::string>{"Condition.ndjson line 3", "Patient.ndjson line 2"}));
+  ASSERT_EQ(r.problems.size(), 3u);
+  EXPECT_EQ(r.problems[0],
+            "Condition.ndjson line 1: malformed JSON: the member 'code' is given twice in one "
+            "object");
+  EXPECT_EQ(r.problems[1],
+            "Condition.ndjson line 2: malformed JSON: the member 'a' is given twice in one object");
+  EXPECT_EQ(r.problems[2],
+            "Patient.ndjson line 1: malformed JSON: the member 'birthDate' is given twice in one "
+            "object");
+  EXPECT_EQ(r.named[2], "Patient");  // so the load is refused
 }
 
 TEST(FhirReader, AByteOrderMarkAtTheStartOfAFileIsSkipped) {

@@ -78,9 +78,9 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   // For a file read once from front to back (an extract): tells the kernel
-  // so, and ReadUpTo() gives back the pages wholly before `offset`, which
-  // must not be read again, so that the mapping's share of the process's
-  // memory stays small however large the file.
+  // so, and ReadUpTo() gives back the pages wholly before `offset` (a read
+  // of them again fetches them from the file), so that the mapping's share
+  // of the process's memory stays small however large the file.
   void ReadSequentially() const;
   void ReadUpTo(size_t offset) const;
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/file_io.h"
+#include "fhir/json_scanner.h"
 #include "fhir/resource_types.h"
 
 namespace populus::fhir {
@@ -18,6 +19,12 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view kBundleTypes[] = {"collection", "transaction", "batch", "searchset"};
 constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+// The most populus parses as one resource (an NDJSON line, a Bundle entry,
+// a JSON file): what a read holds in memory follows this, not the file.
+constexpr size_t kMaxResourceBytes = size_t{128} << 20;
+// A file's pages read are given back every so often, so that a file of any
+// size holds only about this much of the process's memory.
+constexpr size_t kGiveBackEvery = size_t{64} << 20;
 
 // The resourceType a text that could not be read names (resource_reader.h):
 // Patient if it names one anywhere, else Organization, else the first.
@@ -77,6 +84,48 @@ bool Skippable(std::string_view text, const SkipFn& skip) {
   return any;
 }
 
+// The first member name given twice in one object anywhere in `root`, or
+// empty. JSON parsers differ on which of two they keep, so a resource with
+// one is not read at all.
+// `pending` and `names` are the walk's, passed in to reuse their memory.
+std::string_view RepeatedName(simdjson::dom::element root,
+                              std::vector<simdjson::dom::element>* pending_elements,
+                              std::vector<std::string_view>* names) {
+  std::vector<simdjson::dom::element>& pending = *pending_elements;
+  pending.assign(1, root);
+  while (!pending.empty()) {
+    const simdjson::dom::element e = pending.back();
+    pending.pop_back();
+    if (e.is_array()) {
+      const simdjson::dom::array items = e.get_array().value_unsafe();
+      for (const simdjson::dom::element item : items) {
+        if (item.is_array() || item.is_object()) pending.push_back(item);
+      }
+      continue;
+    }
+    if (!e.is_object()) continue;
+    names->clear();
+    const simdjson::dom::object members = e.get_object().value_unsafe();
+    for (const simdjson::dom::key_value_pair member : members) {
+      names->push_back(member.key);
+      if (member.value.is_array() || member.value.is_object()) pending.push_back(member.value);
+    }
+    if (names->size() < 2) continue;
+    if (names->size() <= 8) {
+      for (size_t i = 1; i < names->size(); ++i) {
+        for (size_t j = 0; j < i; ++j) {
+          if ((*names)[i] == (*names)[j]) return (*names)[i];
+        }
+      }
+      continue;
+    }
+    std::sort(names->begin(), names->end());
+    const auto twice = std::adjacent_find(names->begin(), names->end());
+    if (twice != names->end()) return *twice;
+  }
+  return {};
+}
+
 class Reader {
  public:
   Reader(const ResourceFn& on_resource, const ProblemFn& on_problem, ReadSummary* summary,
@@ -107,6 +156,10 @@ class Reader {
       ++summary_->skipped;
       return;
     }
+    if (json.size() > kMaxResourceBytes) {
+      Problem(where, TooLarge(json.size()), json);
+      return;
+    }
     simdjson::dom::element element;
     if (const auto error = dom_.parse(json.data(), json.size()).get(element)) {
       Problem(where, fmt::format("malformed JSON: {}", simdjson::error_message(error)), json);
@@ -120,6 +173,12 @@ class Reader {
     std::string_view type;
     if (object["resourceType"].get_string().get(type) || type.empty()) {
       Problem(where, "no resourceType", json);
+      return;
+    }
+    if (const std::string_view twice = RepeatedName(element, &pending_, &names_); !twice.empty()) {
+      Problem(where,
+              fmt::format("malformed JSON: the member '{}' is given twice in one object", twice),
+              json);
       return;
     }
     ++summary_->resources;
@@ -141,9 +200,6 @@ class Reader {
     where.file = name;
     file_type_ = ResourceTypeOfFileName(where.file);
     size_t pos = std::string_view(data, file.size()).starts_with(kByteOrderMark) ? 3 : 0;
-    // The lines read are given back every so often, so that a file of any
-    // size holds only about this much of the process's memory.
-    static constexpr size_t kGiveBackEvery = size_t{64} << 20;
     file.ReadSequentially();
     size_t given_back = 0;
     for (; pos < file.size();) {
@@ -167,90 +223,167 @@ class Reader {
     return Status::Ok();
   }
 
-  // A Bundle, entry by entry, or a file holding one resource.
+  // A Bundle, entry by entry, or a file holding one resource. The whole
+  // file's structure is checked first (strings and brackets balance, the
+  // Bundle's members and its entry array are well separated), so that a
+  // file cut short is one problem and none of its entries is read; then each
+  // entry is parsed on its own.
   Status Json(const std::string& path, const std::string& name) {
     MappedFile file;  // refuses what is not a regular file, as for NDJSON
     POPULUS_RETURN_IF_ERROR(file.Open(path));
-    simdjson::padded_string text(reinterpret_cast<const char*>(file.data()), file.size());
-    summary_->bytes += text.size();
+    summary_->bytes += file.size();
     Location where;
     where.file = name;
-    // Without a byte order mark; the padding after the text is still there.
-    const size_t skip =
-        std::string_view(text.data(), text.size()).starts_with(kByteOrderMark) ? 3 : 0;
-    const std::string_view all(text.data() + skip, text.size() - skip);
-    const simdjson::padded_string_view input(all.data(), all.size(),
-                                             all.size() + simdjson::SIMDJSON_PADDING);
-    simdjson::ondemand::document doc;
-    simdjson::ondemand::object top;
-    std::string_view type;
-    if (ondemand_.iterate(input).get(doc) || doc.get_object().get(top) ||
-        top["resourceType"].get_string().get(type)) {
-      Deliver(all, {}, where);  // reports why
+    std::string_view all(reinterpret_cast<const char*>(file.data()), file.size());
+    if (all.starts_with(kByteOrderMark)) all.remove_prefix(kByteOrderMark.size());
+    const size_t skipped = file.size() - all.size();
+    file.ReadSequentially();
+    JsonScanner scan(all, [&](size_t at) { file.ReadUpTo(skipped + at); });
+    auto malformed = [&](const std::string& reason, size_t at) {
+      Problem(where, fmt::format("malformed JSON: {} (byte {})", reason, skipped + at), all);
+      return Status::Ok();
+    };
+
+    // The Bundle's own members; any other file is one resource.
+    const size_t top = scan.SkipSpace(0);
+    if (top >= all.size() || all[top] != '{') {
+      Deliver(all, {}, where);  // reports what is wrong with it
       return Status::Ok();
     }
-    if (type != "Bundle") {
-      Deliver(all, {}, where);
+    struct Member {
+      size_t begin = 0, end = 0, count = 0;
+    };
+    Member resource_type, bundle_type, entry;
+    size_t entries = 0;
+    size_t bad_name = std::string_view::npos;  // where a member name is not a JSON string
+    auto members = [&](std::string_view raw, size_t begin, size_t end) {
+      std::string key;
+      if (!DecodeJsonString(raw, &key)) {
+        if (bad_name == std::string_view::npos)
+          bad_name = static_cast<size_t>(raw.data() - all.data());
+        return;
+      }
+      Member* m = key == "resourceType" ? &resource_type
+                  : key == "type"       ? &bundle_type
+                  : key == "entry"      ? &entry
+                                        : nullptr;
+      if (m == nullptr) return;
+      if (m->count++ == 0) *m = {begin, end, 1};
+    };
+    size_t top_end = 0;
+    if (!scan.Members(top, members, &top_end)) return malformed(scan.error(), scan.error_at());
+    if (const size_t after = scan.SkipSpace(top_end); after != all.size()) {
+      return malformed("text after the JSON object", after);
+    }
+    if (bad_name != std::string_view::npos) {
+      return malformed("a member name that is not a valid JSON string", bad_name);
+    }
+    std::string type;
+    if (resource_type.count == 0 ||
+        !StringValue(all.substr(resource_type.begin, resource_type.end - resource_type.begin),
+                     &type) ||
+        type != "Bundle") {
+      Deliver(all, {}, where);  // one resource, or what is wrong with it
       return Status::Ok();
     }
-    std::string_view bundle_type;
-    const bool read = !top["type"].get_string().get(bundle_type) &&
-                      std::find(std::begin(kBundleTypes), std::end(kBundleTypes), bundle_type) !=
-                          std::end(kBundleTypes);
+    for (const auto& [m, key] : {std::pair{&resource_type, "resourceType"},
+                                 std::pair{&bundle_type, "type"}, std::pair{&entry, "entry"}}) {
+      if (m->count > 1) {
+        Problem(where, fmt::format("malformed Bundle: it has {} '{}' members", m->count, key), all);
+        return Status::Ok();
+      }
+    }
+    std::string kind;
+    const bool read =
+        bundle_type.count == 1 &&
+        StringValue(all.substr(bundle_type.begin, bundle_type.end - bundle_type.begin), &kind) &&
+        std::find(std::begin(kBundleTypes), std::end(kBundleTypes), kind) != std::end(kBundleTypes);
     const std::string not_read =
         read ? std::string()
              : fmt::format(
                    "Bundle type '{}' is not read (collection, transaction, batch or "
                    "searchset)",
-                   bundle_type);
-    simdjson::ondemand::array entries;
-    const auto missing = top["entry"].get_array().get(entries);
-    if (missing == simdjson::NO_SUCH_FIELD) {  // an empty Bundle
+                   kind);
+    if (entry.count == 0) {  // an empty Bundle
       if (!read) Problem(where, not_read, {}, ReadProblem::Kind::kBundleTypeNotRead);
       return Status::Ok();
     }
-    if (missing) {
+    if (all[entry.begin] != '[') {
       Problem(where, "the Bundle's entry is not an array", all);
       return Status::Ok();
     }
-    // What follows the last entry handed over: what is lost if the Bundle
-    // cannot be read to its end.
-    const char* unread = all.data();
-    auto rest = [&] {
-      return std::string_view(unread, static_cast<size_t>(all.data() + all.size() - unread));
-    };
-    where.entry = 0;
-    for (auto item : entries) {
-      simdjson::ondemand::object entry;
-      if (item.get_object().get(entry)) {
-        Problem(where, "malformed Bundle entry", rest());
-        return Status::Ok();  // the rest of the file cannot be trusted
-      }
-      std::string_view full_url;
-      simdjson::ondemand::object resource;
-      std::string_view json;
-      // Fields may come in any order: look each up afresh.
-      const auto url_error = entry["fullUrl"].get_string().get(full_url);
-      if (url_error && url_error != simdjson::NO_SUCH_FIELD) full_url = {};
-      std::string url(full_url);  // the view may not survive the next lookup
-      if (entry["resource"].get_object().get(resource) || resource.raw_json().get(json)) {
-        Problem(where, read ? "the entry has no resource" : not_read, {},
-                read ? ReadProblem::Kind::kMalformed : ReadProblem::Kind::kBundleTypeNotRead);
-      } else {
-        unread = json.data() + json.size();
-        if (read) {
-          Deliver(json, url, where);
-        } else {
-          Problem(where, not_read, json, ReadProblem::Kind::kBundleTypeNotRead);
-        }
-      }
-      ++where.entry;
+    // The entries' separators are checked before any is read.
+    size_t entry_end = 0;
+    if (!scan.Elements(
+            entry.begin, [&](size_t, size_t) { ++entries; }, &entry_end)) {
+      return malformed(scan.error(), scan.error_at());
     }
-    if (!read && where.entry == 0) {
-      where.entry = -1;
+    if (!read && entries == 0) {
       Problem(where, not_read, {}, ReadProblem::Kind::kBundleTypeNotRead);
+      return Status::Ok();
     }
+    where.entry = 0;
+    size_t given_back = 0;
+    auto each = [&](size_t begin, size_t end) {
+      if (begin - given_back >= kGiveBackEvery) {
+        file.ReadUpTo(skipped + begin);
+        given_back = begin;
+      }
+      Entry(all.substr(begin, end - begin), read, not_read, where);
+      ++where.entry;
+    };
+    scan.Elements(entry.begin, each, &entry_end);  // checked above: cannot fail
     return Status::Ok();
+  }
+
+  // A Bundle entry: its resource handed over, or a problem.
+  void Entry(std::string_view text, bool read, const std::string& not_read, const Location& where) {
+    JsonScanner scan(text);
+    std::string_view resource;
+    std::string full_url;
+    size_t resources = 0, urls = 0;
+    bool names_read = true;
+    auto member = [&](std::string_view raw, size_t begin, size_t end) {
+      std::string key;
+      if (!DecodeJsonString(raw, &key)) {
+        names_read = false;
+        return;
+      }
+      const std::string_view value = text.substr(begin, end - begin);
+      if (key == "resource" && resources++ == 0 && value.starts_with('{')) resource = value;
+      if (key == "fullUrl" && urls++ == 0 && !StringValue(value, &full_url)) full_url.clear();
+    };
+    size_t end = 0;
+    if (!scan.Members(0, member, &end) || !names_read) {
+      Problem(where, "malformed Bundle entry", text);
+      return;
+    }
+    if (resources > 1 || urls > 1) {
+      Problem(where,
+              fmt::format("malformed Bundle entry: it has {} '{}' members",
+                          std::max(resources, urls), resources > 1 ? "resource" : "fullUrl"),
+              text);
+      return;
+    }
+    if (resource.empty()) {
+      Problem(where, read ? "the entry has no resource" : not_read, {},
+              read ? ReadProblem::Kind::kMalformed : ReadProblem::Kind::kBundleTypeNotRead);
+    } else if (read) {
+      Deliver(resource, full_url, where);
+    } else {
+      Problem(where, not_read, resource, ReadProblem::Kind::kBundleTypeNotRead);
+    }
+  }
+
+  static std::string TooLarge(size_t bytes) {
+    return fmt::format("{:.1f} MB is more than populus reads as one resource ({} MB)",
+                       static_cast<double>(bytes) / 1e6, kMaxResourceBytes >> 20);
+  }
+
+  // A JSON string value's text; false when `value` is not a string.
+  static bool StringValue(std::string_view value, std::string* out) {
+    if (value.size() < 2 || value.front() != '"') return false;
+    return DecodeJsonString(value.substr(1, value.size() - 2), out);
   }
 
   const ResourceFn& on_resource_;
@@ -258,10 +391,12 @@ class Reader {
   ReadSummary* summary_;
   const SkipFn& skip_;
   simdjson::dom::parser dom_;
+  // RepeatedName's, kept to reuse their memory.
+  std::vector<simdjson::dom::element> pending_;
+  std::vector<std::string_view> names_;
   std::string counted_type_;
   uint64_t* type_count_ = nullptr;
   std::string_view file_type_;  // the type an NDJSON file is named for, while it is read
-  simdjson::ondemand::parser ondemand_;
 };
 
 // True when a folder holds a file named as a FHIR input.

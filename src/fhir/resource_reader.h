@@ -5,8 +5,10 @@
 //
 // A path may be a file or a directory; a directory's *.ndjson and *.json
 // files are read in name order and other files are left alone. NDJSON is
-// parsed line by line (simdjson On-Demand over a reused buffer), never as a
-// whole; a Bundle is walked entry by entry without building a DOM. Each
+// parsed line by line, never as a whole; a Bundle's structure is checked by
+// a scan that parses nothing (fhir/json_scanner.h), then each entry is parsed
+// on its own, so a read holds about one resource and 64 MB of the file in
+// memory however large the file (a resource over 128 MB is a problem). Each
 // resource is handed over as its own JSON text with its resourceType, the
 // entry's fullUrl (for urn:uuid references inside a Bundle) and where it was
 // found: file and line (NDJSON) or file and entry index (Bundle), so a
