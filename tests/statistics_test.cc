@@ -450,6 +450,14 @@ TEST(Statistics, ReadsAnalysesOwnTablesWithAColumnMapping) {
       {"stats", "proportion", "--input", dir / "registers.csv", "--columns", "top=patients"});
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.err.find("ROLE=COLUMN"), std::string::npos) << run.err;
+  // A role stats has, but not the command asked for: it would be ignored.
+  run = RunPopulus({"stats", "proportion", "--input", dir / "registers.csv", "--columns",
+                    "numerator=patients,denominator=population,refpop=population"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("stats proportion reads no refpop column (it reads numerator, "
+                         "denominator)"),
+            std::string::npos)
+      << run.err;
 }
 
 }  // namespace

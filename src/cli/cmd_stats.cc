@@ -2,10 +2,13 @@
 // an analyst's own table, with PHEindicatormethods' column conventions.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <sstream>
+#include <string_view>
 
 #include "analysis/statistics.h"
 #include "analysis/table.h"
@@ -39,12 +42,14 @@ struct StatsArgs {
   }
 };
 
-// The roles --columns may name, and the commands that use them.
+// The roles --columns may name.
 constexpr const char* kColumnRoles[] = {"numerator", "denominator", "count", "pop",
                                         "refcount",  "refpop",      "area",  "rate"};
 
-// Parses --columns and checks that every column it names is in the table.
-Status MapColumns(StatsArgs* a, const Table& t) {
+// Parses --columns and checks that every role it names is one `command`
+// reads (`uses`) and every column it names is in the table.
+Status MapColumns(StatsArgs* a, const Table& t, std::string_view command,
+                  std::initializer_list<std::string_view> uses) {
   a->role.clear();
   if (a->columns.empty()) return Status::Ok();
   size_t from = 0;
@@ -62,6 +67,10 @@ Status MapColumns(StatsArgs* a, const Table& t) {
       return Status::Usage(
           fmt::format("--columns '{}': each entry is ROLE=COLUMN with ROLE one of {}", pair,
                       fmt::join(std::begin(kColumnRoles), std::end(kColumnRoles), ", ")));
+    }
+    if (std::find(uses.begin(), uses.end(), r) == uses.end()) {
+      return Status::Usage(fmt::format("--columns {}: stats {} reads no {} column (it reads {})",
+                                       pair, command, r, fmt::join(uses, ", ")));
     }
     if (t.Column({column.c_str()}) < 0) {
       return Status::Usage(fmt::format("--columns {}: {} has no column '{}' (its columns: {})",
@@ -182,7 +191,8 @@ std::vector<std::pair<std::string, std::vector<size_t>>> Groups(const Table& t, 
 Status RunProportionOrRate(StatsArgs& a, bool rate, std::string* out) {
   Table t;
   POPULUS_RETURN_IF_ERROR(ReadTable(a.input, &t));
-  POPULUS_RETURN_IF_ERROR(MapColumns(&a, t));
+  POPULUS_RETURN_IF_ERROR(
+      MapColumns(&a, t, rate ? "rate" : "proportion", {"numerator", "denominator"}));
   std::vector<double> confidence;
   POPULUS_RETURN_IF_ERROR(ParseConfidence(a.confidence, &confidence));
   const double m = std::isnan(a.multiplier) ? (rate ? 100000.0 : 1.0) : a.multiplier;
@@ -285,7 +295,12 @@ Status StandardPopulation(const std::string& path, std::vector<double>* weights)
 Status RunDsrOrIsr(StatsArgs& a, bool dsr, std::string* out) {
   Table t;
   POPULUS_RETURN_IF_ERROR(ReadTable(a.input, &t));
-  POPULUS_RETURN_IF_ERROR(MapColumns(&a, t));
+  if (dsr) {
+    POPULUS_RETURN_IF_ERROR(MapColumns(&a, t, "dsr", {"count", "pop", "area"}));
+  } else {
+    POPULUS_RETURN_IF_ERROR(
+        MapColumns(&a, t, "isr", {"count", "pop", "refcount", "refpop", "area"}));
+  }
   std::vector<double> confidence;
   POPULUS_RETURN_IF_ERROR(ParseConfidence(a.confidence, &confidence));
   const bool ratio = !dsr && a.ratio;
@@ -374,7 +389,7 @@ Status RunDsrOrIsr(StatsArgs& a, bool dsr, std::string* out) {
 Status RunFunnel(StatsArgs& a, std::string* out, std::string* significance) {
   Table t;
   POPULUS_RETURN_IF_ERROR(ReadTable(a.input, &t));
-  POPULUS_RETURN_IF_ERROR(MapColumns(&a, t));
+  POPULUS_RETURN_IF_ERROR(MapColumns(&a, t, "funnel", {"numerator", "denominator", "rate"}));
   analysis::FunnelOptions o;
   if (a.statistic == "proportion") {
     o.statistic = analysis::FunnelStatistic::kProportion;
