@@ -22,9 +22,9 @@ Status LoadEfiDefinition(const std::string& definition, const std::string& categ
   POPULUS_RETURN_IF_ERROR(rules::ReadEfiSpec(definition, categories, codelist_root, out));
   out->codes.resize(out->deficits.size());
   for (size_t d = 0; d < out->deficits.size(); ++d) {
-    for (const std::string& path : out->codelist_paths[d]) {
+    for (const rules::EfiCodelist& list : out->codelists[d]) {
       Codelist codes;
-      POPULUS_RETURN_IF_ERROR(ReadCodelist(path, false, &codes));
+      POPULUS_RETURN_IF_ERROR(ReadCodelist(list.path, false, &codes));
       out->codes[d].insert(out->codes[d].end(), codes.diagnosis.begin(), codes.diagnosis.end());
     }
     if (static_cast<int>(d) != out->polypharmacy && out->codes[d].empty()) {

@@ -89,7 +89,6 @@ Status ReadEfiSpec(const std::string& definition, const std::string& categories,
     out->lines.push_back(line);
     out->conditions.push_back(Words(f[conditions]));
     out->codelists.emplace_back();
-    out->codelist_paths.emplace_back();
     if (f[rule] == "polypharmacy") {
       if (out->polypharmacy >= 0) return fail("a second polypharmacy deficit");
       double d = 0, w = 0;
@@ -119,8 +118,7 @@ Status ReadEfiSpec(const std::string& definition, const std::string& categories,
       if (!std::filesystem::is_regular_file(path)) {
         return fail(fmt::format("codelist '{}' is not a file under '{}'", list, codelist_root));
       }
-      out->codelists.back().push_back(list);
-      out->codelist_paths.back().push_back(path);
+      out->codelists.back().push_back({list, path});
     }
   }
   if (out->deficits.empty()) {

@@ -16,19 +16,24 @@ namespace populus::rules {
 
 inline constexpr size_t kMaxEfiDeficits = 64;
 
+// A codelist a coded deficit counts: as named in the definition (under the
+// codelist folder) and where that is.
+struct EfiCodelist {
+  std::string name, path;
+};
+
 struct EfiSpec {
   std::string definition_path, categories_path, codelist_root;
   // Per deficit, in definition order.
   std::vector<std::string> deficits;  // ids
   std::vector<std::string> names;
-  std::vector<int> lines;                                // in the definition file
-  std::vector<std::vector<std::string>> conditions;      // simulated conditions counted towards it
-  std::vector<std::vector<std::string>> codelists;       // as named, under the codelist folder
-  std::vector<std::vector<std::string>> codelist_paths;  // the same, resolved
-  int polypharmacy = -1;                                 // its deficit index, or -1
-  int polypharmacy_drugs = 5, polypharmacy_days = 365;   // distinct drugs within the days
-  std::vector<std::string> categories;                   // fit, mild, moderate, severe
-  std::vector<double> category_from;                     // lowest score of each, rising from 0
+  std::vector<int> lines;                            // in the definition file
+  std::vector<std::vector<std::string>> conditions;  // simulated conditions counted towards it
+  std::vector<std::vector<EfiCodelist>> codelists;
+  int polypharmacy = -1;                                // its deficit index, or -1
+  int polypharmacy_drugs = 5, polypharmacy_days = 365;  // distinct drugs within the days
+  std::vector<std::string> categories;                  // fit, mild, moderate, severe
+  std::vector<double> category_from;                    // lowest score of each, rising from 0
 
   // The category index of a count of deficits present (score = count / deficits).
   int Category(int deficits_present) const;

@@ -40,12 +40,11 @@ Status LoadFrailtyModel(const IcsConfig& config, ConditionModel* model) {
     if (static_cast<int>(d) == frailty.polypharmacy) continue;
     const int index = static_cast<int>(d);
     const int n = frailty.lines[d];
-    const std::vector<std::string>& lists = frailty.codelists[d];
     bool simulated = false;
     // A simulated deficit is the one whose codelist is efi/<id>.csv.
-    for (const std::string& list : lists) {
+    for (const rules::EfiCodelist& list : frailty.codelists[d]) {
       for (size_t c = conditions; c < model->conditions.size(); ++c) {
-        if (list == "efi/" + Lower(model->conditions[c].code) + ".csv") {
+        if (list.name == "efi/" + Lower(model->conditions[c].code) + ".csv") {
           frailty.deficit_of[c] = index;
           simulated = true;
         }
@@ -61,7 +60,9 @@ Status LoadFrailtyModel(const IcsConfig& config, ConditionModel* model) {
       // The simulation counts the condition; the analysis reads the codelist:
       // they must be the same register.
       const std::string own = "ltc/" + Lower(condition) + ".csv";
-      if (std::find(lists.begin(), lists.end(), own) == lists.end()) {
+      const auto& lists = frailty.codelists[d];
+      if (std::none_of(lists.begin(), lists.end(),
+                       [&](const rules::EfiCodelist& list) { return list.name == own; })) {
         return Status::Data(fmt::format(
             "{} line {}: condition '{}' counts towards '{}' but its codelist {} is not listed",
             path, n, condition, frailty.deficits[d], own));
