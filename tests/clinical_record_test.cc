@@ -3,8 +3,8 @@
 // person's registration, plausible values in the right units, treatment that
 // follows diagnoses, activity that follows need, and practices that differ.
 // One small system (about 50,000 registered) serves the whole suite: ctest
-// generates it once (the fixture test in tests/CMakeLists.txt) into
-// POPULUS_RECORD_FIXTURE; run by hand, the suite generates it there if absent.
+// generates it once (the fixture test in tests/CMakeLists.txt, and
+// record_fixture.h); run by hand, the suite generates it there if absent.
 #include "synth/clinical_record.h"
 
 #include <gtest/gtest.h>
@@ -19,6 +19,7 @@
 #include "common/vocabulary.h"
 #include "extract/csv_reader.h"
 #include "ingest/ingest.h"
+#include "record_fixture.h"
 #include "store/snapshot.h"
 #include "synth/generate.h"
 #include "test_support.h"
@@ -71,19 +72,8 @@ struct Patient {
 class ClinicalRecord : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new std::string(POPULUS_RECORD_FIXTURE);
-    if (!fs::exists(*dir_ + "/calibration.csv")) {
-      GenerateOptions o;
-      o.config_path = kSource + "/data/ics/dorset-like.toml";
-      o.data_root = kSource;
-      o.out_dir = *dir_;
-      o.threads = 2;
-      o.scale = 0.0625;
-      o.overwrite = true;
-      GenerateResult result;
-      const Status st = Generate(o, &result);
-      ASSERT_TRUE(st.ok()) << st.message();
-    }
+    dir_ = new std::string(populus::testing::RecordFixtureDir());
+    populus::testing::EnsureRecordFixture();
     patients_ = new std::map<std::string, Patient>();
     ForEachRow(*dir_ + "/patients.csv", [](const std::vector<std::string>& f) {
       Patient p;
