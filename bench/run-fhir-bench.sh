@@ -132,7 +132,7 @@ fi
 if [ -n "${BUNDLE:-}" ]; then
   bundle_bytes=$(stat -c %s "$work/bundle/all.json")
   bundle_s=$(awk '{print $1}' "$work/bundle.times" | median)
-  awk -v b="$bundle_bytes" -v s="$bundle_s" 'BEGIN {printf "one-Bundle ingest, 1 core: %d bytes, median %.2f s  %.0f MB/s\n", b, s, b/s/1e6}'
+  awk -v b="$bundle_bytes" -v s="$bundle_s" 'BEGIN {printf "one-Bundle ingest, 1 core: %.0f bytes, median %.2f s  %.0f MB/s\n", b, s, b/s/1e6}'
   echo "one-Bundle ingest peak memory (KB): $(awk '{print $2}' "$work/bundle.times" | median)"
 fi
 if [ -n "${MEMORY_CAP:-}" ]; then echo "each FHIR ingest ran under a memory cap of $MEMORY_CAP"; fi
